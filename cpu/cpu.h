@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The silicon seam: what kvm/ may do to a logical processor of kvmini's
+ * software x86-64 CPU. It mirrors what Linux KVM does to Intel hardware:
+ * CPUID, RDMSR/WRMSR (capability MSRs included), MOV CR4, and the VMX
+ * instructions. Nothing here knows about KVM, devices or files.
+ *
+ * Host-physical addresses (VMXON region, VMCS pointers, EPT entries) are
+ * this process's virtual addresses: the host "RAM" is our address space.
+ */
+#ifndef KVMINI_CPU_CPU_H
+#define KVMINI_CPU_CPU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- CPU models ---------------------------------------------------- */
+
+/* Feature switches of a CPU model; "-name" in a model spec clears one. */
+enum cpu_feature {
+	CPU_FEAT_VMX,		/* CPUID.1:ECX.VMX and the VMX instructions */
+	CPU_FEAT_NX,		/* EFER.NX / CPUID.80000001:EDX.NX */
+	CPU_FEAT_EPT,		/* secondary control "enable EPT" */
+	CPU_FEAT_EPT_4LEVEL,	/* EPT_VPID_CAP bit 6: 4-level page walk */
+	CPU_FEAT_EPT_2M,	/* EPT_VPID_CAP bit 16 */
+	CPU_FEAT_EPT_1G,	/* EPT_VPID_CAP bit 17 */
+	CPU_FEAT_EPT_AD,	/* EPT_VPID_CAP bit 21: accessed/dirty flags */
+	CPU_FEAT_VPID,		/* secondary control "enable VPID" + INVVPID */
+	CPU_FEAT_UG,		/* secondary control "unrestricted guest" */
+	CPU_FEAT_PREEMPT_TIMER, /* pin-based "activate VMX-preemption timer" */
+	CPU_FEAT_TRUE_CTLS,	/* VMX_BASIC bit 55: the IA32_VMX_TRUE_* MSRs */
+	CPU_FEAT_IO_BITMAPS,	/* primary control "use I/O bitmaps" */
+	CPU_FEAT_MSR_BITMAPS,	/* primary control "use MSR bitmaps" */
+	CPU_FEAT_COUNT
+};
+
+struct cpu_model {
+	char name[32];
+	uint64_t features; /* bit (1 << enum cpu_feature) */
+};
+
+/*
+ * Parse "default", "default,-ept,-vpid", "default,+x" ...; the first word
+ * names a base model. Returns 0, or -1 with a message in err.
+ */
+int cpu_model_parse(const char *spec, struct cpu_model *model, char *err,
+		    size_t errlen);
+bool cpu_model_has(const struct cpu_model *model, enum cpu_feature f);
+const char *cpu_feature_name(enum cpu_feature f);
+/* Comma-separated list of base model names and feature names, for --help. */
+const char *cpu_model_help(void);
+
+/* ---- a logical processor ------------------------------------------- */
+
+struct cpu;
+
+/* One logical processor of the given model; index is its APIC id. */
+struct cpu *cpu_create(const struct cpu_model *model, unsigned index);
+void cpu_destroy(struct cpu *cpu);
+const struct cpu_model *cpu_get_model(const struct cpu *cpu);
+
+void cpu_cpuid(struct cpu *cpu, uint32_t leaf, uint32_t subleaf,
+	       uint32_t out[4] /* eax, ebx, ecx, edx */);
+/* 0, or -1 where the real instruction would raise #GP. */
+int cpu_rdmsr(struct cpu *cpu, uint32_t msr, uint64_t *val);
+int cpu_wrmsr(struct cpu *cpu, uint32_t msr, uint64_t val);
+/* The host's (VMX-root) CR0/CR4; writing CR4.VMXE=0 in VMX operation is #GP. */
+uint64_t cpu_read_cr0(struct cpu *cpu);
+uint64_t cpu_read_cr4(struct cpu *cpu);
+int cpu_write_cr4(struct cpu *cpu, uint64_t val);
+
+/* ---- VMX instructions (SDM vol. 3C ch. 30) ------------------------- */
+
+/*
+ * The outcome of a VMX instruction, as RFLAGS would show it:
+ * VMsucceed (CF=ZF=0), VMfailInvalid (CF=1), VMfailValid (ZF=1, error
+ * number in the current VMCS's VM-instruction error field).
+ * A fault the real instruction would raise (#UD, #GP) is VMX_FAULT_*.
+ */
+enum vmx_result {
+	VMX_SUCCEED = 0,
+	VMX_FAIL_INVALID,
+	VMX_FAIL_VALID,
+	VMX_FAULT_UD,
+	VMX_FAULT_GP,
+};
+
+/* VM-instruction error numbers (SDM 30.4). */
+enum vm_instruction_error {
+	VMXERR_VMCALL_IN_ROOT = 1,
+	VMXERR_VMCLEAR_INVALID_ADDRESS = 2,
+	VMXERR_VMCLEAR_VMXON_POINTER = 3,
+	VMXERR_VMLAUNCH_NONCLEAR_VMCS = 4,
+	VMXERR_VMRESUME_NONLAUNCHED_VMCS = 5,
+	VMXERR_VMRESUME_AFTER_VMXOFF = 6,
+	VMXERR_ENTRY_INVALID_CONTROL_FIELD = 7,
+	VMXERR_ENTRY_INVALID_HOST_STATE_FIELD = 8,
+	VMXERR_VMPTRLD_INVALID_ADDRESS = 9,
+	VMXERR_VMPTRLD_VMXON_POINTER = 10,
+	VMXERR_VMPTRLD_INCORRECT_VMCS_REVISION_ID = 11,
+	VMXERR_UNSUPPORTED_VMCS_COMPONENT = 12,
+	VMXERR_VMWRITE_READ_ONLY_VMCS_COMPONENT = 13,
+	VMXERR_VMXON_IN_VMX_ROOT_OPERATION = 15,
+	VMXERR_ENTRY_INVALID_EXECUTIVE_VMCS_POINTER = 16,
+	VMXERR_ENTRY_NONLAUNCHED_EXECUTIVE_VMCS = 17,
+	VMXERR_ENTRY_EXECUTIVE_VMCS_POINTER_NOT_VMXON_POINTER = 18,
+	VMXERR_VMCALL_NONCLEAR_VMCS = 19,
+	VMXERR_VMCALL_INVALID_VM_EXIT_CONTROL_FIELDS = 20,
+	VMXERR_VMCALL_INCORRECT_MSEG_REVISION_ID = 22,
+	VMXERR_VMXOFF_UNDER_DUAL_MONITOR_TREATMENT_OF_SMIS_AND_SMM = 23,
+	VMXERR_VMCALL_INVALID_SMM_MONITOR_FEATURES = 24,
+	VMXERR_ENTRY_INVALID_VM_EXECUTION_CONTROL_FIELDS_IN_EXECUTIVE_VMCS = 25,
+	VMXERR_ENTRY_EVENTS_BLOCKED_BY_MOV_SS = 26,
+	VMXERR_INVALID_OPERAND_TO_INVEPT_INVVPID = 28,
+};
+
+/* Pointers are host-physical, i.e. addresses in this process. */
+enum vmx_result cpu_vmxon(struct cpu *cpu, void *vmxon_region);
+enum vmx_result cpu_vmxoff(struct cpu *cpu);
+enum vmx_result cpu_vmclear(struct cpu *cpu, void *vmcs);
+enum vmx_result cpu_vmptrld(struct cpu *cpu, void *vmcs);
+enum vmx_result cpu_vmptrst(struct cpu *cpu, void **vmcs);
+enum vmx_result cpu_vmread(struct cpu *cpu, uint64_t field, uint64_t *val);
+enum vmx_result cpu_vmwrite(struct cpu *cpu, uint64_t field, uint64_t val);
+enum vmx_result cpu_invept(struct cpu *cpu, uint64_t type, uint64_t eptp);
+enum vmx_result cpu_invvpid(struct cpu *cpu, uint64_t type, uint16_t vpid,
+			    uint64_t gla);
+
+/*
+ * VMLAUNCH / VMRESUME: enter the guest described by the current VMCS and
+ * run it until the next VM exit. VMX_SUCCEED means a VM exit happened (the
+ * exit reason and guest state are in the VMCS; host state was loaded from
+ * it). VMX_FAIL_* means the entry did not happen at all.
+ */
+enum vmx_result cpu_vmlaunch(struct cpu *cpu);
+enum vmx_result cpu_vmresume(struct cpu *cpu);
+
+/*
+ * Ask the processor to leave non-root operation soon (an IPI/"kick" from
+ * another host thread). Safe to call from any thread; the running guest
+ * takes an EXTERNAL_INTERRUPT exit at its next instruction boundary if
+ * external-interrupt exiting is on. Must not block.
+ */
+void cpu_kick(struct cpu *cpu);
+
+#endif
