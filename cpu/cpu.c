@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A logical processor of the software CPU: creation, host control
+ * registers, and the cross-thread kick.
+ */
+#include <stdlib.h>
+
+#include "cpu/internal.h"
+#include "cpu/vmx/tlb.h"
+#include "cpu/vmx/vmx_bits.h"
+
+/* Host state at "boot": 64-bit paging on, as the OS that runs KVM has it. */
+#define HOST_CR0_RESET                                                         \
+	(X86_CR0_PE | X86_CR0_MP | X86_CR0_ET | X86_CR0_NE | X86_CR0_WP |      \
+	 X86_CR0_AM | X86_CR0_PG)
+#define HOST_CR4_RESET	(X86_CR4_PAE | X86_CR4_PGE)
+#define PAT_RESET	0x0007040600070406ull
+#define APIC_BASE_RESET 0xfee00000ull
+
+struct cpu *cpu_create(const struct cpu_model *model, unsigned index)
+{
+	struct cpu *cpu = calloc(1, sizeof(*cpu));
+
+	if (!cpu)
+		return NULL;
+	cpu->model = *model;
+	cpu->index = index;
+	cpu->cr0 = HOST_CR0_RESET;
+	cpu->cr4 = HOST_CR4_RESET;
+	cpu->efer = X86_EFER_SCE | X86_EFER_LME | X86_EFER_LMA;
+	if (cpu_has(cpu, CPU_FEAT_NX))
+		cpu->efer |= X86_EFER_NX;
+	cpu->pat = PAT_RESET;
+	/* No local APIC in the silicon: global enable stays clear. */
+	cpu->apic_base = APIC_BASE_RESET | (index == 0 ? 1ull << 8 : 0);
+	/* The firmware locked IA32_FEATURE_CONTROL with VMX enabled. */
+	cpu->feature_control = FEAT_CTL_LOCKED;
+	if (cpu_has(cpu, CPU_FEAT_VMX))
+		cpu->feature_control |= FEAT_CTL_VMX_ENABLED_OUTSIDE_SMX;
+	cpu->tlb = vmx_tlb_create();
+	if (!cpu->tlb) {
+		free(cpu);
+		return NULL;
+	}
+	return cpu;
+}
+
+void cpu_destroy(struct cpu *cpu)
+{
+	if (!cpu)
+		return;
+	vmx_tlb_destroy(cpu->tlb);
+	free(cpu);
+}
+
+const struct cpu_model *cpu_get_model(const struct cpu *cpu)
+{
+	return &cpu->model;
+}
+
+uint64_t cpu_read_cr0(struct cpu *cpu)
+{
+	return cpu->cr0;
+}
+
+uint64_t cpu_read_cr4(struct cpu *cpu)
+{
+	return cpu->cr4;
+}
+
+int cpu_write_cr4(struct cpu *cpu, uint64_t val)
+{
+	if (val & ~cpu_cr4_supported(cpu))
+		return -1;
+	/* In VMX operation CR4 must keep obeying CR4_FIXED0 (VMXE). */
+	if (cpu->vmx_operation && !(val & X86_CR4_VMXE))
+		return -1;
+	/* Long mode needs PAE. */
+	if ((cpu->efer & X86_EFER_LMA) && !(val & X86_CR4_PAE))
+		return -1;
+	cpu->cr4 = val;
+	return 0;
+}
+
+void cpu_kick(struct cpu *cpu)
+{
+	__atomic_store_n(&cpu->kick, 1, __ATOMIC_RELEASE);
+}

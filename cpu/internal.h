@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Private to cpu/ (outside cpu/x86/): the logical-processor object and
+ * the helpers model.c, cpuid.c, msr.c and vmx/ share.
+ */
+#ifndef KVMINI_CPU_INTERNAL_H
+#define KVMINI_CPU_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cpu/cpu.h"
+#include "cpu/x86/x86.h"
+
+struct vmcs;
+struct vmx_tlb;
+
+/* Physical/linear address width the silicon reports (CPUID 0x80000008). */
+#define CPU_MAXPHYADDR 48
+#define CPU_PA_MASK    ((1ull << CPU_MAXPHYADDR) - 1)
+
+/* Architectural CR bits cpu/ checks. */
+#define X86_CR0_PE	 (1ull << 0)
+#define X86_CR0_MP	 (1ull << 1)
+#define X86_CR0_EM	 (1ull << 2)
+#define X86_CR0_TS	 (1ull << 3)
+#define X86_CR0_ET	 (1ull << 4)
+#define X86_CR0_NE	 (1ull << 5)
+#define X86_CR0_WP	 (1ull << 16)
+#define X86_CR0_AM	 (1ull << 18)
+#define X86_CR0_NW	 (1ull << 29)
+#define X86_CR0_CD	 (1ull << 30)
+#define X86_CR0_PG	 (1ull << 31)
+#define X86_CR4_PAE	 (1ull << 5)
+#define X86_CR4_PGE	 (1ull << 7)
+#define X86_CR4_VMXE	 (1ull << 13)
+#define X86_CR4_PCIDE	 (1ull << 17)
+#define X86_EFER_SCE	 (1ull << 0)
+#define X86_EFER_LME	 (1ull << 8)
+#define X86_EFER_LMA	 (1ull << 10)
+#define X86_EFER_NX	 (1ull << 11)
+#define X86_RFLAGS_FIXED (1ull << 1)
+
+/* CR0 bits the silicon implements (also IA32_VMX_CR0_FIXED1). */
+#define CPU_CR0_SUPPORTED 0xe005003full
+/* CR4 bits the silicon implements: VME..OSXMMEXCPT, VMXE (with VMX). */
+#define CPU_CR4_SUPPORTED_BASE 0x7ffull
+
+struct cpu {
+	struct cpu_model model;
+	unsigned index;
+
+	/* Host (VMX-root) state the seam exposes. */
+	uint64_t cr0, cr3, cr4;
+	uint64_t efer, pat, apic_base, feature_control, debugctl;
+	uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
+	uint64_t star, lstar, cstar, sfmask, fs_base, gs_base, kernel_gs_base;
+	int64_t tsc_offset; /* IA32_TSC = host TSC + tsc_offset */
+
+	/* VMX operation (SDM 23.x). */
+	bool vmx_operation;
+	struct vmcs *vmxon_region;
+	struct vmcs *current_vmcs; /* NULL = invalid current-VMCS pointer */
+
+	/* Non-root execution. */
+	struct x86_state guest;
+	struct x86_core *core; /* NULL until cpu/x86 provides x86_run */
+	struct vmx_tlb *tlb;
+	volatile int kick; /* cpu_kick(); polled by the core */
+};
+
+/* model.c */
+uint64_t cpu_cr4_supported(const struct cpu *cpu);
+
+/* msr.c: the VMX capability MSRs, computed from the model. */
+bool cpu_vmx_cap_msr(const struct cpu *cpu, uint32_t msr, uint64_t *val);
+/* Host TSC as IA32_TSC reads it. */
+uint64_t cpu_read_tsc(const struct cpu *cpu);
+
+static inline bool cpu_has(const struct cpu *cpu, enum cpu_feature f)
+{
+	return cpu_model_has(&cpu->model, f);
+}
+
+/* Allowed-0 (low dword) / allowed-1 (high dword) check of a control word. */
+static inline bool vmx_control_ok(uint64_t cap, uint32_t val)
+{
+	uint32_t must1 = (uint32_t)cap, may1 = (uint32_t)(cap >> 32);
+
+	return (val & must1) == must1 && (val & ~may1) == 0;
+}
+
+#endif

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Weak links to the x86 core; see core_glue.h. */
+#include <stddef.h>
+
+#include "cpu/vmx/core_glue.h"
+
+#pragma weak x86_core_create
+#pragma weak x86_core_destroy
+#pragma weak x86_core_ctl
+#pragma weak x86_run
+#pragma weak x86_inject_event
+#pragma weak x86_flush_tlb
+#pragma weak x86_flush_tlb_gla
+
+bool vmx_core_available(void)
+{
+	return x86_core_create && x86_core_destroy && x86_core_ctl && x86_run &&
+	       x86_inject_event && x86_flush_tlb && x86_flush_tlb_gla;
+}
+
+struct x86_core *vmx_core_create(void)
+{
+	return vmx_core_available() ? x86_core_create() : NULL;
+}
+
+void vmx_core_destroy(struct x86_core *core)
+{
+	if (core && x86_core_destroy)
+		x86_core_destroy(core);
+}
+
+struct x86_ctl *vmx_core_ctl(struct cpu *cpu)
+{
+	return cpu->core ? x86_core_ctl(cpu->core) : NULL;
+}
+
+uint32_t vmx_core_run(struct cpu *cpu, const struct x86_env_ops *ops, void *env,
+		      struct x86_exit *exit)
+{
+	return x86_run(&cpu->guest, cpu->core, ops, env, exit);
+}
+
+uint32_t vmx_core_inject(struct cpu *cpu, const struct x86_env_ops *ops,
+			 void *env, const struct x86_event *ev,
+			 struct x86_exit *exit)
+{
+	return x86_inject_event(&cpu->guest, cpu->core, ops, env, ev, exit);
+}
+
+void vmx_core_flush_tlb(struct cpu *cpu, bool global)
+{
+	if (cpu->core)
+		x86_flush_tlb(cpu->core, global);
+}
+
+void vmx_core_flush_gla(struct cpu *cpu, uint64_t gla)
+{
+	if (cpu->core)
+		x86_flush_tlb_gla(cpu->core, gla);
+}
