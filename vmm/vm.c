@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmm/exit_status.h"
+#include "vmm/vm.h"
+
+/* Where KVM on Intel keeps the real-mode TSS: 3 pages below the BIOS. */
+#define VM_TSS_ADDR 0xfffbd000UL
+
+static void vm_debug_exit(void *ctx, int status, uint64_t value)
+{
+	vm_request_stop(ctx, status);
+}
+
+static int vm_get_cpuid(struct vm *vm, char *err, size_t errlen)
+{
+	int nent = 64, r;
+
+	for (;;) {
+		struct kvm_cpuid2 *c;
+
+		c = calloc(1, sizeof(*c) + nent * sizeof(c->entries[0]));
+		if (!c)
+			return -ENOMEM;
+		c->nent = nent;
+		r = vmm_ioctl(vm->b, vm->b->sys, KVM_GET_SUPPORTED_CPUID, c);
+		if (r >= 0) {
+			vm->cpuid = c;
+			return 0;
+		}
+		free(c);
+		if (r != -E2BIG || nent >= 4096) {
+			snprintf(err, errlen,
+				 "backend %s: KVM_GET_SUPPORTED_CPUID: %s",
+				 vm->b->name, strerror(-r));
+			return r;
+		}
+		nent *= 2;
+	}
+}
+
+static int vcpu_create(struct vm *vm, int id, char *err, size_t errlen)
+{
+	struct vcpu *v = &vm->vcpus[id];
+	int r;
+
+	v->vm = vm;
+	v->id = id;
+	v->fd = vmm_ioctl(vm->b, vm->fd, KVM_CREATE_VCPU, (void *)(long)id);
+	if (v->fd < 0) {
+		r = v->fd;
+		snprintf(err, errlen, "backend %s: KVM_CREATE_VCPU %d: %s",
+			 vm->b->name, id, strerror(-r));
+		return r;
+	}
+	v->run = vm->b->ops->map_run(v->fd, vm->run_size);
+	if (!v->run) {
+		snprintf(err, errlen,
+			 "backend %s: cannot map vCPU %d's "
+			 "kvm_run",
+			 vm->b->name, id);
+		return -ENOMEM;
+	}
+	r = vmm_ioctl(vm->b, v->fd, KVM_SET_CPUID2, vm->cpuid);
+	if (r < 0) {
+		snprintf(err, errlen,
+			 "backend %s: KVM_SET_CPUID2 on vCPU %d: "
+			 "%s",
+			 vm->b->name, id, strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
+static int vm_add_device(struct vm *vm, struct io_bus *bus, struct io_device *d,
+			 char *err, size_t errlen)
+{
+	int r = iobus_register(bus, d);
+
+	if (r < 0)
+		snprintf(err, errlen, "cannot register %s: %s", d->name,
+			 strerror(-r));
+	return r;
+}
+
+int vm_create(struct vm *vm, struct vmm_backend *b, const struct vm_config *cfg,
+	      char *err, size_t errlen)
+{
+	int r;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->b = b;
+	vm->fd = -1;
+	vm->cfg = *cfg;
+	pthread_mutex_init(&vm->lock, NULL);
+	pthread_cond_init(&vm->cond, NULL);
+	iobus_init(&vm->pio, "pio");
+	iobus_init(&vm->mmio, "mmio");
+	if (cfg->nr_vcpus < 1 || cfg->nr_vcpus > VM_MAX_VCPUS) {
+		snprintf(err, errlen, "vCPU count %d out of range 1..%d",
+			 cfg->nr_vcpus, VM_MAX_VCPUS);
+		return -EINVAL;
+	}
+
+	r = gm_alloc(&vm->mem, cfg->ram_size);
+	if (r < 0) {
+		snprintf(err, errlen,
+			 "cannot allocate %llu MiB of guest RAM: "
+			 "%s",
+			 (unsigned long long)cfg->ram_size >> 20, strerror(-r));
+		return r;
+	}
+	vm->fd = vmm_ioctl(b, b->sys, KVM_CREATE_VM, NULL);
+	if (vm->fd < 0) {
+		r = vm->fd;
+		snprintf(err, errlen, "backend %s: KVM_CREATE_VM: %s", b->name,
+			 strerror(-r));
+		return r;
+	}
+	if (vmm_ioctl(b, b->sys, KVM_CHECK_EXTENSION,
+		      (void *)(long)KVM_CAP_SET_TSS_ADDR) > 0) {
+		r = vmm_ioctl(b, vm->fd, KVM_SET_TSS_ADDR, (void *)VM_TSS_ADDR);
+		if (r < 0) {
+			snprintf(err, errlen,
+				 "backend %s: KVM_SET_TSS_ADDR: "
+				 "%s",
+				 b->name, strerror(-r));
+			return r;
+		}
+	}
+	for (int i = 0; i < vm->mem.nslots; i++) {
+		struct kvm_userspace_memory_region reg = {
+		    .slot = i,
+		    .guest_phys_addr = vm->mem.slot[i].gpa,
+		    .memory_size = vm->mem.slot[i].size,
+		    .userspace_addr = (uintptr_t)vm->mem.slot[i].hva,
+		};
+
+		r = vmm_ioctl(b, vm->fd, KVM_SET_USER_MEMORY_REGION, &reg);
+		if (r < 0) {
+			snprintf(err, errlen,
+				 "backend %s: "
+				 "KVM_SET_USER_MEMORY_REGION slot %d: %s",
+				 b->name, i, strerror(-r));
+			return r;
+		}
+	}
+	r = vmm_ioctl(b, b->sys, KVM_GET_VCPU_MMAP_SIZE, NULL);
+	if (r < (int)sizeof(struct kvm_run)) {
+		snprintf(err, errlen, "backend %s: KVM_GET_VCPU_MMAP_SIZE: %s",
+			 b->name, r < 0 ? strerror(-r) : "too small");
+		return r < 0 ? r : -EPROTO;
+	}
+	vm->run_size = r;
+	r = vm_get_cpuid(vm, err, errlen);
+	if (r < 0)
+		return r;
+	for (int i = 0; i < cfg->nr_vcpus; i++) {
+		vm->vcpus[i].fd = -1;
+		vm->nr_vcpus = i + 1;
+		r = vcpu_create(vm, i, err, errlen);
+		if (r < 0)
+			return r;
+	}
+
+	uart8250_init(&vm->uart, UART_COM1_BASE, cfg->console_out,
+		      cfg->console_in);
+	debug_exit_init(&vm->dbg, DEBUG_EXIT_PORT, vm_debug_exit, vm);
+	r = vm_add_device(vm, &vm->pio, &vm->uart.dev, err, errlen);
+	if (r >= 0)
+		r = vm_add_device(vm, &vm->pio, &vm->dbg.dev, err, errlen);
+	return r;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	for (int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (v->run)
+			vm->b->ops->unmap_run(v->run, vm->run_size);
+		if (v->fd >= 0)
+			vm->b->ops->close(v->fd);
+	}
+	if (vm->fd >= 0)
+		vm->b->ops->close(vm->fd);
+	free(vm->cpuid);
+	gm_free(&vm->mem);
+	iobus_destroy(&vm->pio);
+	iobus_destroy(&vm->mmio);
+	pthread_cond_destroy(&vm->cond);
+	pthread_mutex_destroy(&vm->lock);
+	vm->nr_vcpus = 0;
+	vm->fd = -1;
+}
+
+static void seg_flat(struct kvm_segment *s, uint16_t sel, uint8_t type,
+		     bool code64)
+{
+	*s = (struct kvm_segment){.base = 0,
+				  .limit = 0xffffffff,
+				  .selector = sel,
+				  .type = type,
+				  .present = 1,
+				  .dpl = 0,
+				  .db = code64 ? 0 : 1,
+				  .s = 1,
+				  .l = code64,
+				  .g = 1};
+}
+
+static void seg_real(struct kvm_segment *s, uint16_t sel, uint8_t type)
+{
+	*s = (struct kvm_segment){.base = (uint64_t)sel << 4,
+				  .limit = 0xffff,
+				  .selector = sel,
+				  .type = type,
+				  .present = 1,
+				  .s = 1};
+}
+
+int vm_set_boot_state(struct vm *vm, const struct boot_state *bs, char *err,
+		      size_t errlen)
+{
+	struct vcpu *v = &vm->vcpus[0];
+	struct kvm_sregs sr;
+	struct kvm_regs regs = {0};
+	int r;
+
+	r = vmm_ioctl(vm->b, v->fd, KVM_GET_SREGS, &sr);
+	if (r < 0)
+		goto fail_get;
+	switch (bs->mode) {
+	case BOOT_REAL16:
+		seg_real(&sr.cs, bs->real_cs, 0xb);
+		seg_real(&sr.ss, bs->real_ss, 0x3);
+		seg_real(&sr.ds, 0, 0x3);
+		sr.es = sr.fs = sr.gs = sr.ds;
+		sr.cr0 &= ~0x80000001ULL; /* PG, PE */
+		break;
+	case BOOT_PROT32:
+	case BOOT_LONG64:
+		seg_flat(&sr.cs,
+			 bs->mode == BOOT_LONG64 ? BOOT_SEL_CODE64
+						 : BOOT_SEL_CODE32,
+			 0xb, bs->mode == BOOT_LONG64);
+		seg_flat(&sr.ds, BOOT_SEL_DATA, 0x3, false);
+		sr.es = sr.fs = sr.gs = sr.ss = sr.ds;
+		sr.gdt.base = bs->gdt_base;
+		sr.gdt.limit = bs->gdt_limit;
+		sr.idt.base = 0;
+		sr.idt.limit = 0;
+		sr.cr0 = 0x11; /* PE | ET */
+		sr.cr4 = 0;
+		sr.efer = 0;
+		if (bs->mode == BOOT_LONG64) {
+			sr.cr0 |= 0x80000022ULL; /* PG | NE | MP */
+			sr.cr3 = bs->cr3;
+			sr.cr4 = 0x20;	 /* PAE */
+			sr.efer = 0x500; /* LME | LMA */
+		}
+		break;
+	}
+	r = vmm_ioctl(vm->b, v->fd, KVM_SET_SREGS, &sr);
+	if (r < 0) {
+		snprintf(err, errlen,
+			 "backend %s: KVM_SET_SREGS (%s entry): "
+			 "%s",
+			 vm->b->name, bs->format, strerror(-r));
+		return r;
+	}
+	regs.rflags = 0x2;
+	regs.rip = bs->rip;
+	regs.rsp = bs->rsp;
+	regs.rax = bs->rax;
+	regs.rbx = bs->rbx;
+	regs.rdx = bs->rdx;
+	regs.rsi = bs->rsi;
+	r = vmm_ioctl(vm->b, v->fd, KVM_SET_REGS, &regs);
+	if (r < 0) {
+		snprintf(err, errlen, "backend %s: KVM_SET_REGS: %s",
+			 vm->b->name, strerror(-r));
+		return r;
+	}
+	return 0;
+fail_get:
+	snprintf(err, errlen, "backend %s: KVM_GET_SREGS: %s", vm->b->name,
+		 strerror(-r));
+	return r;
+}
+
+static void vm_kick(int sig)
+{
+	/* Only there to make KVM_RUN return -EINTR. */
+}
+
+void vm_request_stop(struct vm *vm, int status)
+{
+	pthread_t self = pthread_self();
+
+	pthread_mutex_lock(&vm->lock);
+	if (!vm->stopping) {
+		vm->status = status;
+		__atomic_store_n(&vm->stopping, true, __ATOMIC_RELEASE);
+	}
+	for (int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (!v->thread_started || pthread_equal(v->thread, self))
+			continue;
+		v->run->immediate_exit = 1;
+		pthread_kill(v->thread, SIGUSR1);
+	}
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+}
+
+int vm_run(struct vm *vm)
+{
+	struct sigaction sa = {.sa_handler = vm_kick};
+	int r;
+
+	/* No SA_RESTART: the kick must interrupt KVM_RUN. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	pthread_mutex_lock(&vm->lock);
+	for (int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		r = pthread_create(&v->thread, NULL, vcpu_thread, v);
+		if (r) {
+			fprintf(stderr,
+				"kvmini: cannot start vCPU %d's "
+				"thread: %s\n",
+				i, strerror(r));
+			if (!vm->stopping) {
+				vm->stopping = true;
+				vm->status = VMM_EXIT_MONITOR;
+			}
+			break;
+		}
+		v->thread_started = true;
+	}
+	pthread_mutex_unlock(&vm->lock);
+	if (vm->stopping)
+		vm_request_stop(vm, VMM_EXIT_MONITOR);
+	for (int i = 0; i < vm->nr_vcpus; i++)
+		if (vm->vcpus[i].thread_started)
+			pthread_join(vm->vcpus[i].thread, NULL);
+	return vm->status;
+}

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A virtual machine as the monitor builds it over a backend: guest RAM in
+ * memslots, vCPUs (one thread each), the port and MMIO buses with their
+ * devices, and the stop protocol (first reason to stop wins; the other
+ * vCPUs are kicked out of KVM_RUN with a signal + immediate_exit).
+ */
+#ifndef KVMINI_VMM_VM_H
+#define KVMINI_VMM_VM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vmm/backend.h"
+#include "vmm/devices/debug_exit.h"
+#include "vmm/devices/uart8250.h"
+#include "vmm/guest_mem.h"
+#include "vmm/iobus.h"
+#include "vmm/loader/loader.h"
+
+#define VM_MAX_VCPUS 64
+
+struct kvm_run;
+struct kvm_cpuid2;
+struct vm;
+
+struct vcpu {
+	struct vm *vm;
+	int id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool thread_started;
+};
+
+struct vm_config {
+	uint64_t ram_size;
+	int nr_vcpus;
+	bool trace;
+	int console_out; /* fd for the UART's output */
+	int console_in;	 /* fd for its input, -1 for none */
+};
+
+struct vm {
+	struct vmm_backend *b;
+	int fd;
+	struct vm_config cfg;
+	struct guest_mem mem;
+	size_t run_size;
+	struct kvm_cpuid2 *cpuid;
+	int nr_vcpus;
+	struct vcpu vcpus[VM_MAX_VCPUS];
+	struct io_bus pio, mmio;
+	struct uart8250 uart;
+	struct debug_exit dbg;
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stopping;
+	int status;
+};
+
+/* Builds the machine. -errno with a reason in err. */
+int vm_create(struct vm *vm, struct vmm_backend *b, const struct vm_config *cfg,
+	      char *err, size_t errlen);
+void vm_destroy(struct vm *vm);
+/* Puts the BSP in the state a loader described. */
+int vm_set_boot_state(struct vm *vm, const struct boot_state *bs, char *err,
+		      size_t errlen);
+/* Runs every vCPU to the end; returns the process exit status. */
+int vm_run(struct vm *vm);
+/* Ends the run with status (the first request wins). */
+void vm_request_stop(struct vm *vm, int status);
+static inline bool vm_stopping(struct vm *vm)
+{
+	return __atomic_load_n(&vm->stopping, __ATOMIC_ACQUIRE);
+}
+
+/* vcpu.c */
+void *vcpu_thread(void *arg);
+void vcpu_dump_regs(struct vcpu *vcpu, FILE *out);
+const char *kvm_exit_reason_name(unsigned reason);
+
+/* kvm_info.c: `kvmini info --backend kvm` */
+int vmm_kvm_print_info(struct vmm_backend *b, FILE *out);
+
+#endif
