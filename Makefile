@@ -76,4 +76,4 @@ clean:
 	rm -rf build build-asan
 
 -include $(call rwildcard,$(BUILD)/obj,*.d)
--include $(wildcard */build.mk)
+-include $(wildcard */build.mk */*/build.mk)
