@@ -267,6 +267,7 @@ static int cmd_run(int argc, char **argv)
 	struct run_args a = {.backend = VMM_BACKEND_AUTO};
 	struct vmm_backend b;
 	struct boot_state bs;
+	struct guest_mem mem;
 	struct vm vm;
 	char err[512];
 	int r, status;
@@ -280,14 +281,26 @@ static int cmd_run(int argc, char **argv)
 		free(a.cmdline);
 		return r > 0 ? 0 : -r;
 	}
-	if (open_backend(&b, a.backend, a.cpu_model) < 0) {
+	/* Image problems are reported before any backend work. */
+	r = gm_alloc(&mem, a.cfg.ram_size);
+	if (r < 0) {
+		fprintf(stderr,
+			"kvmini: cannot allocate %llu MiB of guest "
+			"RAM: %s\n",
+			(unsigned long long)a.cfg.ram_size >> 20, strerror(-r));
+		free(a.cmdline);
+		return VMM_EXIT_MONITOR;
+	}
+	r = vmm_load_image(&mem, &a.load, &bs, err, sizeof(err));
+	if (r < 0 || open_backend(&b, a.backend, a.cpu_model) < 0) {
+		if (r < 0)
+			fprintf(stderr, "kvmini: %s\n", err);
+		gm_free(&mem);
 		free(a.cmdline);
 		return VMM_EXIT_MONITOR;
 	}
 	status = VMM_EXIT_MONITOR;
-	r = vm_create(&vm, &b, &a.cfg, err, sizeof(err));
-	if (r >= 0)
-		r = vmm_load_image(&vm.mem, &a.load, &bs, err, sizeof(err));
+	r = vm_create(&vm, &b, &a.cfg, &mem, err, sizeof(err));
 	if (r >= 0)
 		r = vm_set_boot_state(&vm, &bs, err, sizeof(err));
 	if (r < 0) {

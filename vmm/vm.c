@@ -89,7 +89,7 @@ static int vm_add_device(struct vm *vm, struct io_bus *bus, struct io_device *d,
 }
 
 int vm_create(struct vm *vm, struct vmm_backend *b, const struct vm_config *cfg,
-	      char *err, size_t errlen)
+	      struct guest_mem *mem, char *err, size_t errlen)
 {
 	int r;
 
@@ -97,6 +97,8 @@ int vm_create(struct vm *vm, struct vmm_backend *b, const struct vm_config *cfg,
 	vm->b = b;
 	vm->fd = -1;
 	vm->cfg = *cfg;
+	vm->mem = *mem;
+	memset(mem, 0, sizeof(*mem));
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_cond_init(&vm->cond, NULL);
 	iobus_init(&vm->pio, "pio");
@@ -107,14 +109,6 @@ int vm_create(struct vm *vm, struct vmm_backend *b, const struct vm_config *cfg,
 		return -EINVAL;
 	}
 
-	r = gm_alloc(&vm->mem, cfg->ram_size);
-	if (r < 0) {
-		snprintf(err, errlen,
-			 "cannot allocate %llu MiB of guest RAM: "
-			 "%s",
-			 (unsigned long long)cfg->ram_size >> 20, strerror(-r));
-		return r;
-	}
 	vm->fd = vmm_ioctl(b, b->sys, KVM_CREATE_VM, NULL);
 	if (vm->fd < 0) {
 		r = vm->fd;

@@ -62,9 +62,14 @@ struct vm {
 	int status;
 };
 
-/* Builds the machine. -errno with a reason in err. */
+/*
+ * Builds the machine around guest RAM the caller allocated (and usually
+ * loaded already: image errors come before any backend work). The VM
+ * takes mem over and frees it in vm_destroy(), even after a failure.
+ * -errno with a reason in err.
+ */
 int vm_create(struct vm *vm, struct vmm_backend *b, const struct vm_config *cfg,
-	      char *err, size_t errlen);
+	      struct guest_mem *mem, char *err, size_t errlen);
 void vm_destroy(struct vm *vm);
 /* Puts the BSP in the state a loader described. */
 int vm_set_boot_state(struct vm *vm, const struct boot_state *bs, char *err,
