@@ -1,0 +1,1588 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * x86diff generator: random valid 64-bit CPL3 instruction sequences.
+ *
+ * Instructions are encoded by hand here (not with Zydis's encoder) so that
+ * the core's Zydis-based decoder is not checked against Zydis's own tables.
+ *
+ * The sequence is a list of groups: one instruction under test plus the
+ * setup it needs to stay defined and in bounds (a base register pointing
+ * into the data buffer, a masked index, a known shift count, ...). Forward
+ * branches only target group boundaries, so setup is never skipped.
+ *
+ * Flags the SDM leaves undefined are tracked along every path: no
+ * instruction may consume an undefined flag, and the ones still undefined
+ * at the end are masked out of the comparison.
+ */
+#include <string.h>
+
+#include "x86diff.h"
+
+#define MAX_GROUPS 64
+#define DATA_LO	   0x100u
+#define DATA_HI	   (X86DIFF_DATA_SIZE - 0x300u)
+#define STACK_OFF  ((uint32_t)(X86DIFF_STACK_TOP - X86DIFF_DATA_ADDR))
+
+enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI };
+
+struct mem {
+	int base, index; /* -1: none */
+	unsigned scale;
+	bool rip, addr32, disp32;
+	int32_t disp;
+	uint64_t target; /* rip-relative target address */
+};
+
+/* One instruction to encode. */
+struct enc {
+	uint8_t pfx[3]; /* legacy prefixes (lock, rep, segment) */
+	unsigned npfx;
+	unsigned w;   /* operand size: 2 -> 0x66, 8 -> REX.W (unless d64) */
+	bool d64;     /* default 64-bit operand size (push/pop) */
+	bool rex;     /* emit a REX even if no bit is needed */
+	bool extra66; /* 0x66 together with REX.W: W wins */
+	uint8_t op[3];
+	unsigned nop;
+	bool modrm;
+	int reg; /* modrm.reg: register or /digit */
+	bool rm_mem;
+	int rm; /* register when !rm_mem */
+	struct mem m;
+	int opreg; /* register encoded in the opcode's low bits, or -1 */
+	uint64_t imm;
+	unsigned immsz;
+	/* Register operands written, with their widths (for the RSP rule). */
+	unsigned wr_reg, wr_rm, wr_opreg; /* 0: not written, else width */
+	int rel;			  /* >=0: branch to this group */
+	unsigned relsz;
+};
+
+struct fixup {
+	uint32_t at, next;
+	unsigned size, group;
+};
+
+struct gen {
+	struct x86diff_case *c;
+	uint64_t rng;
+	uint32_t classes;
+	uint32_t off;
+	uint32_t undef;
+	unsigned group, ngroups;
+	uint32_t pending[MAX_GROUPS + 1];
+	uint32_t group_off[MAX_GROUPS + 1];
+	struct fixup fix[MAX_GROUPS];
+	unsigned nfix;
+	bool full;
+};
+
+static uint64_t rnd(struct gen *g)
+{
+	return x86diff_rand(&g->rng);
+}
+
+static unsigned below(struct gen *g, unsigned n)
+{
+	return n ? (unsigned)(rnd(g) % n) : 0;
+}
+
+static bool chance(struct gen *g, unsigned n)
+{
+	return below(g, n) == 0;
+}
+
+static uint32_t range(struct gen *g, uint32_t lo, uint32_t hi)
+{
+	return lo + below(g, hi - lo);
+}
+
+static unsigned rnd_width(struct gen *g)
+{
+	static const unsigned w[] = {1, 2, 4, 8};
+
+	return w[below(g, 4)];
+}
+
+static unsigned rnd_width_nz8(struct gen *g)
+{
+	static const unsigned w[] = {2, 4, 8, 8};
+
+	return w[below(g, 4)];
+}
+
+/* A register that may be written: never RSP. */
+static int rnd_wreg(struct gen *g, uint32_t avoid)
+{
+	for (;;) {
+		int r = (int)below(g, 16);
+
+		if (r != RSP && !(avoid & (1u << r)))
+			return r;
+	}
+}
+
+static int rnd_reg(struct gen *g)
+{
+	return (int)below(g, 16);
+}
+
+static uint64_t interesting(struct gen *g)
+{
+	static const uint64_t v[] = {
+	    0,
+	    1,
+	    2,
+	    0x7f,
+	    0x80,
+	    0xff,
+	    0x100,
+	    0x7fff,
+	    0x8000,
+	    0xffff,
+	    0x7fffffff,
+	    0x80000000,
+	    0xffffffff,
+	    0x100000000ull,
+	    0x7fffffffffffffffull,
+	    0x8000000000000000ull,
+	    ~0ull,
+	    ~0ull - 1,
+	};
+	switch (below(g, 4)) {
+	case 0:
+		return v[below(g, sizeof(v) / sizeof(v[0]))];
+	case 1:
+		return below(g, 64);
+	case 2:
+		return -(uint64_t)below(g, 64);
+	default:
+		return rnd(g);
+	}
+}
+
+/* ---- flags ---------------------------------------------------------- */
+
+static const uint32_t cc_reads[16] = {
+    X86DIFF_OF,
+    X86DIFF_OF,
+    X86DIFF_CF,
+    X86DIFF_CF,
+    X86DIFF_ZF,
+    X86DIFF_ZF,
+    X86DIFF_CF | X86DIFF_ZF,
+    X86DIFF_CF | X86DIFF_ZF,
+    X86DIFF_SF,
+    X86DIFF_SF,
+    X86DIFF_PF,
+    X86DIFF_PF,
+    X86DIFF_SF | X86DIFF_OF,
+    X86DIFF_SF | X86DIFF_OF,
+    X86DIFF_ZF | X86DIFF_SF | X86DIFF_OF,
+    X86DIFF_ZF | X86DIFF_SF | X86DIFF_OF,
+};
+
+static bool defined(struct gen *g, uint32_t f)
+{
+	return !(g->undef & f);
+}
+
+/* A condition code whose flags are all defined, or -1. */
+static int rnd_cc(struct gen *g)
+{
+	unsigned start = below(g, 16);
+
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned cc = (start + i) & 15;
+
+		if (defined(g, cc_reads[cc]))
+			return (int)cc;
+	}
+	return -1;
+}
+
+/* The instruction writes `wr` flags, of which `undef` become undefined. */
+static void flags(struct gen *g, uint32_t wr, uint32_t undef)
+{
+	g->undef = (g->undef & ~wr) | undef;
+	g->c->undef_any |= g->undef;
+}
+
+/* ---- encoder -------------------------------------------------------- */
+
+static bool writes_rsp(int r, unsigned w, bool rex)
+{
+	return w && r == RSP && (w > 1 || rex);
+}
+
+static bool emit(struct gen *g, const struct enc *e)
+{
+	uint8_t b[24];
+	unsigned n = 0, rex = 0;
+	int disp_at = -1;
+	struct x86diff_case *c = g->c;
+
+	if (g->c->ninsn >= X86DIFF_MAX_INSNS - 1 ||
+	    g->off + 16 + 16 > X86DIFF_CODE_SIZE) {
+		g->full = true;
+		return false;
+	}
+	for (unsigned i = 0; i < e->npfx; i++)
+		b[n++] = e->pfx[i];
+	if (e->modrm && e->rm_mem && e->m.addr32)
+		b[n++] = 0x67;
+	if (e->w == 2 || e->extra66)
+		b[n++] = 0x66;
+	if (e->w == 8 && !e->d64)
+		rex |= 8;
+	if (e->modrm) {
+		if (e->reg & 8)
+			rex |= 4;
+		if (e->rm_mem) {
+			if (e->m.index >= 0 && (e->m.index & 8))
+				rex |= 2;
+			if (e->m.base >= 0 && (e->m.base & 8))
+				rex |= 1;
+		} else if (e->rm & 8) {
+			rex |= 1;
+		}
+	}
+	if (e->opreg >= 0 && (e->opreg & 8))
+		rex |= 1;
+	bool has_rex = rex || e->rex;
+
+	if (writes_rsp(e->reg, e->wr_reg, has_rex) ||
+	    (!e->rm_mem && writes_rsp(e->rm, e->wr_rm, has_rex)) ||
+	    writes_rsp(e->opreg, e->wr_opreg, has_rex))
+		return false;
+	if (has_rex)
+		b[n++] = (uint8_t)(0x40 | rex);
+	for (unsigned i = 0; i < e->nop; i++)
+		b[n++] = e->op[i];
+	if (e->opreg >= 0)
+		b[n - 1] = (uint8_t)(b[n - 1] + (e->opreg & 7));
+	if (e->modrm) {
+		uint8_t reg = (uint8_t)((e->reg & 7) << 3);
+
+		if (!e->rm_mem) {
+			b[n++] = (uint8_t)(0xc0 | reg | (e->rm & 7));
+		} else if (e->m.rip) {
+			b[n++] = (uint8_t)(reg | 5);
+			disp_at = (int)n;
+			n += 4;
+		} else if (e->m.base < 0) {
+			int idx = e->m.index >= 0 ? e->m.index & 7 : 4;
+
+			b[n++] = (uint8_t)(reg | 4);
+			b[n++] = (uint8_t)((e->m.scale << 6) | (idx << 3) | 5);
+			memcpy(&b[n], &e->m.disp, 4);
+			n += 4;
+		} else {
+			int base = e->m.base & 7;
+			bool sib = e->m.index >= 0 || base == 4;
+			unsigned mod;
+
+			if (e->m.disp32 || e->m.disp < -128 || e->m.disp > 127)
+				mod = 2;
+			else if (e->m.disp || base == 5)
+				mod = 1;
+			else
+				mod = 0;
+			b[n++] = (uint8_t)((mod << 6) | reg | (sib ? 4 : base));
+			if (sib) {
+				int idx = e->m.index >= 0 ? e->m.index & 7 : 4;
+
+				b[n++] = (uint8_t)((e->m.scale << 6) |
+						   (idx << 3) | base);
+			}
+			if (mod == 1)
+				b[n++] = (uint8_t)e->m.disp;
+			if (mod == 2) {
+				memcpy(&b[n], &e->m.disp, 4);
+				n += 4;
+			}
+		}
+	}
+	int rel_at = -1;
+
+	if (e->rel >= 0) {
+		rel_at = (int)n;
+		n += e->relsz;
+	}
+	for (unsigned i = 0; i < e->immsz; i++)
+		b[n++] = (uint8_t)(e->imm >> (8 * i));
+	if (n > 15)
+		return false;
+	if (disp_at >= 0) {
+		int64_t d = (int64_t)e->m.target -
+			    (int64_t)(X86DIFF_CODE_ADDR + g->off + n);
+		int32_t d32 = (int32_t)d;
+
+		memcpy(&b[disp_at], &d32, 4);
+	}
+	if (rel_at >= 0) {
+		if (g->nfix >= MAX_GROUPS)
+			return false;
+		g->fix[g->nfix++] = (struct fixup){
+		    .at = g->off + (uint32_t)rel_at,
+		    .next = g->off + n,
+		    .size = e->relsz,
+		    .group = (unsigned)e->rel,
+		};
+	}
+	c->insn_off[c->ninsn++] = (uint16_t)g->off;
+	memcpy(&c->code[g->off], b, n);
+	g->off += n;
+	return true;
+}
+
+static struct enc enc0(void)
+{
+	return (struct enc){.opreg = -1, .rel = -1};
+}
+
+/* mov r32, imm32 (zero-extends): setup that keeps flags. */
+static bool emit_mov32(struct gen *g, int r, uint32_t v)
+{
+	struct enc e = enc0();
+
+	e.op[0] = 0xb8;
+	e.nop = 1;
+	e.opreg = r;
+	e.wr_opreg = 4;
+	e.w = 4;
+	e.imm = v;
+	e.immsz = 4;
+	return emit(g, &e);
+}
+
+/* movzx r32, r8 (r's own low byte, or AH.. without REX): 0..255. */
+static bool emit_movzx8(struct gen *g, int r)
+{
+	struct enc e = enc0();
+
+	e.op[0] = 0x0f;
+	e.op[1] = 0xb6;
+	e.nop = 2;
+	e.w = 4;
+	e.modrm = true;
+	e.reg = r;
+	e.rm = r;
+	e.wr_reg = 4;
+	return emit(g, &e);
+}
+
+/*
+ * A memory operand whose effective address is in [DATA+lo, DATA+hi),
+ * emitting the setup it needs. Registers in `avoid` are neither used nor
+ * clobbered; the ones used are added to *used.
+ */
+static bool gen_mem(struct gen *g, struct mem *m, uint32_t lo, uint32_t hi,
+		    uint32_t avoid, uint32_t *used)
+{
+	unsigned mode = below(g, 8);
+
+	memset(m, 0, sizeof(*m));
+	m->base = m->index = -1;
+	if (mode == 0) {
+		m->rip = true;
+		m->addr32 = chance(g, 8);
+		m->target = X86DIFF_DATA_ADDR + range(g, lo, hi);
+		return true;
+	}
+	if (mode == 1 && !(avoid & (1u << RSP)) && lo + 0x80 <= STACK_OFF &&
+	    hi >= STACK_OFF + 0x80) {
+		m->base = RSP;
+		m->disp = (int32_t)below(g, 256) - 128;
+		*used |= 1u << RSP;
+		return true;
+	}
+	bool idx = chance(g, 2) && hi - lo > 0x900;
+	uint32_t span = 0;
+
+	if (idx) {
+		m->scale = below(g, 4);
+		span = 255u << m->scale;
+		do
+			m->index = rnd_wreg(g, avoid);
+		while (m->index == RSP);
+	}
+	uint32_t off = range(g, lo, hi - span);
+
+	if (mode == 2) {
+		/* [index*s + disp32], no base */
+		m->disp = (int32_t)(X86DIFF_DATA_ADDR + off);
+	} else {
+		do
+			m->base = rnd_wreg(g, avoid);
+		while (m->base == m->index);
+		m->addr32 = chance(g, 8);
+		switch (below(g, 4)) {
+		case 0:
+			m->disp = 0;
+			break;
+		case 1:
+			m->disp = (int32_t)below(g, 256) - 128;
+			break;
+		case 2:
+			m->disp = (int32_t)below(g, 256) - 128;
+			m->disp32 = true;
+			break;
+		default:
+			m->disp = (int32_t)below(g, 0x2000) - 0x1000;
+			break;
+		}
+		if (!emit_mov32(g, m->base,
+				(uint32_t)(X86DIFF_DATA_ADDR + off - m->disp)))
+			return false;
+		*used |= 1u << m->base;
+	}
+	if (idx) {
+		if (!emit_movzx8(g, m->index))
+			return false;
+		*used |= 1u << m->index;
+	}
+	return true;
+}
+
+/* r/m operand: a register (written or not) or memory in the general range */
+static bool gen_rm(struct gen *g, struct enc *e, bool mem_ok, bool written,
+		   uint32_t avoid, uint32_t *used)
+{
+	e->modrm = true;
+	if (mem_ok && chance(g, 3)) {
+		e->rm_mem = true;
+		if (chance(g, 10))
+			e->pfx[e->npfx++] =
+			    (uint8_t[]){0x2e, 0x3e, 0x26, 0x36}[below(g, 4)];
+		return gen_mem(g, &e->m, DATA_LO, DATA_HI, avoid, used);
+	}
+	/* a written RSP/SPL is refused by emit(); AH is fine */
+	e->rm = written && !chance(g, 4) ? rnd_wreg(g, 0) : rnd_reg(g);
+	return true;
+}
+
+static void maybe_lock(struct gen *g, struct enc *e)
+{
+	if (e->rm_mem && chance(g, 4))
+		e->pfx[e->npfx++] = 0xf0;
+}
+
+static void maybe_rex(struct gen *g, struct enc *e)
+{
+	if (chance(g, 6))
+		e->rex = true;
+	if (e->w == 8 && !e->d64 && chance(g, 12))
+		e->extra66 = true;
+}
+
+static void set_imm(struct gen *g, struct enc *e, unsigned sz)
+{
+	e->imm = interesting(g);
+	e->immsz = sz;
+}
+
+/* ---- instruction classes ------------------------------------------ */
+
+static bool gen_alu(struct gen *g)
+{
+	struct enc e = enc0();
+	uint32_t used = 0;
+	unsigned op = below(g, 12), w = rnd_width(g);
+	unsigned wsz = w == 8 ? 4 : w; /* immediate size of the full form */
+	bool cmp;
+
+	e.w = w;
+	if (op < 8) {
+		/* add or adc sbb and sub xor cmp */
+		if ((op == 2 || op == 3) && !defined(g, X86DIFF_CF))
+			return false;
+		cmp = op == 7;
+		switch (below(g, 4)) {
+		case 0: /* r/m, r */
+			e.op[0] = (uint8_t)(op * 8 + (w == 1 ? 0 : 1));
+			e.nop = 1;
+			e.reg = rnd_reg(g);
+			if (!gen_rm(g, &e, true, !cmp, 0, &used))
+				return false;
+			e.wr_rm = cmp ? 0 : w;
+			if (!cmp)
+				maybe_lock(g, &e);
+			break;
+		case 1: /* r, r/m */
+			e.op[0] = (uint8_t)(op * 8 + (w == 1 ? 2 : 3));
+			e.nop = 1;
+			e.reg = cmp ? rnd_reg(g) : rnd_wreg(g, 0);
+			e.wr_reg = cmp ? 0 : w;
+			if (!gen_rm(g, &e, true, false, 0, &used))
+				return false;
+			break;
+		case 2: /* rAX, imm */
+			e.op[0] = (uint8_t)(op * 8 + (w == 1 ? 4 : 5));
+			e.nop = 1;
+			set_imm(g, &e, wsz);
+			break;
+		default: /* 80/81/83 /op */
+			e.op[0] = w == 1 ? 0x80 : (chance(g, 2) ? 0x83 : 0x81);
+			e.nop = 1;
+			e.reg = (int)op;
+			if (!gen_rm(g, &e, true, !cmp, 0, &used))
+				return false;
+			e.wr_rm = cmp ? 0 : w;
+			set_imm(g, &e, e.op[0] == 0x81 ? wsz : 1);
+			if (!cmp)
+				maybe_lock(g, &e);
+			break;
+		}
+		maybe_rex(g, &e);
+		if (!emit(g, &e))
+			return false;
+		flags(g, X86DIFF_ARITH,
+		      (op == 1 || op == 4 || op == 6) ? X86DIFF_AF : 0);
+		return true;
+	}
+	switch (op) {
+	case 8: /* test */
+		switch (below(g, 3)) {
+		case 0:
+			e.op[0] = w == 1 ? 0x84 : 0x85;
+			e.nop = 1;
+			e.reg = rnd_reg(g);
+			if (!gen_rm(g, &e, true, false, 0, &used))
+				return false;
+			break;
+		case 1:
+			e.op[0] = w == 1 ? 0xa8 : 0xa9;
+			e.nop = 1;
+			set_imm(g, &e, wsz);
+			break;
+		default:
+			e.op[0] = w == 1 ? 0xf6 : 0xf7;
+			e.nop = 1;
+			e.reg = 0;
+			if (!gen_rm(g, &e, true, false, 0, &used))
+				return false;
+			set_imm(g, &e, wsz);
+			break;
+		}
+		maybe_rex(g, &e);
+		if (!emit(g, &e))
+			return false;
+		flags(g, X86DIFF_ARITH, X86DIFF_AF);
+		return true;
+	case 9: /* inc, dec */
+	case 10:
+		e.op[0] = w == 1 ? 0xfe : 0xff;
+		e.nop = 1;
+		e.reg = (int)below(g, 2);
+		if (!gen_rm(g, &e, true, true, 0, &used))
+			return false;
+		e.wr_rm = w;
+		maybe_lock(g, &e);
+		maybe_rex(g, &e);
+		if (!emit(g, &e))
+			return false;
+		flags(g, X86DIFF_ARITH & ~X86DIFF_CF, 0);
+		return true;
+	default: /* not, neg */
+		e.op[0] = w == 1 ? 0xf6 : 0xf7;
+		e.nop = 1;
+		e.reg = 2 + (int)below(g, 2);
+		if (!gen_rm(g, &e, true, true, 0, &used))
+			return false;
+		e.wr_rm = w;
+		maybe_lock(g, &e);
+		maybe_rex(g, &e);
+		if (!emit(g, &e))
+			return false;
+		if (e.reg == 3)
+			flags(g, X86DIFF_ARITH, 0);
+		return true;
+	}
+}
+
+static uint8_t rnd_count(struct gen *g, unsigned w)
+{
+	static const uint8_t v[] = {0,	1,  2,	7,  8,	9,  15, 16,
+				    17, 31, 32, 33, 63, 64, 255};
+
+	(void)w;
+	return chance(g, 2) ? v[below(g, sizeof(v))] : (uint8_t)rnd(g);
+}
+
+static bool gen_shift(struct gen *g)
+{
+	struct enc e = enc0();
+	uint32_t used = 0;
+	unsigned w = rnd_width(g), bits = w * 8;
+	unsigned mask = w == 8 ? 63 : 31;
+	unsigned form = below(g, 3); /* imm, 1, CL */
+	uint8_t count;
+
+	e.w = w;
+	if (below(g, 4) == 0 && w != 1) {
+		/* shld / shrd */
+		bool shrd = chance(g, 2);
+
+		do
+			count = rnd_count(g, w);
+		while (w == 2 && (count & 31) > 16);
+		e.op[0] = 0x0f;
+		e.nop = 2;
+		e.reg = rnd_reg(g);
+		if (form == 2) {
+			e.op[1] = shrd ? 0xad : 0xa5;
+			if (!gen_rm(g, &e, true, true, 1u << RCX, &used))
+				return false;
+			if (!e.rm_mem && e.rm == RCX)
+				return false;
+			struct enc s = enc0();
+
+			s.op[0] = 0xb1; /* mov cl, imm8 */
+			s.nop = 1;
+			s.w = 1;
+			s.imm = count;
+			s.immsz = 1;
+			if (!emit(g, &s))
+				return false;
+		} else {
+			e.op[1] = shrd ? 0xac : 0xa4;
+			if (!gen_rm(g, &e, true, true, 0, &used))
+				return false;
+			e.imm = count;
+			e.immsz = 1;
+		}
+		e.wr_rm = w;
+		maybe_rex(g, &e);
+		if (!emit(g, &e))
+			return false;
+		count &= mask;
+		if (count)
+			flags(g, X86DIFF_ARITH,
+			      X86DIFF_AF | (count == 1 ? 0 : X86DIFF_OF));
+		return true;
+	}
+	static const int ops[] = {0, 1, 2, 3, 4, 5, 7};
+	int op = ops[below(g, 7)];
+
+	if ((op == 2 || op == 3) && !defined(g, X86DIFF_CF))
+		return false;
+	e.reg = op;
+	e.nop = 1;
+	if (form == 2) {
+		/* CL count: set CL first, keeping RCX's other bits. */
+		count = rnd_count(g, w);
+		if (!gen_rm(g, &e, true, true, 1u << RCX, &used))
+			return false;
+		struct enc s = enc0();
+
+		s.op[0] = 0xb1;
+		s.nop = 1;
+		s.w = 1;
+		s.imm = count;
+		s.immsz = 1;
+		if (!emit(g, &s))
+			return false;
+		e.op[0] = w == 1 ? 0xd2 : 0xd3;
+	} else {
+		if (!gen_rm(g, &e, true, true, 0, &used))
+			return false;
+		if (form == 1) {
+			count = 1;
+			e.op[0] = w == 1 ? 0xd0 : 0xd1;
+		} else {
+			count = rnd_count(g, w);
+			e.op[0] = w == 1 ? 0xc0 : 0xc1;
+			e.imm = count;
+			e.immsz = 1;
+		}
+	}
+	e.wr_rm = w;
+	maybe_rex(g, &e);
+	if (!emit(g, &e))
+		return false;
+	count &= mask;
+	if (!count)
+		return true;
+	uint32_t un = count == 1 ? 0 : X86DIFF_OF;
+
+	if (op <= 3) {
+		/* rotates write CF and OF only */
+		flags(g, X86DIFF_CF | X86DIFF_OF, un);
+	} else {
+		un |= X86DIFF_AF;
+		if (op != 7 && count >= bits)
+			un |= X86DIFF_CF;
+		flags(g, X86DIFF_ARITH, un);
+	}
+	return true;
+}
+
+static bool gen_muldiv(struct gen *g)
+{
+	struct enc e = enc0();
+	uint32_t used = 0;
+	unsigned kind = below(g, 5), w;
+
+	if (kind == 1 || kind == 2) {
+		/* imul r, r/m [, imm] */
+		w = rnd_width_nz8(g);
+		e.w = w;
+		e.reg = rnd_wreg(g, 0);
+		e.wr_reg = w;
+		if (kind == 1) {
+			e.op[0] = 0x0f;
+			e.op[1] = 0xaf;
+			e.nop = 2;
+		} else if (chance(g, 2)) {
+			e.op[0] = 0x6b;
+			e.nop = 1;
+			set_imm(g, &e, 1);
+		} else {
+			e.op[0] = 0x69;
+			e.nop = 1;
+			set_imm(g, &e, w == 8 ? 4 : w);
+		}
+		if (!gen_rm(g, &e, true, false, 0, &used))
+			return false;
+		maybe_rex(g, &e);
+		if (!emit(g, &e))
+			return false;
+		flags(g, X86DIFF_ARITH,
+		      X86DIFF_SF | X86DIFF_ZF | X86DIFF_AF | X86DIFF_PF);
+		return true;
+	}
+	w = rnd_width(g);
+	e.w = w;
+	e.op[0] = w == 1 ? 0xf6 : 0xf7;
+	e.nop = 1;
+	if (kind == 0) {
+		e.reg = 4 + (int)below(g, 2); /* mul, imul */
+		if (!gen_rm(g, &e, true, false, 0, &used))
+			return false;
+		maybe_rex(g, &e);
+		if (!emit(g, &e))
+			return false;
+		flags(g, X86DIFF_ARITH,
+		      X86DIFF_SF | X86DIFF_ZF | X86DIFF_AF | X86DIFF_PF);
+		return true;
+	}
+	/* div / idiv: mostly prepared so that only a zero divisor or
+	 * INT_MIN/-1 faults; sometimes raw so that #DE is common. */
+	bool sign = chance(g, 2);
+
+	e.reg = sign ? 7 : 6;
+	if (!chance(g, 6)) {
+		struct enc s = enc0();
+
+		s.w = w;
+		if (sign) {
+			s.op[0] = w == 1 ? 0x98 : 0x99; /* cbw / cwd.. */
+			s.nop = 1;
+			if (w == 1)
+				s.w = 2;
+		} else if (w == 1) {
+			s.op[0] = 0xb4; /* mov ah, 0 */
+			s.nop = 1;
+			s.imm = 0;
+			s.immsz = 1;
+		} else {
+			s.op[0] = 0xba; /* mov edx/dx, 0 */
+			s.nop = 1;
+			s.imm = 0;
+			s.immsz = w == 2 ? 2 : 4;
+			if (w == 8)
+				s.w = 4;
+		}
+		if (!emit(g, &s))
+			return false;
+		/* an unprepared divisor register would be the prepared one */
+		if (!gen_rm(g, &e, true, false, (1u << RDX) | (1u << RAX),
+			    &used))
+			return false;
+		if (!e.rm_mem && e.rm == RDX)
+			e.rm = RBX;
+	} else if (!gen_rm(g, &e, true, false, 0, &used)) {
+		return false;
+	}
+	maybe_rex(g, &e);
+	if (!emit(g, &e))
+		return false;
+	flags(g, X86DIFF_ARITH, X86DIFF_ARITH);
+	return true;
+}
+
+static bool gen_bit(struct gen *g)
+{
+	struct enc e = enc0();
+	uint32_t used = 0;
+	unsigned w = rnd_width_nz8(g), kind = below(g, 4);
+
+	e.w = w;
+	e.op[0] = 0x0f;
+	e.nop = 2;
+	if (kind == 3) {
+		/* bsf/bsr dst, src; cmovz dst, src2 (dst is undefined when
+		 * src is zero) */
+		e.op[1] = chance(g, 2) ? 0xbc : 0xbd;
+		e.reg = rnd_wreg(g, 0);
+		e.wr_reg = w;
+		if (!gen_rm(g, &e, true, false, 0, &used))
+			return false;
+		maybe_rex(g, &e);
+		if (!emit(g, &e))
+			return false;
+		flags(g, X86DIFF_ARITH, X86DIFF_ARITH & ~X86DIFF_ZF);
+		struct enc f = enc0();
+
+		f.w = w;
+		f.op[0] = 0x0f;
+		f.op[1] = 0x44;
+		f.nop = 2;
+		f.modrm = true;
+		f.reg = e.reg;
+		f.wr_reg = w;
+		f.rex = e.rex;
+		f.rm = rnd_reg(g);
+		return emit(g, &f);
+	}
+	/* bt bts btr btc */
+	static const uint8_t rop[] = {0xa3, 0xab, 0xb3, 0xbb};
+	unsigned which = below(g, 4);
+
+	if (kind == 0) {
+		e.op[1] = 0xba;
+		e.reg = 4 + (int)which;
+		if (!gen_rm(g, &e, true, which != 0, 0, &used))
+			return false;
+		e.imm = rnd_count(g, w);
+		e.immsz = 1;
+	} else if (chance(g, 2)) {
+		/* register bit base: offset is taken mod the width */
+		e.op[1] = rop[which];
+		e.reg = rnd_reg(g);
+		e.rm = which ? rnd_wreg(g, 0) : rnd_reg(g);
+		e.modrm = true;
+	} else {
+		/* memory bit string: the offset register is signed and may
+		 * reach +-4 KiB; keep the base near the buffer's middle. */
+		e.op[1] = rop[which];
+		e.modrm = true;
+		e.rm_mem = true;
+		int offreg = rnd_wreg(g, 0);
+
+		if (!gen_mem(g, &e.m, 0x1100, 0x2c00, 1u << offreg, &used))
+			return false;
+		e.reg = offreg;
+		if (w != 2) {
+			/* movsx offreg, offreg16: +-32 Ki bits */
+			struct enc s = enc0();
+
+			s.w = w;
+			s.op[0] = 0x0f;
+			s.op[1] = 0xbf;
+			s.nop = 2;
+			s.modrm = true;
+			s.reg = offreg;
+			s.rm = offreg;
+			s.wr_reg = w;
+			if (!emit(g, &s))
+				return false;
+		}
+	}
+	if (which)
+		e.wr_rm = w;
+	maybe_lock(g, &e);
+	if (which == 0 && e.npfx && e.pfx[e.npfx - 1] == 0xf0)
+		e.npfx--;
+	maybe_rex(g, &e);
+	if (!emit(g, &e))
+		return false;
+	flags(g, X86DIFF_ARITH & ~X86DIFF_ZF,
+	      X86DIFF_OF | X86DIFF_SF | X86DIFF_AF | X86DIFF_PF);
+	return true;
+}
+
+static bool gen_string(struct gen *g)
+{
+	static const uint8_t ops[] = {0xa4, 0xaa, 0xac, 0xae, 0xa6};
+	unsigned which = below(g, 5), w = rnd_width(g);
+	unsigned rep = below(g, 3); /* none, f3, f2 (cmp only) */
+	bool cmp = which >= 3, a32 = chance(g, 6);
+	uint32_t n = chance(g, 4) ? 0 : below(g, 17);
+	uint32_t span = (n + 1) * 8 + 16;
+	struct enc e = enc0();
+
+	if (rep == 2 && !cmp)
+		rep = 1;
+	if (chance(g, 4)) {
+		struct enc d = enc0();
+
+		d.op[0] = chance(g, 2) ? 0xfc : 0xfd; /* cld / std */
+		d.nop = 1;
+		if (!emit(g, &d))
+			return false;
+	}
+	if (which != 1 &&
+	    !emit_mov32(g, RSI,
+			(uint32_t)(X86DIFF_DATA_ADDR +
+				   range(g, DATA_LO + span, DATA_HI - span))))
+		return false;
+	if (which != 2 &&
+	    !emit_mov32(g, RDI,
+			(uint32_t)(X86DIFF_DATA_ADDR +
+				   range(g, DATA_LO + span, DATA_HI - span))))
+		return false;
+	if (rep && !emit_mov32(g, RCX, n))
+		return false;
+	if (a32)
+		e.pfx[e.npfx++] = 0x67;
+	if (rep)
+		e.pfx[e.npfx++] = rep == 1 ? 0xf3 : 0xf2;
+	e.w = w;
+	e.op[0] = (uint8_t)(ops[which] + (w == 1 ? 0 : 1));
+	e.nop = 1;
+	maybe_rex(g, &e);
+	if (!emit(g, &e))
+		return false;
+	/* A zero-count rep compare writes no flags: on that path the old
+	 * (defined or not) flags survive, so only add. */
+	if (cmp)
+		flags(g, rep && n == 0 ? 0 : X86DIFF_ARITH, 0);
+	return true;
+}
+
+static bool gen_cond(struct gen *g)
+{
+	struct enc e = enc0();
+	uint32_t used = 0;
+	int cc = rnd_cc(g);
+
+	if (cc < 0)
+		return false;
+	e.op[0] = 0x0f;
+	e.nop = 2;
+	if (chance(g, 2)) {
+		unsigned w = rnd_width_nz8(g);
+
+		e.w = w;
+		e.op[1] = (uint8_t)(0x40 + cc);
+		e.reg = rnd_wreg(g, 0);
+		e.wr_reg = w;
+		if (!gen_rm(g, &e, true, false, 0, &used))
+			return false;
+	} else {
+		e.w = 1;
+		e.op[1] = (uint8_t)(0x90 + cc);
+		e.reg = 0;
+		if (!gen_rm(g, &e, true, true, 0, &used))
+			return false;
+		e.wr_rm = 1;
+	}
+	maybe_rex(g, &e);
+	return emit(g, &e);
+}
+
+static bool gen_xchg(struct gen *g)
+{
+	struct enc e = enc0();
+	uint32_t used = 0;
+	unsigned w = rnd_width(g), kind = below(g, 4);
+
+	e.w = w;
+	e.reg = rnd_wreg(g, 0);
+	switch (kind) {
+	case 0: /* xchg r/m, r */
+		e.op[0] = w == 1 ? 0x86 : 0x87;
+		e.nop = 1;
+		e.wr_reg = w;
+		if (!gen_rm(g, &e, true, true, 0, &used))
+			return false;
+		e.wr_rm = w;
+		break;
+	case 1: /* xchg rAX, r (90+r; 90 itself is NOP) */
+		if (w == 1)
+			w = e.w = 4;
+		e.op[0] = 0x90;
+		e.nop = 1;
+		e.opreg = e.reg;
+		e.wr_opreg = w;
+		break;
+	case 2: /* cmpxchg r/m, r */
+	case 3: /* xadd r/m, r */
+		e.op[0] = 0x0f;
+		e.op[1] =
+		    (uint8_t)((kind == 2 ? 0xb0 : 0xc0) + (w == 1 ? 0 : 1));
+		e.nop = 2;
+		e.wr_reg = kind == 3 ? w : 0;
+		if (!gen_rm(g, &e, true, true, 0, &used))
+			return false;
+		e.wr_rm = w;
+		maybe_lock(g, &e);
+		break;
+	}
+	maybe_rex(g, &e);
+	if (!emit(g, &e))
+		return false;
+	if (kind >= 2)
+		flags(g, X86DIFF_ARITH, 0);
+	return true;
+}
+
+static bool gen_mov(struct gen *g)
+{
+	struct enc e = enc0();
+	uint32_t used = 0;
+	unsigned w = rnd_width(g);
+
+	e.w = w;
+	switch (below(g, 10)) {
+	case 0: /* mov r/m, r */
+		e.op[0] = w == 1 ? 0x88 : 0x89;
+		e.nop = 1;
+		e.reg = rnd_reg(g);
+		if (!gen_rm(g, &e, true, true, 0, &used))
+			return false;
+		e.wr_rm = w;
+		break;
+	case 1: /* mov r, r/m */
+		e.op[0] = w == 1 ? 0x8a : 0x8b;
+		e.nop = 1;
+		e.reg = rnd_wreg(g, 0);
+		e.wr_reg = w;
+		if (!gen_rm(g, &e, true, false, 0, &used))
+			return false;
+		break;
+	case 2: /* mov r/m, imm ; mov r, imm (B0/B8, imm64 with W) */
+		if (chance(g, 2)) {
+			e.op[0] = w == 1 ? 0xc6 : 0xc7;
+			e.nop = 1;
+			e.reg = 0;
+			if (!gen_rm(g, &e, true, true, 0, &used))
+				return false;
+			e.wr_rm = w;
+			set_imm(g, &e, w == 8 ? 4 : w);
+		} else {
+			e.op[0] = w == 1 ? 0xb0 : 0xb8;
+			e.nop = 1;
+			e.opreg = rnd_wreg(g, 0);
+			e.wr_opreg = w;
+			set_imm(g, &e, w);
+		}
+		break;
+	case 3: /* movzx / movsx from 8 or 16 bits */
+		if (w == 1)
+			w = e.w = 4;
+		e.op[0] = 0x0f;
+		e.op[1] = (uint8_t)((chance(g, 2) ? 0xb6 : 0xbe) +
+				    (chance(g, 2) ? 1 : 0));
+		e.nop = 2;
+		e.reg = rnd_wreg(g, 0);
+		e.wr_reg = w;
+		if (!gen_rm(g, &e, true, false, 0, &used))
+			return false;
+		break;
+	case 4: /* movsxd r64, r/m32 */
+		e.w = 8;
+		e.op[0] = 0x63;
+		e.nop = 1;
+		e.reg = rnd_wreg(g, 0);
+		e.wr_reg = 8;
+		if (!gen_rm(g, &e, true, false, 0, &used))
+			return false;
+		break;
+	case 5: { /* lea: any registers, nothing is accessed */
+		if (w == 1)
+			w = e.w = 8;
+		e.op[0] = 0x8d;
+		e.nop = 1;
+		e.reg = rnd_wreg(g, 0);
+		e.wr_reg = w;
+		e.modrm = true;
+		e.rm_mem = true;
+		e.m.rip = chance(g, 5);
+		e.m.addr32 = chance(g, 5);
+		e.m.target = rnd(g) & 0xffffffff;
+		e.m.base = chance(g, 6) ? -1 : rnd_reg(g);
+		e.m.index = chance(g, 3) ? -1 : rnd_reg(g);
+		if (e.m.index == RSP)
+			e.m.index = -1;
+		e.m.scale = below(g, 4);
+		e.m.disp = (int32_t)interesting(g);
+		e.m.disp32 = chance(g, 2);
+		if (e.m.rip) {
+			e.m.base = e.m.index = -1;
+			e.m.target = X86DIFF_CODE_ADDR + g->off +
+				     (uint32_t)e.m.disp % 0x100000;
+		}
+		break;
+	}
+	case 6: /* bswap r32/r64 (16-bit form is undefined) */
+		e.w = w = chance(g, 2) ? 4 : 8;
+		e.op[0] = 0x0f;
+		e.op[1] = 0xc8;
+		e.nop = 2;
+		e.opreg = rnd_wreg(g, 0);
+		e.wr_opreg = w;
+		break;
+	case 7: { /* xlat: al = [rbx + al] */
+		if (!emit_mov32(g, RBX,
+				(uint32_t)(X86DIFF_DATA_ADDR +
+					   range(g, DATA_LO, DATA_HI - 256))))
+			return false;
+		e.w = chance(g, 2) ? 8 : 4;
+		e.op[0] = 0xd7;
+		e.nop = 1;
+		break;
+	}
+	case 8: /* movabs al/ax/eax/rax <-> moffs64 */
+		e.op[0] =
+		    (uint8_t)((chance(g, 2) ? 0xa0 : 0xa2) + (w == 1 ? 0 : 1));
+		e.nop = 1;
+		e.imm = X86DIFF_DATA_ADDR + range(g, DATA_LO, DATA_HI);
+		e.immsz = 8;
+		break;
+	default: /* nop, nop r/m (no access) */
+		if (chance(g, 2)) {
+			e.op[0] = 0x90;
+			e.nop = 1;
+			e.w = 4;
+		} else {
+			e.w = w == 1 ? 4 : w;
+			e.op[0] = 0x0f;
+			e.op[1] = 0x1f;
+			e.nop = 2;
+			e.reg = 0;
+			e.modrm = true;
+			e.rm_mem = chance(g, 2);
+			e.rm = rnd_reg(g);
+			e.m.base = rnd_reg(g);
+			e.m.index = -1;
+			e.m.disp = (int32_t)rnd(g);
+		}
+		break;
+	}
+	maybe_rex(g, &e);
+	return emit(g, &e);
+}
+
+static bool gen_convert(struct gen *g)
+{
+	struct enc e = enc0();
+
+	e.w = (unsigned[]){2, 4, 8}[below(g, 3)];
+	e.op[0] = chance(g, 2) ? 0x98 : 0x99;
+	e.nop = 1;
+	maybe_rex(g, &e);
+	return emit(g, &e);
+}
+
+/* and r/m, imm: mask undefined flags out of a saved flags image */
+static bool emit_and_mask(struct gen *g, int r, unsigned w, uint32_t mask)
+{
+	struct enc e = enc0();
+
+	e.w = w;
+	e.op[0] = w == 1 ? 0x80 : 0x81;
+	e.nop = 1;
+	e.modrm = true;
+	e.reg = 4;
+	e.rm = r;
+	e.wr_rm = w;
+	e.imm = mask;
+	e.immsz = w == 1 ? 1 : 4;
+	if (!emit(g, &e))
+		return false;
+	flags(g, X86DIFF_ARITH, X86DIFF_AF);
+	return true;
+}
+
+static bool gen_push_src(struct gen *g, bool w16, uint32_t *used)
+{
+	struct enc e = enc0();
+
+	e.w = w16 ? 2 : 8;
+	e.d64 = true;
+	switch (below(g, 4)) {
+	case 0:
+		e.op[0] = 0x50;
+		e.nop = 1;
+		e.opreg = rnd_reg(g);
+		break;
+	case 1:
+		e.op[0] = chance(g, 2) ? 0x6a : 0x68;
+		e.nop = 1;
+		set_imm(g, &e, e.op[0] == 0x6a ? 1 : (w16 ? 2 : 4));
+		break;
+	default:
+		e.op[0] = 0xff;
+		e.nop = 1;
+		e.reg = 6;
+		if (!gen_rm(g, &e, true, false, 0, used))
+			return false;
+		break;
+	}
+	maybe_rex(g, &e);
+	return emit(g, &e);
+}
+
+static bool gen_pop_dst(struct gen *g, bool w16, uint32_t *used)
+{
+	struct enc e = enc0();
+
+	e.w = w16 ? 2 : 8;
+	e.d64 = true;
+	if (chance(g, 2)) {
+		e.op[0] = 0x58;
+		e.nop = 1;
+		e.opreg = rnd_wreg(g, 0);
+		e.wr_opreg = e.w;
+	} else {
+		e.op[0] = 0x8f;
+		e.nop = 1;
+		e.reg = 0;
+		/* pop [rsp+d] computes the address after the increment */
+		if (!gen_rm(g, &e, true, true, 0, used))
+			return false;
+		e.wr_rm = e.w;
+	}
+	maybe_rex(g, &e);
+	return emit(g, &e);
+}
+
+static bool gen_stack(struct gen *g)
+{
+	uint32_t used = 0;
+	bool w16 = chance(g, 6);
+
+	if (chance(g, 8)) {
+		/* push rsp; pop r */
+		struct enc e = enc0();
+
+		e.op[0] = 0x54;
+		e.nop = 1;
+		if (!emit(g, &e))
+			return false;
+		return gen_pop_dst(g, false, &used);
+	}
+	return gen_push_src(g, w16, &used) && gen_pop_dst(g, w16, &used);
+}
+
+static bool gen_flags(struct gen *g)
+{
+	struct enc e = enc0();
+	uint32_t lahf_flags = X86DIFF_ARITH & ~X86DIFF_OF;
+	uint32_t used = 0;
+
+	e.nop = 1;
+	switch (below(g, 6)) {
+	case 0: /* lahf [; and ah, ~undef] */
+		e.op[0] = 0x9f;
+		if (!emit(g, &e))
+			return false;
+		if (g->undef & lahf_flags)
+			return emit_and_mask(g, 4, 1,
+					     ~g->undef & lahf_flags & 0xff);
+		return true;
+	case 1: /* sahf */
+		e.op[0] = 0x9e;
+		if (!emit(g, &e))
+			return false;
+		flags(g, lahf_flags, 0);
+		return true;
+	case 2: { /* pushfq; pop r [; and r, ~undef] */
+		int r = rnd_wreg(g, 0);
+
+		e.op[0] = 0x9c;
+		if (!emit(g, &e))
+			return false;
+		e = enc0();
+		e.op[0] = 0x58;
+		e.nop = 1;
+		e.opreg = r;
+		e.wr_opreg = 8;
+		if (!emit(g, &e))
+			return false;
+		if (g->undef)
+			return emit_and_mask(g, r, 8, ~g->undef);
+		return true;
+	}
+	case 3: /* push x; and qword [rsp], safe; popfq */
+		if (!gen_push_src(g, false, &used))
+			return false;
+		e.w = 8;
+		e.op[0] = 0x81;
+		e.modrm = true;
+		e.reg = 4;
+		e.rm_mem = true;
+		e.m.base = RSP;
+		e.m.index = -1;
+		e.imm = X86DIFF_ARITH | X86DIFF_DF | X86DIFF_IF | X86DIFF_IOPL |
+			(chance(g, 2) ? X86DIFF_ID : 0);
+		e.immsz = 4;
+		if (!emit(g, &e))
+			return false;
+		e = enc0();
+		e.op[0] = 0x9d;
+		e.nop = 1;
+		if (!emit(g, &e))
+			return false;
+		g->undef = 0;
+		return true;
+	case 4: /* clc stc cmc */
+		e.op[0] = (uint8_t[]){0xf8, 0xf9, 0xf5}[below(g, 3)];
+		if (e.op[0] == 0xf5 && !defined(g, X86DIFF_CF))
+			return false;
+		if (!emit(g, &e))
+			return false;
+		flags(g, X86DIFF_CF, 0);
+		return true;
+	default: /* cld std */
+		e.op[0] = chance(g, 2) ? 0xfc : 0xfd;
+		return emit(g, &e);
+	}
+}
+
+static bool gen_branch(struct gen *g)
+{
+	struct enc e = enc0();
+	unsigned left = g->ngroups - g->group; /* groups after this one + 1 */
+	bool near = chance(g, 2);
+	unsigned kind = below(g, 8);
+
+	if (left < 1)
+		return false;
+	e.rel =
+	    (int)(g->group + 1 + below(g, near ? (left < 3 ? left : 3) : left));
+	e.relsz = 4;
+	e.nop = 1;
+	if (kind < 4) {
+		int cc = rnd_cc(g);
+
+		if (cc < 0)
+			return false;
+		if (near) {
+			e.op[0] = (uint8_t)(0x70 + cc);
+			e.relsz = 1;
+		} else {
+			e.op[0] = 0x0f;
+			e.op[1] = (uint8_t)(0x80 + cc);
+			e.nop = 2;
+		}
+	} else if (kind < 6) {
+		e.op[0] = near ? 0xeb : 0xe9;
+		e.relsz = near ? 1 : 4;
+	} else {
+		/* jrcxz / loop / loope / loopne: rel8 only */
+		static const uint8_t op[] = {0xe3, 0xe2, 0xe1, 0xe0};
+		unsigned k = below(g, 4);
+
+		if (k >= 2 && !defined(g, X86DIFF_ZF))
+			return false;
+		if (!near)
+			e.rel =
+			    (int)(g->group + 1 + below(g, left < 3 ? left : 3));
+		e.op[0] = op[k];
+		e.relsz = 1;
+		if (chance(g, 4))
+			e.pfx[e.npfx++] = 0x67;
+	}
+	if (!emit(g, &e))
+		return false;
+	g->pending[e.rel] |= g->undef;
+	return true;
+}
+
+static bool (*const class_gen[X86DIFF_C_COUNT])(struct gen *) = {
+    [X86DIFF_C_ALU] = gen_alu,	       [X86DIFF_C_SHIFT] = gen_shift,
+    [X86DIFF_C_MULDIV] = gen_muldiv,   [X86DIFF_C_BIT] = gen_bit,
+    [X86DIFF_C_STRING] = gen_string,   [X86DIFF_C_COND] = gen_cond,
+    [X86DIFF_C_XCHG] = gen_xchg,       [X86DIFF_C_MOV] = gen_mov,
+    [X86DIFF_C_CONVERT] = gen_convert, [X86DIFF_C_FLAGS] = gen_flags,
+    [X86DIFF_C_STACK] = gen_stack,     [X86DIFF_C_BRANCH] = gen_branch,
+};
+
+static const char *const class_names[X86DIFF_C_COUNT] = {
+    "alu",  "shift", "muldiv",	"bit",	 "string", "cond",
+    "xchg", "mov",   "convert", "flags", "stack",  "branch",
+};
+
+const char *x86diff_class_name(enum x86diff_class c)
+{
+	return c < X86DIFF_C_COUNT ? class_names[c] : "?";
+}
+
+int x86diff_parse_classes(const char *list, uint32_t *mask)
+{
+	*mask = 0;
+	while (*list) {
+		size_t n = strcspn(list, ",");
+		unsigned i;
+
+		if (n == 3 && !strncmp(list, "all", 3)) {
+			*mask |= X86DIFF_ALL_CLASSES;
+		} else {
+			for (i = 0; i < X86DIFF_C_COUNT; i++)
+				if (strlen(class_names[i]) == n &&
+				    !strncmp(list, class_names[i], n))
+					break;
+			if (i == X86DIFF_C_COUNT)
+				return -1;
+			*mask |= 1u << i;
+		}
+		list += n;
+		if (*list == ',')
+			list++;
+	}
+	return 0;
+}
+
+/* ---- cases ---------------------------------------------------------- */
+
+static void init_state(struct x86diff_case *c, uint64_t *rng)
+{
+	struct gen g = {.rng = *rng};
+
+	for (unsigned i = 0; i < 16; i++)
+		c->init.gpr[i] = interesting(&g);
+	c->init.gpr[RSP] = X86DIFF_STACK_TOP;
+	c->init.rip = X86DIFF_CODE_ADDR;
+	c->init.rflags = 0x202 | (rnd(&g) & (X86DIFF_ARITH | X86DIFF_DF));
+	for (unsigned i = 0; i < X86DIFF_DATA_SIZE; i += 8) {
+		uint64_t v = chance(&g, 4) ? interesting(&g) : rnd(&g);
+
+		memcpy(&c->data[i], &v, 8);
+	}
+	*rng = g.rng;
+}
+
+static uint64_t seed_mix(uint64_t seed)
+{
+	uint64_t z = seed + 0x9E3779B97F4A7C15ull;
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	z ^= z >> 31;
+	return z ? z : 1;
+}
+
+static bool gen_try(struct x86diff_case *c, uint64_t seed, uint64_t attempt,
+		    uint32_t classes, unsigned min_groups, unsigned max_groups)
+{
+	struct gen g = {.c = c, .classes = classes};
+	unsigned ncls = 0, cls[X86DIFF_C_COUNT];
+
+	g.rng = seed_mix(seed ^ (attempt << 48));
+	memset(c->code, 0xcc, sizeof(c->code));
+	c->ninsn = 0;
+	c->classes = 0;
+	c->seed = seed;
+	c->name = NULL;
+	init_state(c, &g.rng);
+	for (unsigned i = 0; i < X86DIFF_C_COUNT; i++)
+		if (classes & (1u << i))
+			cls[ncls++] = i;
+	if (!ncls)
+		return false;
+	if (max_groups > MAX_GROUPS)
+		max_groups = MAX_GROUPS;
+	if (min_groups < 1)
+		min_groups = 1;
+	if (min_groups > max_groups)
+		min_groups = max_groups;
+	g.ngroups = min_groups + below(&g, max_groups - min_groups + 1);
+	g.undef = 0;
+	c->undef_any = 0;
+	for (g.group = 0; g.group < g.ngroups && !g.full; g.group++) {
+		g.undef |= g.pending[g.group];
+		c->undef_any |= g.undef;
+		g.group_off[g.group] = g.off;
+		for (unsigned tries = 0;; tries++) {
+			struct gen save = g;
+			uint32_t ninsn = c->ninsn;
+			unsigned k = cls[below(&g, ncls)];
+
+			if (tries > 30) {
+				k = X86DIFF_C_MOV;
+				if (!(classes & (1u << k)))
+					break;
+			}
+			if (class_gen[k](&g)) {
+				c->classes |= 1u << k;
+				break;
+			}
+			/* roll back, keep the random stream moving */
+			uint64_t rng = g.rng;
+			bool full = g.full;
+
+			g = save;
+			g.rng = rng;
+			g.full = full;
+			c->ninsn = ninsn;
+			if (g.full || tries > 40)
+				break;
+		}
+	}
+	/* groups never generated (buffer full) end at the marker too */
+	for (unsigned i = g.group; i <= g.ngroups; i++) {
+		g.undef |= g.pending[i];
+		g.group_off[i] = g.off;
+	}
+	c->len = g.off;
+	c->undef_flags = g.undef;
+	for (unsigned i = 0; i < g.nfix; i++) {
+		const struct fixup *f = &g.fix[i];
+		int64_t d = (int64_t)g.group_off[f->group] - f->next;
+
+		if (f->size == 1) {
+			if (d > 127)
+				return false;
+			c->code[f->at] = (uint8_t)d;
+		} else {
+			int32_t d32 = (int32_t)d;
+
+			memcpy(&c->code[f->at], &d32, 4);
+		}
+	}
+	return true;
+}
+
+void x86diff_gen(struct x86diff_case *c, uint64_t seed, uint32_t classes,
+		 unsigned min_groups, unsigned max_groups)
+{
+	for (uint64_t attempt = 0;; attempt++)
+		if (gen_try(c, seed, attempt, classes, min_groups,
+			    max_groups) ||
+		    attempt > 1000)
+			break;
+}
+
+void x86diff_from_bytes(struct x86diff_case *c, const struct x86diff_fixed *f,
+			uint64_t seed)
+{
+	uint64_t rng = seed_mix(seed);
+	uint32_t len =
+	    f->len < X86DIFF_CODE_SIZE - 16 ? f->len : X86DIFF_CODE_SIZE - 16;
+	unsigned n = 0;
+
+	memset(c->code, 0xcc, sizeof(c->code));
+	init_state(c, &rng);
+	memcpy(c->code, f->bytes, len);
+	c->len = len;
+	c->seed = seed;
+	c->name = f->name;
+	c->undef_flags = f->undef_flags;
+	c->undef_any = f->undef_flags;
+	c->classes = f->classes;
+	for (uint32_t off = 0; off < len && n < X86DIFF_MAX_INSNS;) {
+		char buf[8];
+		unsigned l =
+		    x86diff_disasm(&c->code[off], len - off,
+				   X86DIFF_CODE_ADDR + off, buf, sizeof(buf));
+
+		c->insn_off[n++] = (uint16_t)off;
+		off += l ? l : 1;
+	}
+	c->ninsn = n;
+	if (f->setup)
+		f->setup(c);
+}

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * x86diff: comparing two runs and printing a case so that a divergence can
+ * be reproduced from the report alone (bytes, disassembly, initial state).
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include <Zydis/Zydis.h>
+
+#include "x86diff.h"
+
+static const char *const x86diff_reg_names[16] = {
+    "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+    "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15",
+};
+
+unsigned x86diff_disasm(const uint8_t *p, size_t len, uint64_t addr, char *buf,
+			size_t bufsz)
+{
+	ZydisDecoder dec;
+	ZydisFormatter fmt;
+	ZydisDecodedInstruction insn;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+
+	if (bufsz)
+		buf[0] = 0;
+	if (!ZYAN_SUCCESS(ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64,
+					   ZYDIS_STACK_WIDTH_64)) ||
+	    !ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, p, len, &insn, ops)))
+		return 0;
+	if (bufsz > 1 &&
+	    ZYAN_SUCCESS(ZydisFormatterInit(&fmt, ZYDIS_FORMATTER_STYLE_INTEL)))
+		ZydisFormatterFormatInstruction(&fmt, &insn, ops,
+						insn.operand_count_visible, buf,
+						bufsz, addr, ZYAN_NULL);
+	return insn.length;
+}
+
+static void x86diff_print_flags(uint64_t f, FILE *out)
+{
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} names[] = {
+	    {X86DIFF_CF, "CF"}, {X86DIFF_PF, "PF"}, {X86DIFF_AF, "AF"},
+	    {X86DIFF_ZF, "ZF"}, {X86DIFF_SF, "SF"}, {X86DIFF_TF, "TF"},
+	    {X86DIFF_IF, "IF"}, {X86DIFF_DF, "DF"}, {X86DIFF_OF, "OF"},
+	    {X86DIFF_AC, "AC"}, {X86DIFF_ID, "ID"},
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (f & names[i].bit)
+			fprintf(out, " %s", names[i].name);
+}
+
+static void x86diff_print_regs(const struct x86diff_regs *r, FILE *out)
+{
+	for (int i = 0; i < 16; i++)
+		fprintf(out, "  %-3s=%016" PRIx64 "%s", x86diff_reg_names[i],
+			r->gpr[i], i % 4 == 3 ? "\n" : "");
+	fprintf(out, "  rip=%016" PRIx64 " (+%#" PRIx64 ")  rflags=%08" PRIx64,
+		r->rip, r->rip - X86DIFF_CODE_ADDR, r->rflags);
+	x86diff_print_flags(r->rflags, out);
+	fprintf(out, "\n");
+}
+
+void x86diff_print_case(const struct x86diff_case *c, FILE *out)
+{
+	fprintf(out, "case %s seed=%#" PRIx64 " len=%u undefined-at-end:",
+		c->name ? c->name : "random", c->seed, c->len);
+	x86diff_print_flags(c->undef_flags, out);
+	fprintf(out, "\n  bytes:");
+	for (uint32_t i = 0; i < c->len; i++)
+		fprintf(out, " %02x", c->code[i]);
+	fprintf(out, "\n");
+	for (uint32_t i = 0; i < c->ninsn; i++) {
+		uint32_t off = c->insn_off[i];
+		uint32_t end = i + 1 < c->ninsn ? c->insn_off[i + 1] : c->len;
+		char text[96];
+		char hex[48] = "";
+
+		x86diff_disasm(&c->code[off], c->len - off,
+			       X86DIFF_CODE_ADDR + off, text, sizeof(text));
+		for (uint32_t j = off; j < end && j < off + 15; j++)
+			snprintf(hex + strlen(hex), sizeof(hex) - strlen(hex),
+				 "%02x", c->code[j]);
+		fprintf(out, "  +%04x  %-30s %s\n", off, hex,
+			text[0] ? text : "(undecodable)");
+	}
+	fprintf(out, "  initial state:\n");
+	x86diff_print_regs(&c->init, out);
+}
+
+void x86diff_print_result(const char *who, const struct x86diff_result *r,
+			  FILE *out)
+{
+	static const char *const ends[] = {"reached the end", "fault",
+					   "harness error"};
+
+	fprintf(out, "  %s: %s", who, ends[r->end]);
+	if (r->end == X86DIFF_END_FAULT)
+		fprintf(out, " vector %d", r->vector);
+	if (r->msg[0])
+		fprintf(out, " (%s)", r->msg);
+	fprintf(out, "\n");
+	if (r->end != X86DIFF_END_ERROR)
+		x86diff_print_regs(&r->regs, out);
+}
+
+bool x86diff_compare(const struct x86diff_case *c,
+		     const struct x86diff_result *want,
+		     const struct x86diff_result *got, FILE *out)
+{
+	uint32_t undef =
+	    want->end == X86DIFF_END_FAULT ? c->undef_any : c->undef_flags;
+	uint64_t fmask = X86DIFF_CMP_FLAGS & ~(uint64_t)undef;
+	bool ok = true;
+
+	if (want->end != got->end ||
+	    (want->end == X86DIFF_END_FAULT && want->vector != got->vector)) {
+		fprintf(out,
+			"  MISMATCH: end (native %d/vector %d, core %d/vector "
+			"%d)\n",
+			want->end, want->vector, got->end, got->vector);
+		ok = false;
+	}
+	if (want->end == X86DIFF_END_ERROR || got->end == X86DIFF_END_ERROR)
+		return false;
+	for (int i = 0; i < 16; i++)
+		if (want->regs.gpr[i] != got->regs.gpr[i]) {
+			fprintf(out,
+				"  MISMATCH: %s native %016" PRIx64
+				" core %016" PRIx64 "\n",
+				x86diff_reg_names[i], want->regs.gpr[i],
+				got->regs.gpr[i]);
+			ok = false;
+		}
+	if (want->regs.rip != got->regs.rip) {
+		fprintf(out,
+			"  MISMATCH: rip native +%#" PRIx64 " core +%#" PRIx64
+			"\n",
+			want->regs.rip - X86DIFF_CODE_ADDR,
+			got->regs.rip - X86DIFF_CODE_ADDR);
+		ok = false;
+	}
+	if ((want->regs.rflags ^ got->regs.rflags) & fmask) {
+		fprintf(out,
+			"  MISMATCH: rflags native %08" PRIx64
+			" core %08" PRIx64 " differ in:",
+			want->regs.rflags, got->regs.rflags);
+		x86diff_print_flags(
+		    (want->regs.rflags ^ got->regs.rflags) & fmask, out);
+		fprintf(out, " (ignored as undefined:");
+		x86diff_print_flags(undef, out);
+		fprintf(out, ")\n");
+		ok = false;
+	}
+	unsigned shown = 0;
+
+	for (uint32_t i = 0; i < X86DIFF_DATA_SIZE; i++) {
+		if (want->data[i] == got->data[i])
+			continue;
+		if (shown++ < 8)
+			fprintf(out,
+				"  MISMATCH: data %#" PRIx64
+				" native %02x core %02x\n",
+				X86DIFF_DATA_ADDR + i, want->data[i],
+				got->data[i]);
+		ok = false;
+	}
+	if (shown > 8)
+		fprintf(out, "  ... %u data bytes differ\n", shown);
+	return ok;
+}
