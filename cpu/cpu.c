@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "cpu/internal.h"
+#include "cpu/vmx/core_glue.h"
 #include "cpu/vmx/tlb.h"
 #include "cpu/vmx/vmx_bits.h"
 
@@ -37,9 +38,12 @@ struct cpu *cpu_create(const struct cpu_model *model, unsigned index)
 	cpu->feature_control = FEAT_CTL_LOCKED;
 	if (cpu_has(cpu, CPU_FEAT_VMX))
 		cpu->feature_control |= FEAT_CTL_VMX_ENABLED_OUTSIDE_SMX;
+	cpu->dr6 = 0xffff0ff0;
 	cpu->tlb = vmx_tlb_create();
-	if (!cpu->tlb) {
-		free(cpu);
+	/* No core linked yet: VM entries report CPU_EXIT_REASON_INTERNAL. */
+	cpu->core = vmx_core_create();
+	if (!cpu->tlb || (vmx_core_available() && !cpu->core)) {
+		cpu_destroy(cpu);
 		return NULL;
 	}
 	return cpu;
@@ -49,6 +53,7 @@ void cpu_destroy(struct cpu *cpu)
 {
 	if (!cpu)
 		return;
+	vmx_core_destroy(cpu->core);
 	vmx_tlb_destroy(cpu->tlb);
 	free(cpu);
 }
@@ -85,4 +90,39 @@ int cpu_write_cr4(struct cpu *cpu, uint64_t val)
 void cpu_kick(struct cpu *cpu)
 {
 	__atomic_store_n(&cpu->kick, 1, __ATOMIC_RELEASE);
+}
+
+uint64_t *cpu_gprs(struct cpu *cpu)
+{
+	return cpu->gpr;
+}
+
+uint64_t cpu_read_cr2(struct cpu *cpu)
+{
+	return cpu->cr2;
+}
+
+void cpu_write_cr2(struct cpu *cpu, uint64_t val)
+{
+	cpu->cr2 = val;
+}
+
+uint64_t cpu_read_dr(struct cpu *cpu, unsigned n)
+{
+	if (n < 4)
+		return cpu->dr[n];
+	return n == 6 ? cpu->dr6 : 0;
+}
+
+void cpu_write_dr(struct cpu *cpu, unsigned n, uint64_t val)
+{
+	if (n < 4)
+		cpu->dr[n] = val;
+	else if (n == 6)
+		cpu->dr6 = val;
+}
+
+const char *cpu_exit_diag(struct cpu *cpu)
+{
+	return cpu->diag;
 }

@@ -129,6 +129,35 @@ enum vmx_result cpu_invvpid(struct cpu *cpu, uint64_t type, uint16_t vpid,
 			    uint64_t gla);
 
 /*
+ * Processor registers the VMCS does not hold. As on hardware, a VMM loads
+ * the guest's values into them before VMLAUNCH/VMRESUME and finds the
+ * guest's values there after the VM exit: the general-purpose registers
+ * (X86_RAX.. order of cpu/x86/x86.h; the RSP slot is ignored on entry,
+ * GUEST_RSP is used, and holds HOST_RSP after an exit), CR2, DR0-DR3,
+ * DR6, and the MSRs STAR/LSTAR/CSTAR/SFMASK/KERNEL_GS_BASE (cpu_wrmsr).
+ */
+uint64_t *cpu_gprs(struct cpu *cpu); /* 16 entries */
+uint64_t cpu_read_cr2(struct cpu *cpu);
+void cpu_write_cr2(struct cpu *cpu, uint64_t val);
+/* n = 0..3 or 6; other n read 0 / are ignored. */
+uint64_t cpu_read_dr(struct cpu *cpu, unsigned n);
+void cpu_write_dr(struct cpu *cpu, unsigned n, uint64_t val);
+
+/*
+ * kvmini-specific basic exit reasons (the SDM leaves these numbers unused):
+ * the software CPU met an instruction it does not implement yet, or an
+ * internal error. Guest state is as before that instruction;
+ * cpu_exit_diag() says what it was (e.g. "unimplemented vpgatherdd at
+ * 0x1234"). KVM treats them like any unknown exit reason.
+ */
+#define CPU_EXIT_REASON_UNIMPLEMENTED 0xfffe
+#define CPU_EXIT_REASON_INTERNAL      0xffff
+const char *cpu_exit_diag(struct cpu *cpu);
+/* The vector VM_EXIT_INTR_INFO reports for a cpu_kick() with
+ * "acknowledge interrupt on exit" (Linux's reschedule IPI vector). */
+#define CPU_KICK_VECTOR 0xfd
+
+/*
  * VMLAUNCH / VMRESUME: enter the guest described by the current VMCS and
  * run it until the next VM exit. VMX_SUCCEED means a VM exit happened (the
  * exit reason and guest state are in the VMCS; host state was loaded from

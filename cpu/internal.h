@@ -56,6 +56,10 @@ struct cpu {
 	uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
 	uint64_t star, lstar, cstar, sfmask, fs_base, gs_base, kernel_gs_base;
 	int64_t tsc_offset; /* IA32_TSC = host TSC + tsc_offset */
+	/* Registers shared by root and non-root operation (cpu_gprs ...). */
+	uint64_t gpr[16];
+	uint64_t cr2, cr8;
+	uint64_t dr[4], dr6;
 
 	/* VMX operation (SDM 23.x). */
 	bool vmx_operation;
@@ -66,6 +70,7 @@ struct cpu {
 	struct x86_state guest;
 	struct x86_core *core; /* NULL until cpu/x86 provides x86_run */
 	struct vmx_tlb *tlb;
+	char diag[96];	   /* cpu_exit_diag() */
 	volatile int kick; /* cpu_kick(); polled by the core */
 };
 
