@@ -33,6 +33,7 @@ enum cpu_feature {
 	CPU_FEAT_IO_BITMAPS,	/* primary control "use I/O bitmaps" */
 	CPU_FEAT_MSR_BITMAPS,	/* primary control "use MSR bitmaps" */
 	CPU_FEAT_EPT_EXEC_ONLY, /* EPT_VPID_CAP bit 0: execute-only entries */
+	CPU_FEAT_UNCOND_IO,	/* primary control "unconditional I/O exiting" */
 	CPU_FEAT_COUNT
 };
 

@@ -23,6 +23,7 @@ static const char *const feature_names[CPU_FEAT_COUNT] = {
     [CPU_FEAT_IO_BITMAPS] = "io-bitmaps",
     [CPU_FEAT_MSR_BITMAPS] = "msr-bitmaps",
     [CPU_FEAT_EPT_EXEC_ONLY] = "ept-exec-only",
+    [CPU_FEAT_UNCOND_IO] = "uncond-io",
 };
 
 #define F(x)	     (1ull << (x))
@@ -37,7 +38,7 @@ static const struct base_model base_models[] = {
     /* A modern Intel core: everything kvmini's VMX implements. */
     {"default", ALL_FEATURES},
     /* VMX with nothing optional: no EPT, VPID, UG, timer, bitmaps. */
-    {"minimal", F(CPU_FEAT_VMX) | F(CPU_FEAT_NX)},
+    {"minimal", F(CPU_FEAT_VMX) | F(CPU_FEAT_NX) | F(CPU_FEAT_UNCOND_IO)},
     /* An x86-64 core without VMX at all. */
     {"novmx", F(CPU_FEAT_NX)},
 };
@@ -54,22 +55,34 @@ bool cpu_model_has(const struct cpu_model *model, enum cpu_feature f)
 	return (unsigned)f < CPU_FEAT_COUNT && (model->features & F(f));
 }
 
+/* Append to buf without ever overrunning it. */
+static void append(char *buf, size_t size, size_t *n, const char *a,
+		   const char *b)
+{
+	int r;
+
+	if (*n >= size)
+		return;
+	r = snprintf(buf + *n, size - *n, "%s%s", a, b);
+	if (r > 0)
+		*n += (size_t)r;
+}
+
 const char *cpu_model_help(void)
 {
-	static char buf[512];
+	static char buf[1024];
 	size_t n = 0;
 
 	if (buf[0])
 		return buf;
-	n += snprintf(buf + n, sizeof(buf) - n, "models:");
+	append(buf, sizeof(buf), &n, "models:", "");
 	for (size_t i = 0; i < sizeof(base_models) / sizeof(base_models[0]);
 	     i++)
-		n += snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? "," : " ",
-			      base_models[i].name);
-	n += snprintf(buf + n, sizeof(buf) - n, "; features:");
-	for (int f = 0; f < CPU_FEAT_COUNT && n < sizeof(buf); f++)
-		n += snprintf(buf + n, sizeof(buf) - n, "%s%s", f ? "," : " ",
-			      feature_names[f]);
+		append(buf, sizeof(buf), &n, i ? "," : " ",
+		       base_models[i].name);
+	append(buf, sizeof(buf), &n, "; features:", "");
+	for (int f = 0; f < CPU_FEAT_COUNT; f++)
+		append(buf, sizeof(buf), &n, f ? "," : " ", feature_names[f]);
 	return buf;
 }
 

@@ -232,6 +232,10 @@ static void test_switches(void **state)
 	assert_true(v & (1u << 24));
 	cpu_destroy(cpu);
 
+	cpu = make("default,-uncond-io");
+	assert_false((rd(cpu, MSR_IA32_VMX_PROCBASED_CTLS) >> 32) & (1u << 24));
+	cpu_destroy(cpu);
+
 	cpu = make("default,-vmx");
 	assert_int_equal(cpu_rdmsr(cpu, MSR_IA32_VMX_BASIC, &v), -1);
 	assert_int_equal(rd(cpu, MSR_IA32_FEAT_CTL) & 4, 0);
