@@ -6,7 +6,8 @@
 #   $KVMINI_CACHE/extract/<pkg>/              dpkg-deb -x of each
 #   $KVMINI_CACHE/guest/vmlinuz               the bzImage
 #   $KVMINI_CACHE/guest/initrd.cpio.gz        busybox initramfs (mkinitramfs.sh)
-#   $KVMINI_CACHE/guest/kernel-version        e.g. 6.1.0-41-cloud-amd64
+#   $KVMINI_CACHE/guest/vmlinux               the ELF inside it (PVH entry)
+#   $KVMINI_CACHE/guest/kernel-version        e.g. 6.1.0-56-cloud-amd64
 # Idempotent: a second run downloads nothing. apt-get update only runs when
 # apt cannot find the packages.
 set -euo pipefail
@@ -90,6 +91,38 @@ vmlinuz=$X/$kpkg/boot/vmlinuz-$kver
 cmp -s "$vmlinuz" "$GUEST/vmlinuz" 2>/dev/null || cp "$vmlinuz" "$GUEST/vmlinuz"
 echo "$kver" >"$GUEST/kernel-version"
 
+# The uncompressed vmlinux ELF inside the bzImage (its payload), for the PVH
+# entry: the payload's compression is named by its magic bytes.
+extract_vmlinux() {
+	local img=$1 out=$2 setup off len magic dec
+	setup=$(( ($(od -An -tu1 -j 0x1f1 -N1 "$img") + 1) * 512 ))
+	[ "$setup" = 512 ] && setup=2560 # setup_sects 0 means 4
+	off=$(od -An -tu4 -j 0x248 -N4 "$img" | tr -d ' ')
+	len=$(od -An -tu4 -j 0x24c -N4 "$img" | tr -d ' ')
+	magic=$(od -An -tx1 -j $((setup + off)) -N6 "$img" | tr -d ' ')
+	case $magic in
+	1f8b*) dec="gzip -dc" ;;
+	fd377a585a00) dec="xz -dc" ;;
+	02214c18*) dec="lz4 -dc" ;;
+	28b52ffd*) dec="zstd -dc" ;;
+	5d00*) dec="xz -dc --format=lzma" ;;
+	425a68*) dec="bzip2 -dc" ;;
+	*) log "vmlinux: unknown payload compression (magic $magic), skipped"; return 0 ;;
+	esac
+	command -v "${dec%% *}" >/dev/null ||
+		{ log "vmlinux: ${dec%% *} not installed, skipped (PVH tests will skip)"; return 0; }
+	tail -c +$((setup + off + 1)) "$img" | head -c "$len" | $dec >"$out.tmp" 2>/dev/null || true
+	if [ "$(head -c 4 "$out.tmp" | od -An -tx1 | tr -d ' ')" = 7f454c46 ]; then
+		mv "$out.tmp" "$out"
+	else
+		rm -f "$out.tmp"
+		log "vmlinux: payload did not decompress to an ELF, skipped"
+	fi
+}
+if [ ! -f "$GUEST/vmlinux" ] || [ "$GUEST/vmlinuz" -nt "$GUEST/vmlinux" ]; then
+	extract_vmlinux "$GUEST/vmlinuz" "$GUEST/vmlinux"
+fi
+
 busybox=$X/busybox-static/bin/busybox
 [ -x "$busybox" ] || die "no bin/busybox in busybox-static"
 if [ ! -f "$GUEST/initrd.cpio.gz" ] || [ "$busybox" -nt "$GUEST/initrd.cpio.gz" ] ||
@@ -100,3 +133,5 @@ else
 fi
 log "kernel $kver"
 log "ready: $GUEST/vmlinuz $GUEST/initrd.cpio.gz"
+[ -f "$GUEST/vmlinux" ] && log "ready: $GUEST/vmlinux (ELF with the PVH entry note)"
+exit 0
