@@ -759,8 +759,23 @@ static bool real_kernel_present(void)
 	return f != NULL;
 }
 
+static const char *dirname_of(const char *path)
+{
+	static char d[4096];
+	char *slash;
+
+	snprintf(d, sizeof(d), "%s", path);
+	slash = strrchr(d, '/');
+	if (slash)
+		*slash = 0;
+	else
+		snprintf(d, sizeof(d), ".");
+	return d;
+}
+
 static void test_real_kernel(void **state)
 {
+	static char vp[4096 + 16];
 	char err[256];
 	size_t klen = 0, ilen = 0;
 	uint8_t *k, *rd, *m;
@@ -800,8 +815,31 @@ static void test_real_kernel(void **state)
 	in.initrd_len = 0;
 	assert_int_equal(linux_load(&in, &b, err, sizeof(err)),
 			 -LINUX_E_KERNEL_FIT);
-	munmap(m, size);
 	free(k);
+
+	/* the vmlinux ELF inside it (fetch-guest.sh extracts it): PVH */
+	snprintf(vp, sizeof(vp), "%s/vmlinux", dirname_of(kp));
+	k = slurp(vp, &klen);
+	if (k) {
+		in.kernel = k;
+		in.kernel_len = klen;
+		in.mem_size = size;
+		in.initrd_len = rd ? ilen : 0;
+		if (linux_load(&in, &b, err, sizeof(err)))
+			fail_msg("real vmlinux %s: %s", vp, err);
+		assert_int_equal(b.mode, LINUX_ENTRY_PVH32);
+		assert_int_equal(r32(m + b.regs.rbx), 0x336ec578);
+		assert_true(b.regs.rip >= b.kernel_addr &&
+			    b.regs.rip < b.kernel_addr + b.kernel_extent);
+		print_message("# %s: PVH entry %#llx, image %#llx+%#llx\n", vp,
+			      (unsigned long long)b.regs.rip,
+			      (unsigned long long)b.kernel_addr,
+			      (unsigned long long)b.kernel_extent);
+		free(k);
+	} else {
+		print_message("# no %s: PVH part not run\n", vp);
+	}
+	munmap(m, size);
 	free(rd);
 }
 
