@@ -145,6 +145,15 @@ uint64_t cpu_read_dr(struct cpu *cpu, unsigned n);
 void cpu_write_dr(struct cpu *cpu, unsigned n, uint64_t val);
 
 /*
+ * Guest-physical memory [gpa, gpa+len) was written by someone other than
+ * this processor (the monitor loading an image, a device, another vCPU).
+ * Real CPUs snoop such writes; the software CPU caches decoded guest code
+ * by guest-physical page and must be told. Safe from any thread that owns
+ * this cpu (not concurrently with its VMLAUNCH/VMRESUME).
+ */
+void cpu_guest_memory_written(struct cpu *cpu, uint64_t gpa, uint64_t len);
+
+/*
  * kvmini-specific basic exit reasons (the SDM leaves these numbers unused):
  * the software CPU met an instruction it does not implement yet, or an
  * internal error. Guest state is as before that instruction;

@@ -11,6 +11,7 @@
 #pragma weak x86_inject_event
 #pragma weak x86_flush_tlb
 #pragma weak x86_flush_tlb_gla
+#pragma weak x86_code_written
 
 bool vmx_core_available(void)
 {
@@ -57,4 +58,10 @@ void vmx_core_flush_gla(struct cpu *cpu, uint64_t gla)
 {
 	if (cpu->core)
 		x86_flush_tlb_gla(cpu->core, gla);
+}
+
+void cpu_guest_memory_written(struct cpu *cpu, uint64_t gpa, uint64_t len)
+{
+	if (cpu->core && x86_code_written)
+		x86_code_written(cpu->core, gpa, len);
 }
