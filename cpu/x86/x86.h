@@ -17,26 +17,47 @@
 #include <stdint.h>
 
 enum x86_reg {
-	X86_RAX, X86_RCX, X86_RDX, X86_RBX, X86_RSP, X86_RBP, X86_RSI, X86_RDI,
-	X86_R8, X86_R9, X86_R10, X86_R11, X86_R12, X86_R13, X86_R14, X86_R15,
+	X86_RAX,
+	X86_RCX,
+	X86_RDX,
+	X86_RBX,
+	X86_RSP,
+	X86_RBP,
+	X86_RSI,
+	X86_RDI,
+	X86_R8,
+	X86_R9,
+	X86_R10,
+	X86_R11,
+	X86_R12,
+	X86_R13,
+	X86_R14,
+	X86_R15,
 };
 
 /* VMCS order (guest ES selector = 0x800, CS = 0x802, ...). */
 enum x86_segreg {
-	X86_ES, X86_CS, X86_SS, X86_DS, X86_FS, X86_GS, X86_LDTR, X86_TR,
+	X86_ES,
+	X86_CS,
+	X86_SS,
+	X86_DS,
+	X86_FS,
+	X86_GS,
+	X86_LDTR,
+	X86_TR,
 	X86_NR_SEGS
 };
 
 /* Access rights as in the VMCS (SDM 24.4.1): type 3:0, S 4, DPL 6:5, P 7,
  * AVL 12, L 13, D/B 14, G 15, unusable 16. */
 #define X86_AR_TYPE_MASK 0xfu
-#define X86_AR_S (1u << 4)
+#define X86_AR_S	 (1u << 4)
 #define X86_AR_DPL_SHIFT 5
-#define X86_AR_P (1u << 7)
-#define X86_AR_L (1u << 13)
-#define X86_AR_DB (1u << 14)
-#define X86_AR_G (1u << 15)
-#define X86_AR_UNUSABLE (1u << 16)
+#define X86_AR_P	 (1u << 7)
+#define X86_AR_L	 (1u << 13)
+#define X86_AR_DB	 (1u << 14)
+#define X86_AR_G	 (1u << 15)
+#define X86_AR_UNUSABLE	 (1u << 16)
 
 struct x86_seg {
 	uint16_t sel;
@@ -51,9 +72,9 @@ struct x86_dtable {
 };
 
 /* Interruptibility state bits (VMCS 0x4824). */
-#define X86_INTR_BLOCK_STI (1u << 0)
+#define X86_INTR_BLOCK_STI    (1u << 0)
 #define X86_INTR_BLOCK_MOV_SS (1u << 1)
-#define X86_INTR_BLOCK_NMI (1u << 3)
+#define X86_INTR_BLOCK_NMI    (1u << 3)
 
 enum x86_activity { X86_ACTIVE = 0, X86_HLT = 1, X86_SHUTDOWN = 2 };
 
@@ -155,26 +176,39 @@ enum x86_event_type {
 	X86_EVT_EXT_INT = 0,
 	X86_EVT_NMI = 2,
 	X86_EVT_HW_EXC = 3,
-	X86_EVT_SW_INT = 4,	/* INT n */
+	X86_EVT_SW_INT = 4,	 /* INT n */
 	X86_EVT_PRIV_SW_EXC = 5, /* INT1 (ICEBP) */
-	X86_EVT_SW_EXC = 6,	/* INT3, INTO */
+	X86_EVT_SW_EXC = 6,	 /* INT3, INTO */
 };
 
 /* Interruption-information word layout (VM-exit interruption info,
  * IDT-vectoring info, VM-entry interruption info). */
 #define X86_INTR_INFO_VECTOR_MASK 0xffu
-#define X86_INTR_INFO_TYPE_SHIFT 8
+#define X86_INTR_INFO_TYPE_SHIFT  8
 #define X86_INTR_INFO_ERROR_VALID (1u << 11)
 #define X86_INTR_INFO_NMI_UNBLOCK (1u << 12)
-#define X86_INTR_INFO_VALID (1u << 31)
+#define X86_INTR_INFO_VALID	  (1u << 31)
 
 /* Exception vectors. */
 enum {
-	X86_EXC_DE = 0, X86_EXC_DB = 1, X86_EXC_NMI = 2, X86_EXC_BP = 3,
-	X86_EXC_OF = 4, X86_EXC_BR = 5, X86_EXC_UD = 6, X86_EXC_NM = 7,
-	X86_EXC_DF = 8, X86_EXC_TS = 10, X86_EXC_NP = 11, X86_EXC_SS = 12,
-	X86_EXC_GP = 13, X86_EXC_PF = 14, X86_EXC_MF = 16, X86_EXC_AC = 17,
-	X86_EXC_MC = 18, X86_EXC_XM = 19,
+	X86_EXC_DE = 0,
+	X86_EXC_DB = 1,
+	X86_EXC_NMI = 2,
+	X86_EXC_BP = 3,
+	X86_EXC_OF = 4,
+	X86_EXC_BR = 5,
+	X86_EXC_UD = 6,
+	X86_EXC_NM = 7,
+	X86_EXC_DF = 8,
+	X86_EXC_TS = 10,
+	X86_EXC_NP = 11,
+	X86_EXC_SS = 12,
+	X86_EXC_GP = 13,
+	X86_EXC_PF = 14,
+	X86_EXC_MF = 16,
+	X86_EXC_AC = 17,
+	X86_EXC_MC = 18,
+	X86_EXC_XM = 19,
 };
 
 /*
@@ -187,25 +221,25 @@ struct x86_exit {
 	uint32_t reason;	/* enum x86_exit_reason */
 	uint64_t qualification; /* SDM 27.2.1 */
 	uint32_t insn_len;
-	uint32_t insn_info;	/* VM-exit instruction information */
-	uint64_t gla;		/* guest-linear address (valid if gla_valid) */
+	uint32_t insn_info; /* VM-exit instruction information */
+	uint64_t gla;	    /* guest-linear address (valid if gla_valid) */
 	bool gla_valid;
-	uint64_t gpa;		/* guest-physical address (EPT exits) */
-	uint32_t intr_info;	/* exception exits (X86_INTR_INFO_*) */
+	uint64_t gpa;	    /* guest-physical address (EPT exits) */
+	uint32_t intr_info; /* exception exits (X86_INTR_INFO_*) */
 	uint32_t intr_error;
 	uint32_t idt_vectoring_info; /* exit while delivering an event */
 	uint32_t idt_vectoring_error;
 	/* diagnostics, any reason: where and what */
-	uint64_t rip;		/* linear CS.base + RIP of the instruction */
-	char mnemonic[32];	/* e.g. "vpgatherdd" for X86_STOP_UNIMPLEMENTED */
+	uint64_t rip;	   /* linear CS.base + RIP of the instruction */
+	char mnemonic[32]; /* e.g. "vpgatherdd" for X86_STOP_UNIMPLEMENTED */
 };
 
 /* Access kinds for gpa_to_hva (bit set). */
-#define X86_ACC_READ 1u
-#define X86_ACC_WRITE 2u
-#define X86_ACC_EXEC 4u
-#define X86_ACC_PTWALK 8u   /* guest paging-structure access (walk or A/D) */
-#define X86_ACC_USER 16u    /* CPL3 access (informational) */
+#define X86_ACC_READ   1u
+#define X86_ACC_WRITE  2u
+#define X86_ACC_EXEC   4u
+#define X86_ACC_PTWALK 8u  /* guest paging-structure access (walk or A/D) */
+#define X86_ACC_USER   16u /* CPL3 access (informational) */
 
 /*
  * What the core asks env->intercept about. The core pre-fills *exit (see
@@ -213,22 +247,22 @@ struct x86_exit {
  * inputs VMX needs to decide (bitmaps, masks, exception bitmap + PFEC).
  */
 struct x86_intercept {
-	uint32_t reason;	/* = exit->reason: what this event would be */
+	uint32_t reason; /* = exit->reason: what this event would be */
 	/* X86_EXIT_IO_INSTRUCTION */
 	uint16_t port;
-	uint8_t io_size;	/* 1, 2, 4 */
+	uint8_t io_size; /* 1, 2, 4 */
 	bool io_in, io_string, io_rep;
 	/* X86_EXIT_MSR_READ / _WRITE */
 	uint32_t msr;
-	uint64_t msr_value;	/* WRMSR: EDX:EAX */
+	uint64_t msr_value; /* WRMSR: EDX:EAX */
 	/* X86_EXIT_CR_ACCESS / _DR_ACCESS (MOV, CLTS, LMSW) */
-	uint8_t cr_dr;		/* register number */
-	bool write;		/* to CR/DR */
-	uint64_t value;		/* new value for writes (CR0/CR4 mask test) */
+	uint8_t cr_dr;	/* register number */
+	bool write;	/* to CR/DR */
+	uint64_t value; /* new value for writes (CR0/CR4 mask test) */
 	/* X86_EXIT_EXCEPTION_NMI: the exception about to be delivered */
 	uint8_t vector;
 	bool has_error;
-	uint32_t error_code;	/* #PF: for PFEC_MASK/PFEC_MATCH */
+	uint32_t error_code; /* #PF: for PFEC_MASK/PFEC_MATCH */
 };
 
 struct x86_env_ops {
@@ -263,11 +297,11 @@ struct x86_ctl {
 	/* CR0/CR4 guest/host masks and read shadows (MOV from CR, SMSW):
 	 * reads return shadow bits where the mask is 1. */
 	uint64_t cr0_mask, cr0_shadow, cr4_mask, cr4_shadow;
-	int64_t tsc_offset;	/* RDTSC/RDTSCP/IA32_TSC read: host + offset */
+	int64_t tsc_offset; /* RDTSC/RDTSCP/IA32_TSC read: host + offset */
 	bool intr_window_exiting; /* stop with INTERRUPT_WINDOW when open */
 	bool nmi_window_exiting;
-	bool mtf;		/* MONITOR TRAP FLAG: exit after each insn */
-	uint64_t insn_budget;	/* 0 = none; else X86_STOP_BUDGET after ~N */
+	bool mtf;	      /* MONITOR TRAP FLAG: exit after each insn */
+	uint64_t insn_budget; /* 0 = none; else X86_STOP_BUDGET after ~N */
 	/* Set by another thread (cpu_kick): the core polls it between
 	 * instructions/blocks and stops with X86_STOP_KICK (and leaves it
 	 * set; the owner clears it). NULL = no polling. */
@@ -308,7 +342,7 @@ uint32_t x86_run(struct x86_state *st, struct x86_core *core,
  */
 struct x86_event {
 	uint8_t vector;
-	uint8_t type;		/* enum x86_event_type */
+	uint8_t type; /* enum x86_event_type */
 	bool has_error;
 	uint32_t error_code;
 	uint32_t insn_len;

@@ -1,0 +1,450 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The run loop of the x86 core and its lifecycle: one x86_run() executes
+ * instructions from the decoded-instruction cache until an exit or stop.
+ * Faults unwind with longjmp to the loop, which delivers them (possibly
+ * nesting into #DF and a triple fault).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <Zydis/Zydis.h>
+
+#include "cpu/x86/core.h"
+
+struct x86_core *x86_core_create(void)
+{
+	struct x86_core *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->icache = calloc(ICACHE_SIZE, sizeof(*c->icache));
+	c->page_gen = calloc(PAGEGEN_SIZE, sizeof(*c->page_gen));
+	c->has_code = calloc(PAGEGEN_SIZE, 1);
+	if (!c->icache || !c->page_gen || !c->has_code) {
+		x86_core_destroy(c);
+		return NULL;
+	}
+	c->delivering = -1;
+	x86_decode_init(c);
+	if (!c->dec) {
+		x86_core_destroy(c);
+		return NULL;
+	}
+	return c;
+}
+
+void x86_core_destroy(struct x86_core *c)
+{
+	if (!c)
+		return;
+	free(c->icache);
+	free(c->page_gen);
+	free(c->has_code);
+	free(c->dec);
+	free(c);
+}
+
+struct x86_ctl *x86_core_ctl(struct x86_core *c)
+{
+	return &c->ctl;
+}
+
+void x86_flush_tlb(struct x86_core *c, bool global)
+{
+	for (unsigned u = 0; u < 2; u++)
+		for (unsigned n = 0; n < TLB_SIZE; n++) {
+			struct x86_tlbe *e = &c->tlb[u][n];
+			if (global || !e->global)
+				e->tag_r = e->tag_w = e->tag_x = 0;
+		}
+}
+
+void x86_flush_tlb_gla(struct x86_core *c, uint64_t gla)
+{
+	unsigned n = (gla >> 12) & (TLB_SIZE - 1);
+	for (unsigned u = 0; u < 2; u++) {
+		struct x86_tlbe *e = &c->tlb[u][n];
+		e->tag_r = e->tag_w = e->tag_x = 0;
+	}
+}
+
+void x86_code_written(struct x86_core *c, uint64_t gpa, uint64_t len)
+{
+	if (!len)
+		return;
+	uint64_t first = gpa >> 12, last = (gpa + len - 1) >> 12;
+	if (last - first >= PAGEGEN_SIZE) {
+		x86_flush_code(c);
+		return;
+	}
+	for (uint64_t p = first; p <= last; p++)
+		x86_code_write_slow(c, p << 12);
+}
+
+void x86_flush_code(struct x86_core *c)
+{
+	memset(c->icache, 0, ICACHE_SIZE * sizeof(*c->icache));
+}
+
+bool x86_interrupt_window_open(const struct x86_state *st)
+{
+	return (st->rflags & F_IF) &&
+	       !(st->interruptibility &
+		 (X86_INTR_BLOCK_STI | X86_INTR_BLOCK_MOV_SS));
+}
+
+bool x86_nmi_window_open(const struct x86_state *st)
+{
+	return !(st->interruptibility &
+		 (X86_INTR_BLOCK_NMI | X86_INTR_BLOCK_MOV_SS));
+}
+
+void x86_update_mode(struct x86_core *c)
+{
+	struct x86_state *st = c->st;
+	const struct x86_seg *cs = &st->seg[X86_CS];
+	enum x86_dmode m;
+
+	if (!(st->cr0 & CR0_PE)) {
+		m = DM_REAL;
+		c->cpl = 0;
+	} else if (st->rflags & F_VM) {
+		m = DM_REAL;
+		c->cpl = 3;
+	} else {
+		c->cpl = (cs->ar >> X86_AR_DPL_SHIFT) & 3;
+		if (st->efer & EFER_LMA) {
+			if (cs->ar & X86_AR_L)
+				m = DM_LONG64;
+			else
+				m = (cs->ar & X86_AR_DB) ? DM_COMPAT32
+							 : DM_COMPAT16;
+		} else {
+			m = (cs->ar & X86_AR_DB) ? DM_PROT32 : DM_PROT16;
+		}
+	}
+	c->mode = m;
+	c->long64 = m == DM_LONG64;
+}
+
+_Noreturn void x86_stop(struct x86_core *c)
+{
+	c->stop = true;
+	longjmp(c->jb, 1);
+}
+
+static void set_diag(struct x86_core *c, const char *what)
+{
+	c->exit->rip = c->st->seg[X86_CS].base + c->st->rip;
+	snprintf(c->exit->mnemonic, sizeof(c->exit->mnemonic), "%s", what);
+}
+
+_Noreturn void x86_unimplemented(struct x86_core *c, const char *what)
+{
+	if (c->ctl.unimplemented_ud && c->delivering < 0)
+		x86_ud(c);
+	memset(c->exit, 0, sizeof(*c->exit));
+	c->exit->reason = X86_STOP_UNIMPLEMENTED;
+	set_diag(c, what);
+	x86_stop(c);
+}
+
+void x86_exit_prep(struct x86_core *c, uint32_t reason, uint64_t qual)
+{
+	struct x86_exit *e = c->exit;
+	memset(e, 0, sizeof(*e));
+	e->reason = reason;
+	e->qualification = qual;
+	e->insn_len = c->cur ? c->cur->len : 0;
+	e->rip = c->st->seg[X86_CS].base + c->st->rip;
+	if (c->cur)
+		snprintf(e->mnemonic, sizeof(e->mnemonic), "%s",
+			 ZydisMnemonicGetString(c->cur->mnemonic));
+}
+
+void x86_intercept(struct x86_core *c, struct x86_intercept *what)
+{
+	what->reason = c->exit->reason;
+	if (c->ops->intercept && c->ops->intercept(c->env, what, c->exit))
+		x86_stop(c);
+}
+
+_Noreturn void x86_raise(struct x86_core *c, uint8_t vec, bool has_err,
+			 uint32_t err)
+{
+	uint8_t type = X86_EVT_HW_EXC;
+
+	if (c->delivering >= 0) {
+		/* A fault while delivering an event (SDM 6.15, table 6-5). */
+		int first = c->delivering;
+		bool first_hw = c->deliver_type == X86_EVT_HW_EXC;
+		bool contrib2 = vec == X86_EXC_DE ||
+				(vec >= X86_EXC_TS && vec <= X86_EXC_GP);
+		bool contrib1 =
+		    first_hw && (first == X86_EXC_DE ||
+				 (first >= X86_EXC_TS && first <= X86_EXC_GP));
+		if (first_hw && first == X86_EXC_DF) {
+			memset(c->exit, 0, sizeof(*c->exit));
+			c->exit->reason = X86_EXIT_TRIPLE_FAULT;
+			set_diag(c, "triple fault");
+			c->delivering = -1;
+			x86_stop(c);
+		}
+		if ((contrib1 && contrib2) ||
+		    (first_hw && first == X86_EXC_PF &&
+		     (contrib2 || vec == X86_EXC_PF))) {
+			vec = X86_EXC_DF;
+			has_err = true;
+			err = 0;
+		}
+		/* otherwise the second event is handled serially: the
+		 * vectoring info of the first stays for exits */
+	}
+	c->exc_pending = true;
+	c->exc_vector = vec;
+	c->exc_has_error = has_err;
+	c->exc_error = err;
+	c->exc_type = type;
+	c->exc_ret_rip = c->st->rip;
+	c->exc_insn_len = 0;
+	longjmp(c->jb, 1);
+}
+
+_Noreturn void x86_raise_sw(struct x86_core *c, uint8_t vec, uint8_t type)
+{
+	c->exc_pending = true;
+	c->exc_vector = vec;
+	c->exc_has_error = false;
+	c->exc_error = 0;
+	c->exc_type = type;
+	c->exc_ret_rip = c->next_rip;
+	c->exc_insn_len = c->cur ? c->cur->len : 0;
+	longjmp(c->jb, 1);
+}
+
+static bool boundary_checks(struct x86_core *c)
+{
+	struct x86_state *st = c->st;
+	struct x86_ctl *ctl = &c->ctl;
+
+	if (ctl->kick && __atomic_load_n(ctl->kick, __ATOMIC_RELAXED)) {
+		x86_exit_prep(c, X86_STOP_KICK, 0);
+		return true;
+	}
+	if (ctl->intr_window_exiting && x86_interrupt_window_open(st)) {
+		x86_exit_prep(c, X86_EXIT_INTERRUPT_WINDOW, 0);
+		return true;
+	}
+	if (ctl->nmi_window_exiting && x86_nmi_window_open(st)) {
+		x86_exit_prep(c, X86_EXIT_NMI_WINDOW, 0);
+		return true;
+	}
+	if (st->activity != X86_ACTIVE) {
+		x86_exit_prep(c,
+			      st->activity == X86_HLT ? X86_STOP_HALTED
+						      : X86_STOP_SHUTDOWN,
+			      0);
+		return true;
+	}
+	return false;
+}
+
+uint32_t x86_run(struct x86_state *st, struct x86_core *c,
+		 const struct x86_env_ops *ops, void *env,
+		 struct x86_exit *exit)
+{
+	uint64_t budget;
+
+	c->st = st;
+	c->ops = ops;
+	c->env = env;
+	c->exit = exit;
+	c->stop = false;
+	c->cur = NULL;
+	c->delivering = -1;
+	c->exc_pending = false;
+	memset(exit, 0, sizeof(*exit));
+	x86_update_mode(c);
+	budget = c->ctl.insn_budget;
+
+	if (setjmp(c->jb)) {
+		/* a fault or stop unwound the current instruction */
+		c->cur = NULL;
+		if (c->stop) {
+			if (c->delivering >= 0 &&
+			    !c->exit->idt_vectoring_info &&
+			    c->exit->reason != X86_EXIT_TRIPLE_FAULT) {
+				c->exit->idt_vectoring_info = c->vectoring_info;
+				c->exit->idt_vectoring_error =
+				    c->vectoring_error;
+			}
+			c->delivering = -1;
+			return c->exit->reason;
+		}
+	}
+
+	for (;;) {
+		if (c->exc_pending) {
+			x86_deliver_pending(c);
+			continue;
+		}
+		if (boundary_checks(c))
+			return exit->reason;
+		/* Run a stretch of instructions without the slow checks. */
+		for (unsigned n = 0; n < 256; n++) {
+			const struct x86_insn *i;
+			uint32_t shadow =
+			    st->interruptibility &
+			    (X86_INTR_BLOCK_STI | X86_INTR_BLOCK_MOV_SS);
+			bool tf = st->rflags & F_TF;
+
+			c->cur = i = x86_fetch_decode(c);
+			c->next_rip = st->rip + i->len;
+			if (!c->long64)
+				c->next_rip &= 0xffffffffu;
+			c->shadow_set = false;
+			i->fn(c, i);
+			st->rip = c->next_rip;
+			c->cur = NULL;
+			c->ctl.insns_retired++;
+			if (shadow && !c->shadow_set)
+				st->interruptibility &= ~shadow;
+			if (__builtin_expect(tf || c->ctl.mtf || c->stop, 0)) {
+				if (c->stop)
+					return exit->reason;
+				if (tf) {
+					st->dr[6] |= 1u << 14; /* BS */
+					c->exc_pending = true;
+					c->exc_vector = X86_EXC_DB;
+					c->exc_has_error = false;
+					c->exc_type = X86_EVT_HW_EXC;
+					c->exc_ret_rip = st->rip;
+					c->exc_insn_len = 0;
+					break;
+				}
+				x86_exit_prep(c, X86_EXIT_MTF, 0);
+				return exit->reason;
+			}
+			if (budget && !--budget) {
+				x86_exit_prep(c, X86_STOP_BUDGET, 0);
+				return exit->reason;
+			}
+			if (shadow || st->activity != X86_ACTIVE)
+				break; /* window may have opened: re-check */
+		}
+	}
+}
+
+static const char *const exit_names[] = {
+    [0] = "EXCEPTION_NMI",
+    [1] = "EXTERNAL_INTERRUPT",
+    [2] = "TRIPLE_FAULT",
+    [7] = "INTERRUPT_WINDOW",
+    [8] = "NMI_WINDOW",
+    [9] = "TASK_SWITCH",
+    [10] = "CPUID",
+    [11] = "GETSEC",
+    [12] = "HLT",
+    [13] = "INVD",
+    [14] = "INVLPG",
+    [15] = "RDPMC",
+    [16] = "RDTSC",
+    [17] = "RSM",
+    [18] = "VMCALL",
+    [19] = "VMCLEAR",
+    [20] = "VMLAUNCH",
+    [21] = "VMPTRLD",
+    [22] = "VMPTRST",
+    [23] = "VMREAD",
+    [24] = "VMRESUME",
+    [25] = "VMWRITE",
+    [26] = "VMXOFF",
+    [27] = "VMXON",
+    [28] = "CR_ACCESS",
+    [29] = "DR_ACCESS",
+    [30] = "IO_INSTRUCTION",
+    [31] = "MSR_READ",
+    [32] = "MSR_WRITE",
+    [36] = "MWAIT",
+    [37] = "MTF",
+    [39] = "MONITOR",
+    [40] = "PAUSE",
+    [46] = "GDTR_IDTR",
+    [47] = "LDTR_TR",
+    [48] = "EPT_VIOLATION",
+    [49] = "EPT_MISCONFIG",
+    [50] = "INVEPT",
+    [51] = "RDTSCP",
+    [53] = "INVVPID",
+    [54] = "WBINVD",
+    [55] = "XSETBV",
+    [57] = "RDRAND",
+    [58] = "INVPCID",
+    [61] = "RDSEED",
+};
+
+const char *x86_exit_reason_name(uint32_t r)
+{
+	static const char *const stops[] = {
+	    "STOP_KICK",   "STOP_HALTED",	 "STOP_SHUTDOWN",
+	    "STOP_BUDGET", "STOP_UNIMPLEMENTED", "STOP_INTERNAL"};
+	if (r < sizeof(exit_names) / sizeof(exit_names[0]) && exit_names[r])
+		return exit_names[r];
+	if (r >= X86_STOP_BASE && r - X86_STOP_BASE < 6)
+		return stops[r - X86_STOP_BASE];
+	return "UNKNOWN";
+}
+
+static void flat_seg(struct x86_seg *s, uint16_t sel, uint32_t type,
+		     unsigned dpl, uint32_t extra)
+{
+	s->sel = sel;
+	s->base = 0;
+	s->limit = 0xffffffffu;
+	s->ar = type | X86_AR_S | X86_AR_P | (dpl << X86_AR_DPL_SHIFT) |
+		X86_AR_G | extra;
+}
+
+void x86_state_init_flat64(struct x86_state *st, unsigned cpl)
+{
+	unsigned rpl = cpl & 3;
+	memset(st, 0, sizeof(*st));
+	flat_seg(&st->seg[X86_CS], (cpl ? 0x33 : 0x08), 0xb, rpl, X86_AR_L);
+	for (unsigned s = X86_ES; s <= X86_GS; s++)
+		if (s != X86_CS)
+			flat_seg(&st->seg[s], cpl ? 0x2b : 0x10, 0x3, rpl,
+				 X86_AR_DB);
+	st->seg[X86_LDTR].ar = X86_AR_UNUSABLE;
+	st->seg[X86_TR].ar = 0xb | X86_AR_P;
+	st->seg[X86_TR].limit = 0x67;
+	st->cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
+	st->cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+	st->efer = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
+	st->rflags = 0x202;
+	st->pat = 0x0007040600070406ull;
+	st->dr[6] = 0xffff0ff0;
+	st->dr[7] = 0x400;
+}
+
+void x86_state_init_real(struct x86_state *st, uint16_t cs, uint16_t ip)
+{
+	memset(st, 0, sizeof(*st));
+	for (unsigned s = X86_ES; s <= X86_GS; s++) {
+		st->seg[s].sel = s == X86_CS ? cs : 0;
+		st->seg[s].base = (uint64_t)st->seg[s].sel << 4;
+		st->seg[s].limit = 0xffff;
+		st->seg[s].ar = (s == X86_CS ? 0xb : 0x3) | X86_AR_S | X86_AR_P;
+	}
+	st->seg[X86_LDTR].ar = 0x2 | X86_AR_P;
+	st->seg[X86_LDTR].limit = 0xffff;
+	st->seg[X86_TR].ar = 0xb | X86_AR_P;
+	st->seg[X86_TR].limit = 0xffff;
+	st->idtr.limit = 0x3ff;
+	st->gdtr.limit = 0xffff;
+	st->rip = ip;
+	st->rflags = 0x2;
+	st->cr0 = CR0_ET;
+	st->pat = 0x0007040600070406ull;
+	st->dr[6] = 0xffff0ff0;
+	st->dr[7] = 0x400;
+}

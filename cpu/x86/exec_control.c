@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Control transfer: JMP/Jcc/JCXZ/LOOPcc, near and far CALL/RET, IRET,
+ * INT n/INT3/INTO/INT1, UD0/UD1/UD2.
+ */
+#include <Zydis/Zydis.h>
+
+#include "cpu/x86/core.h"
+
+/* Check and set a near branch target (SDM: #GP(0) outside CS limit or
+ * non-canonical). */
+static void branch(struct x86_core *c, const struct x86_insn *i, uint64_t t)
+{
+	if (c->long64) {
+		if (i->osz == 2)
+			t &= 0xffff;
+		if (((int64_t)(t << 16) >> 16) != (int64_t)t)
+			x86_gp(c, 0);
+	} else {
+		t &= size_mask(i->osz);
+		if (t > c->st->seg[X86_CS].limit)
+			x86_gp(c, 0);
+	}
+	c->next_rip = t;
+}
+
+static uint64_t rel_target(struct x86_core *c, const struct x86_insn *i)
+{
+	return c->next_rip + (uint64_t)i->op[0].disp;
+}
+
+static HANDLER(h_jmp)
+{
+	const struct x86_op *o = &i->op[0];
+	if (o->kind == OPK_IMM)
+		branch(c, i, rel_target(c, i));
+	else
+		branch(c, i, x86_op_read(c, i, 0));
+}
+
+static HANDLER(h_jcc)
+{
+	if (x86_cond(c->st->rflags, i->cc))
+		branch(c, i, rel_target(c, i));
+}
+
+static HANDLER(h_jcxz)
+{
+	if (!(c->st->gpr[X86_RCX] & size_mask(i->asz)))
+		branch(c, i, rel_target(c, i));
+}
+
+static void loop(struct x86_core *c, const struct x86_insn *i, int kind)
+{
+	uint64_t cx = (c->st->gpr[X86_RCX] - 1) & size_mask(i->asz);
+	bool zf = c->st->rflags & F_ZF;
+	bool take = cx != 0;
+	if (kind > 0)
+		take = take && zf; /* LOOPE */
+	else if (kind < 0)
+		take = take && !zf; /* LOOPNE */
+	if (take)
+		branch(c, i, rel_target(c, i));
+	gpr_write(c, X86_RCX, i->asz, cx);
+}
+
+static HANDLER(h_loop)
+{
+	loop(c, i, 0);
+}
+static HANDLER(h_loope)
+{
+	loop(c, i, 1);
+}
+static HANDLER(h_loopne)
+{
+	loop(c, i, -1);
+}
+
+static HANDLER(h_call)
+{
+	const struct x86_op *o = &i->op[0];
+	uint64_t ret = c->next_rip;
+	uint64_t t =
+	    o->kind == OPK_IMM ? rel_target(c, i) : x86_op_read(c, i, 0);
+	branch(c, i, t); /* checks before the push */
+	x86_push(c, i->osz, ret);
+}
+
+static HANDLER(h_ret)
+{
+	unsigned ssz = x86_stack_size(c);
+	uint64_t sp = c->st->gpr[X86_RSP] & size_mask(ssz);
+	uint64_t t = mem_read(c, X86_SS, sp, i->osz);
+	uint64_t imm = i->nops ? (uint64_t)i->op[0].disp & 0xffff : 0;
+	branch(c, i, t);
+	gpr_write(c, X86_RSP, ssz, sp + i->osz + imm);
+}
+
+/* far operand: ptr16:16/32 immediate or m16:16/32/64 */
+static void far_operand(struct x86_core *c, const struct x86_insn *i,
+			uint16_t *sel, uint64_t *off)
+{
+	const struct x86_op *o = &i->op[0];
+	if (o->kind == OPK_PTR) {
+		*sel = o->ptr_sel;
+		*off = (uint64_t)o->disp;
+	} else if (o->kind == OPK_MEM) {
+		uint64_t ea = x86_ea(c, i, o);
+		unsigned osz = o->size > 2 ? o->size - 2 : i->osz;
+		*off = mem_read(c, o->seg, ea, osz);
+		*sel = mem_read(c, o->seg, (ea + osz) & size_mask(i->asz), 2);
+	} else {
+		x86_ud(c);
+	}
+}
+
+static HANDLER(h_jmp_far)
+{
+	uint16_t sel;
+	uint64_t off;
+	far_operand(c, i, &sel, &off);
+	x86_far_transfer(c, sel, off, false, i->osz);
+}
+
+static HANDLER(h_call_far)
+{
+	uint16_t sel;
+	uint64_t off;
+	far_operand(c, i, &sel, &off);
+	x86_far_transfer(c, sel, off, true, i->osz);
+}
+
+static HANDLER(h_jmp_any)
+{
+	/* Zydis calls both near and far JMP "jmp"; far forms are EA, FF /5 */
+	if (i->op[0].kind == OPK_PTR ||
+	    (i->opcode == 0xff && i->modrm_reg == 5))
+		h_jmp_far(c, i);
+	else
+		h_jmp(c, i);
+}
+
+static HANDLER(h_call_any)
+{
+	if (i->op[0].kind == OPK_PTR ||
+	    (i->opcode == 0xff && i->modrm_reg == 3))
+		h_call_far(c, i);
+	else
+		h_call(c, i);
+}
+
+HANDLER(x86_h_retf)
+{
+	uint16_t imm = i->nops ? (uint16_t)i->op[0].disp : 0;
+	x86_far_return(c, i->osz, imm);
+}
+
+static HANDLER(h_iret)
+{
+	x86_iret(c, i->osz);
+}
+
+static HANDLER(h_int)
+{
+	struct x86_state *st = c->st;
+	if ((st->rflags & F_VM) && ((st->rflags & F_IOPL) >> 12) < 3)
+		x86_gp(c, 0);
+	x86_raise_sw(c, (uint8_t)i->op[0].disp, X86_EVT_SW_INT);
+}
+
+static HANDLER(h_int3)
+{
+	x86_raise_sw(c, X86_EXC_BP, X86_EVT_SW_EXC);
+}
+
+static HANDLER(h_into)
+{
+	if (c->st->rflags & F_OF)
+		x86_raise_sw(c, X86_EXC_OF, X86_EVT_SW_EXC);
+}
+
+static HANDLER(h_int1)
+{
+	x86_raise_sw(c, X86_EXC_DB, X86_EVT_PRIV_SW_EXC);
+}
+
+static HANDLER(h_ud)
+{
+	x86_ud(c);
+}
+
+void x86_register_control(x86_handler *t)
+{
+	static const uint16_t jcc[] = {
+	    ZYDIS_MNEMONIC_JO,	ZYDIS_MNEMONIC_JNO,  ZYDIS_MNEMONIC_JB,
+	    ZYDIS_MNEMONIC_JNB, ZYDIS_MNEMONIC_JZ,   ZYDIS_MNEMONIC_JNZ,
+	    ZYDIS_MNEMONIC_JBE, ZYDIS_MNEMONIC_JNBE, ZYDIS_MNEMONIC_JS,
+	    ZYDIS_MNEMONIC_JNS, ZYDIS_MNEMONIC_JP,   ZYDIS_MNEMONIC_JNP,
+	    ZYDIS_MNEMONIC_JL,	ZYDIS_MNEMONIC_JNL,  ZYDIS_MNEMONIC_JLE,
+	    ZYDIS_MNEMONIC_JNLE};
+	for (unsigned n = 0; n < 16; n++)
+		t[jcc[n]] = h_jcc;
+	t[ZYDIS_MNEMONIC_JMP] = h_jmp_any;
+	t[ZYDIS_MNEMONIC_JCXZ] = h_jcxz;
+	t[ZYDIS_MNEMONIC_JECXZ] = h_jcxz;
+	t[ZYDIS_MNEMONIC_JRCXZ] = h_jcxz;
+	t[ZYDIS_MNEMONIC_LOOP] = h_loop;
+	t[ZYDIS_MNEMONIC_LOOPE] = h_loope;
+	t[ZYDIS_MNEMONIC_LOOPNE] = h_loopne;
+	t[ZYDIS_MNEMONIC_CALL] = h_call_any;
+	t[ZYDIS_MNEMONIC_RET] = h_ret;
+	t[ZYDIS_MNEMONIC_IRET] = h_iret;
+	t[ZYDIS_MNEMONIC_IRETD] = h_iret;
+	t[ZYDIS_MNEMONIC_IRETQ] = h_iret;
+	t[ZYDIS_MNEMONIC_INT] = h_int;
+	t[ZYDIS_MNEMONIC_INT3] = h_int3;
+	t[ZYDIS_MNEMONIC_INTO] = h_into;
+	t[ZYDIS_MNEMONIC_INT1] = h_int1;
+	t[ZYDIS_MNEMONIC_UD0] = h_ud;
+	t[ZYDIS_MNEMONIC_UD1] = h_ud;
+	t[ZYDIS_MNEMONIC_UD2] = h_ud;
+}
