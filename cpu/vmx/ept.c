@@ -97,7 +97,7 @@ uint32_t ept_translate(struct cpu *cpu, uint64_t eptp, uint64_t gpa,
 	struct vmx_tlb *tlb = cpu->tlb;
 	struct ept_tlb_entry *te;
 	int level, nused = 0;
-	uint8_t *page;
+	uint8_t *page = NULL;
 
 	/* With A/D on, guest paging-structure accesses count as writes. */
 	if (ad && (access & X86_ACC_PTWALK))
