@@ -1,0 +1,544 @@
+// SPDX-License-Identifier: GPL-2.0
+/* See emulate.h. */
+#include "kvm/x86/emulate.h"
+
+#include <Zydis/Zydis.h>
+#include <errno.h>
+#include <string.h>
+
+#include "kvm/kvm_host.h"
+#include "kvm/page_alloc.h"
+#include "kvm/x86/x86.h"
+
+#define PT_PRESENT 1ull
+#define PT_PS	   (1ull << 7)
+#define PT64_ADDR  0x000ffffffffff000ull
+
+/* ---- guest page walk -------------------------------------------------- */
+
+static int read_pte(struct kvm_vcpu *vcpu, uint64_t gpa, uint64_t *pte,
+		    int bytes)
+{
+	*pte = 0;
+	return kvm_read_guest(vcpu->kvm, gpa, pte, (unsigned long)bytes);
+}
+
+int kvm_gva_to_gpa(struct kvm_vcpu *vcpu, uint64_t gva, uint64_t *gpa)
+{
+	struct kvm_vcpu_arch *a = &vcpu->arch;
+	uint64_t pte, table;
+
+	if (!is_paging(vcpu)) {
+		*gpa = gva & 0xffffffffull;
+		return 0;
+	}
+	if (is_long_mode(vcpu)) {
+		table = a->cr3 & PT64_ADDR;
+		for (int level = 4; level >= 1; level--) {
+			int shift = 12 + 9 * (level - 1);
+
+			if (read_pte(vcpu, table + ((gva >> shift) & 511) * 8,
+				     &pte, 8) ||
+			    !(pte & PT_PRESENT))
+				return -1;
+			if ((level == 3 || level == 2) && (pte & PT_PS)) {
+				uint64_t m = (1ull << shift) - 1;
+
+				*gpa = ((pte & PT64_ADDR) & ~m) | (gva & m);
+				return 0;
+			}
+			table = pte & PT64_ADDR;
+		}
+		*gpa = table | (gva & 0xfff);
+		return 0;
+	}
+	gva &= 0xffffffffull;
+	if (a->cr4 & X86_CR4_PAE) {
+		if (read_pte(vcpu, (a->cr3 & ~0x1full) + (gva >> 30) * 8, &pte,
+			     8) ||
+		    !(pte & PT_PRESENT))
+			return -1;
+		table = pte & PT64_ADDR;
+		if (read_pte(vcpu, table + ((gva >> 21) & 511) * 8, &pte, 8) ||
+		    !(pte & PT_PRESENT))
+			return -1;
+		if (pte & PT_PS) {
+			*gpa = ((pte & PT64_ADDR) & ~0x1fffffull) |
+			       (gva & 0x1fffff);
+			return 0;
+		}
+		table = pte & PT64_ADDR;
+		if (read_pte(vcpu, table + ((gva >> 12) & 511) * 8, &pte, 8) ||
+		    !(pte & PT_PRESENT))
+			return -1;
+		*gpa = (pte & PT64_ADDR) | (gva & 0xfff);
+		return 0;
+	}
+	/* 32-bit paging, 4 MiB pages with CR4.PSE (PSE-36 bits honoured). */
+	if (read_pte(vcpu, (a->cr3 & 0xfffff000ull) + (gva >> 22) * 4, &pte,
+		     4) ||
+	    !(pte & PT_PRESENT))
+		return -1;
+	if ((pte & PT_PS) && (a->cr4 & X86_CR4_PSE)) {
+		*gpa = (pte & 0xffc00000ull) | ((pte >> 13) & 0xffull) << 32 |
+		       (gva & 0x3fffff);
+		return 0;
+	}
+	table = pte & 0xfffff000ull;
+	if (read_pte(vcpu, table + ((gva >> 12) & 1023) * 4, &pte, 4) ||
+	    !(pte & PT_PRESENT))
+		return -1;
+	*gpa = (pte & 0xfffff000ull) | (gva & 0xfff);
+	return 0;
+}
+
+/* Copy guest-linear memory (page by page through the guest's tables). */
+static int read_linear(struct kvm_vcpu *vcpu, uint64_t gva, void *buf,
+		       unsigned len)
+{
+	uint8_t *p = buf;
+
+	while (len) {
+		unsigned chunk =
+		    (unsigned)(PAGE_SIZE - (gva & (PAGE_SIZE - 1)));
+		uint64_t gpa;
+
+		if (chunk > len)
+			chunk = len;
+		if (kvm_gva_to_gpa(vcpu, gva, &gpa) ||
+		    kvm_read_guest(vcpu->kvm, gpa, p, chunk))
+			return -1;
+		p += chunk;
+		gva += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+static int write_linear(struct kvm_vcpu *vcpu, uint64_t gva, const void *buf,
+			unsigned len)
+{
+	const uint8_t *p = buf;
+
+	while (len) {
+		unsigned chunk =
+		    (unsigned)(PAGE_SIZE - (gva & (PAGE_SIZE - 1)));
+		uint64_t gpa;
+
+		if (chunk > len)
+			chunk = len;
+		if (kvm_gva_to_gpa(vcpu, gva, &gpa) ||
+		    kvm_write_guest(vcpu->kvm, gpa, p, chunk))
+			return -1;
+		p += chunk;
+		gva += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+/* ---- decoding --------------------------------------------------------- */
+
+static bool cs_long(struct kvm_vcpu *vcpu)
+{
+	return is_long_mode(vcpu) && vcpu->arch.segments[VCPU_SREG_CS].l;
+}
+
+static int decode_at_rip(struct kvm_vcpu *vcpu, ZydisDecodedInstruction *insn,
+			 ZydisDecodedOperand *ops, uint8_t *bytes)
+{
+	struct kvm_vcpu_arch *a = &vcpu->arch;
+	ZydisDecoder dec;
+	ZydisMachineMode mode;
+	ZydisStackWidth sw;
+	uint64_t lin = a->segments[VCPU_SREG_CS].base + a->rip;
+	unsigned got = 0;
+
+	if (cs_long(vcpu)) {
+		mode = ZYDIS_MACHINE_MODE_LONG_64;
+		sw = ZYDIS_STACK_WIDTH_64;
+		lin = a->rip;
+	} else if (a->segments[VCPU_SREG_CS].db) {
+		mode = ZYDIS_MACHINE_MODE_LEGACY_32;
+		sw = ZYDIS_STACK_WIDTH_32;
+	} else {
+		mode = is_protmode(vcpu) ? ZYDIS_MACHINE_MODE_LEGACY_16
+					 : ZYDIS_MACHINE_MODE_REAL_16;
+		sw = ZYDIS_STACK_WIDTH_16;
+	}
+	/* Up to 15 bytes, fewer if the rest is not readable memory. */
+	memset(bytes, 0, 15);
+	while (got < 15 && read_linear(vcpu, lin + got, bytes + got, 1) == 0)
+		got++;
+	if (!got)
+		return -EFAULT;
+	if (ZYAN_FAILED(ZydisDecoderInit(&dec, mode, sw)) ||
+	    ZYAN_FAILED(ZydisDecoderDecodeFull(&dec, bytes, got, insn, ops)))
+		return -EINVAL;
+	return 0;
+}
+
+/* GPR index and width/high-byte of a Zydis register; -1 if not a GPR. */
+static int gpr_of(ZydisRegister reg, int *width, bool *high8)
+{
+	ZydisRegister big =
+	    ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, reg);
+
+	if (big < ZYDIS_REGISTER_RAX || big > ZYDIS_REGISTER_R15)
+		return -1;
+	*width = ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, reg);
+	*high8 = reg >= ZYDIS_REGISTER_AH && reg <= ZYDIS_REGISTER_BH;
+	return (int)(big - ZYDIS_REGISTER_RAX);
+}
+
+static void set_gpr(struct kvm_vcpu *vcpu, int idx, int width, bool high8,
+		    uint64_t v)
+{
+	uint64_t *r = &vcpu->arch.regs[idx];
+
+	switch (width) {
+	case 8:
+		if (high8)
+			*r = (*r & ~0xff00ull) | ((v & 0xff) << 8);
+		else
+			*r = (*r & ~0xffull) | (v & 0xff);
+		break;
+	case 16:
+		*r = (*r & ~0xffffull) | (v & 0xffff);
+		break;
+	case 32:
+		*r = v & 0xffffffffull; /* 32-bit writes zero-extend */
+		break;
+	default:
+		*r = v;
+	}
+}
+
+static uint64_t get_gpr(struct kvm_vcpu *vcpu, int idx, int width, bool high8)
+{
+	uint64_t r = vcpu->arch.regs[idx];
+
+	if (high8)
+		return (r >> 8) & 0xff;
+	return width >= 64 ? r : r & ((1ull << width) - 1);
+}
+
+static int emulation_failed(struct kvm_vcpu *vcpu, const uint8_t *bytes,
+			    unsigned n, const char *why)
+{
+	struct kvm_run *run = vcpu->run;
+
+	pr_err("vcpu %d: cannot emulate at rip %#llx (%s): %02x %02x %02x %02x",
+	       vcpu->vcpu_id, (unsigned long long)vcpu->arch.rip, why, bytes[0],
+	       bytes[1], bytes[2], bytes[3]);
+	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	run->emulation_failure.suberror = KVM_INTERNAL_ERROR_EMULATION;
+	run->emulation_failure.ndata = 3;
+	run->emulation_failure.flags =
+	    KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES;
+	run->emulation_failure.insn_size = (uint8_t)n;
+	memcpy(run->emulation_failure.insn_bytes, bytes, n > 15 ? 15 : n);
+	return 0;
+}
+
+/* ---- MMIO --------------------------------------------------------------- */
+
+int kvm_emulate_mmio(struct kvm_vcpu *vcpu, uint64_t gpa, bool write,
+		     bool fetch)
+{
+	ZydisDecodedInstruction insn;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	struct kvm_vcpu_arch *a = &vcpu->arch;
+	struct kvm_run *run = vcpu->run;
+	uint8_t bytes[15];
+	int mem = -1, other = -1, r, size;
+
+	if (fetch) {
+		uint8_t none[4] = {0};
+
+		return emulation_failed(vcpu, none, 0,
+					"instruction fetch from MMIO");
+	}
+	r = decode_at_rip(vcpu, &insn, ops, bytes);
+	if (r)
+		return emulation_failed(vcpu, bytes, 15, "cannot decode");
+	for (int i = 0; i < insn.operand_count_visible; i++) {
+		if (ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY && mem < 0)
+			mem = i;
+		else if (other < 0)
+			other = i;
+	}
+	if (mem < 0)
+		return emulation_failed(vcpu, bytes, insn.length,
+					"no memory operand");
+	size = ops[mem].size / 8;
+	if (size < 1 || size > 8)
+		return emulation_failed(vcpu, bytes, insn.length,
+					"operand size");
+
+	memset(&run->mmio, 0, sizeof(run->mmio));
+	run->mmio.phys_addr = gpa;
+	run->mmio.len = (uint32_t)size;
+	a->pending_rip = a->rip + insn.length;
+	if (!cs_long(vcpu))
+		a->pending_rip &= 0xffffffffull;
+
+	switch (insn.mnemonic) {
+	case ZYDIS_MNEMONIC_MOV:
+		if (mem == 0) { /* store */
+			uint64_t v;
+
+			if (ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+				v = ops[1].imm.value.u;
+			} else {
+				int w;
+				bool h;
+				int idx = gpr_of(ops[1].reg.value, &w, &h);
+
+				if (idx < 0)
+					return emulation_failed(
+					    vcpu, bytes, insn.length,
+					    "non-GPR source");
+				v = get_gpr(vcpu, idx, w, h);
+			}
+			run->mmio.is_write = 1;
+			memcpy(run->mmio.data, &v, (size_t)size);
+			a->rip = a->pending_rip;
+			a->interruptibility = 0;
+			break;
+		}
+		__attribute__((fallthrough)); /* a load */
+	case ZYDIS_MNEMONIC_MOVZX:
+	case ZYDIS_MNEMONIC_MOVSX:
+	case ZYDIS_MNEMONIC_MOVSXD: {
+		int w;
+		bool h;
+		int idx = mem == 1 ? gpr_of(ops[0].reg.value, &w, &h) : -1;
+
+		if (idx < 0)
+			return emulation_failed(vcpu, bytes, insn.length,
+						"non-GPR destination");
+		run->mmio.is_write = 0;
+		a->mmio_reg = idx;
+		a->mmio_reg_width = w;
+		a->mmio_reg_high8 = h;
+		a->mmio_size = size;
+		a->mmio_sign_extend = insn.mnemonic == ZYDIS_MNEMONIC_MOVSX ||
+				      insn.mnemonic == ZYDIS_MNEMONIC_MOVSXD;
+		a->pending_io = PENDING_MMIO_READ;
+		break;
+	}
+	case ZYDIS_MNEMONIC_STOSB:
+	case ZYDIS_MNEMONIC_STOSW:
+	case ZYDIS_MNEMONIC_STOSD:
+	case ZYDIS_MNEMONIC_STOSQ: {
+		uint64_t v = a->regs[VCPU_REGS_RAX];
+		int asz = insn.address_width;
+		uint64_t amask = asz == 64 ? ~0ull : (1ull << asz) - 1;
+
+		if (insn.attributes &
+		    (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE |
+		     ZYDIS_ATTRIB_HAS_REPNE))
+			return emulation_failed(vcpu, bytes, insn.length,
+						"REP STOS to MMIO");
+		run->mmio.is_write = 1;
+		memcpy(run->mmio.data, &v, (size_t)size);
+		{
+			uint64_t rdi = a->regs[VCPU_REGS_RDI];
+			uint64_t d = (a->rflags & X86_EFLAGS_DF)
+					 ? -(uint64_t)size
+					 : (uint64_t)size;
+
+			a->regs[VCPU_REGS_RDI] =
+			    (rdi & ~amask) | ((rdi + d) & amask);
+		}
+		a->rip = a->pending_rip;
+		a->interruptibility = 0;
+		break;
+	}
+	default:
+		return emulation_failed(vcpu, bytes, insn.length,
+					"unsupported MMIO instruction");
+	}
+	(void)write;
+	run->exit_reason = KVM_EXIT_MMIO;
+	return 0;
+}
+
+int complete_emulated_mmio(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu_arch *a = &vcpu->arch;
+	uint64_t v = 0;
+
+	memcpy(&v, vcpu->run->mmio.data, (size_t)a->mmio_size);
+	if (a->mmio_sign_extend && a->mmio_size < 8) {
+		int bits = a->mmio_size * 8;
+
+		v = (uint64_t)((int64_t)(v << (64 - bits)) >> (64 - bits));
+	}
+	set_gpr(vcpu, a->mmio_reg, a->mmio_reg_width, a->mmio_reg_high8, v);
+	a->rip = a->pending_rip;
+	a->interruptibility = 0;
+	a->pending_io = PENDING_NONE;
+	return 1;
+}
+
+/* ---- string I/O ------------------------------------------------------------
+ */
+
+int kvm_emulate_string_io(struct kvm_vcpu *vcpu, int size, uint16_t port,
+			  bool in, bool rep)
+{
+	ZydisDecodedInstruction insn;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	struct kvm_vcpu_arch *a = &vcpu->arch;
+	struct kvm_run *run = vcpu->run;
+	uint8_t bytes[15], *data = (uint8_t *)run + PAGE_SIZE;
+	uint64_t count = 1, amask, idx, lin, seg_base;
+	int ireg = in ? VCPU_REGS_RDI : VCPU_REGS_RSI;
+	int seg = in ? VCPU_SREG_ES : VCPU_SREG_DS;
+	bool down = a->rflags & X86_EFLAGS_DF;
+
+	if (decode_at_rip(vcpu, &insn, ops, bytes))
+		return emulation_failed(vcpu, bytes, 15,
+					"cannot decode INS/OUTS");
+	amask =
+	    insn.address_width == 64 ? ~0ull : (1ull << insn.address_width) - 1;
+	if (!in && insn.raw.prefix_count) {
+		/* OUTS honours a segment override; INS always uses ES. */
+		for (int i = 0; i < insn.raw.prefix_count; i++)
+			switch (insn.raw.prefixes[i].value) {
+			case 0x26:
+				seg = VCPU_SREG_ES;
+				break;
+			case 0x2e:
+				seg = VCPU_SREG_CS;
+				break;
+			case 0x36:
+				seg = VCPU_SREG_SS;
+				break;
+			case 0x3e:
+				seg = VCPU_SREG_DS;
+				break;
+			case 0x64:
+				seg = VCPU_SREG_FS;
+				break;
+			case 0x65:
+				seg = VCPU_SREG_GS;
+				break;
+			}
+	}
+	if (rep) {
+		count = a->regs[VCPU_REGS_RCX] & amask;
+		if (!count) {
+			a->rip += insn.length;
+			return 1;
+		}
+	}
+	idx = a->regs[ireg] & amask;
+	seg_base = cs_long(vcpu) && seg != VCPU_SREG_FS && seg != VCPU_SREG_GS
+		       ? 0
+		       : a->segments[seg].base;
+	lin = seg_base + idx;
+	/* One exit moves at most what stays inside one guest page (so the
+	 * guest side is contiguous) and fits the PIO data page. */
+	{
+		uint64_t room =
+		    down ? ((lin & (PAGE_SIZE - 1)) / (uint64_t)size) + 1
+			 : (PAGE_SIZE - (lin & (PAGE_SIZE - 1))) /
+			       (uint64_t)size;
+
+		if (!room)
+			room = 1;
+		if (count > room)
+			count = room;
+		if (count > PAGE_SIZE / (uint64_t)size)
+			count = PAGE_SIZE / (uint64_t)size;
+	}
+	memset(&run->io, 0, sizeof(run->io));
+	run->exit_reason = KVM_EXIT_IO;
+	run->io.direction = in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
+	run->io.size = (uint8_t)size;
+	run->io.port = port;
+	run->io.count = (uint32_t)count;
+	run->io.data_offset = PAGE_SIZE;
+
+	a->pio_size = size;
+	a->pio_count = (int)count;
+	a->pio_string_lin = lin;
+	a->pio_string_rep = rep;
+	a->pio_addr_mask = amask;
+	a->pending_rip = a->rip + insn.length;
+	if (!cs_long(vcpu))
+		a->pending_rip &= 0xffffffffull;
+
+	if (!in) {
+		for (uint64_t i = 0; i < count; i++) {
+			uint64_t at = down ? lin - i * (uint64_t)size
+					   : lin + i * (uint64_t)size;
+
+			if (read_linear(vcpu, at, data + i * (uint64_t)size,
+					(unsigned)size))
+				return emulation_failed(
+				    vcpu, bytes, insn.length,
+				    "OUTS source not mapped");
+		}
+		/* Advance the guest now; OUT needs nothing back. */
+		a->regs[ireg] = (a->regs[ireg] & ~amask) |
+				((idx + (down ? -(count * (uint64_t)size)
+					      : count * (uint64_t)size)) &
+				 amask);
+		if (rep) {
+			uint64_t rcx = (a->regs[VCPU_REGS_RCX] & amask) - count;
+
+			a->regs[VCPU_REGS_RCX] =
+			    (a->regs[VCPU_REGS_RCX] & ~amask) | rcx;
+			if (!rcx)
+				a->rip = a->pending_rip;
+		} else {
+			a->rip = a->pending_rip;
+		}
+		a->interruptibility = 0;
+		return 0;
+	}
+	a->pending_io = PENDING_STRING_IN;
+	return 0;
+}
+
+int complete_emulated_string_in(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu_arch *a = &vcpu->arch;
+	uint8_t *data = (uint8_t *)vcpu->run + PAGE_SIZE;
+	uint64_t size = (uint64_t)a->pio_size, count = (uint64_t)a->pio_count;
+	uint64_t amask = a->pio_addr_mask;
+	bool down = a->rflags & X86_EFLAGS_DF;
+	uint64_t rdi = a->regs[VCPU_REGS_RDI] & amask;
+
+	a->pending_io = PENDING_NONE;
+	for (uint64_t i = 0; i < count; i++) {
+		uint64_t at = down ? a->pio_string_lin - i * size
+				   : a->pio_string_lin + i * size;
+
+		if (write_linear(vcpu, at, data + i * size, (unsigned)size)) {
+			uint8_t none[4] = {0};
+
+			return emulation_failed(vcpu, none, 0,
+						"INS destination not writable");
+		}
+	}
+	rdi += down ? -(count * size) : count * size;
+	a->regs[VCPU_REGS_RDI] =
+	    (a->regs[VCPU_REGS_RDI] & ~amask) | (rdi & amask);
+	if (a->pio_string_rep) {
+		uint64_t rcx = (a->regs[VCPU_REGS_RCX] & amask) - count;
+
+		a->regs[VCPU_REGS_RCX] =
+		    (a->regs[VCPU_REGS_RCX] & ~amask) | rcx;
+		if (!rcx)
+			a->rip = a->pending_rip;
+	} else {
+		a->rip = a->pending_rip;
+	}
+	a->interruptibility = 0;
+	return 1;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The instruction emulator, as far as KVM needs one when the guest runs
+ * on VMX with EPT: an access to guest-physical memory with nothing (or
+ * read-only memory) behind it becomes KVM_EXIT_MMIO, and string I/O
+ * becomes KVM_EXIT_IO with a count. Instructions are decoded with Zydis;
+ * guest linear addresses are translated by walking the guest's page tables
+ * in software through the memslots.
+ */
+#ifndef KVMINI_KVM_X86_EMULATE_H
+#define KVMINI_KVM_X86_EMULATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct kvm_vcpu;
+
+/* Emulate the instruction at RIP that accessed @gpa (EPT violation or
+ * misconfig with no writable memory there). Exit-handler convention. */
+int kvm_emulate_mmio(struct kvm_vcpu *vcpu, uint64_t gpa, bool write,
+		     bool fetch);
+/* INS/OUTS (exit qualification decoded by the caller). */
+int kvm_emulate_string_io(struct kvm_vcpu *vcpu, int size, uint16_t port,
+			  bool in, bool rep);
+/* Finish an MMIO read / string IN with the data userspace supplied. */
+int complete_emulated_mmio(struct kvm_vcpu *vcpu);
+int complete_emulated_string_in(struct kvm_vcpu *vcpu);
+
+/* Guest linear -> guest physical through the guest's page tables;
+ * 0, or -1 if not mapped. */
+int kvm_gva_to_gpa(struct kvm_vcpu *vcpu, uint64_t gva, uint64_t *gpa);
+
+#endif
