@@ -1289,22 +1289,35 @@ static bool gen_flags(struct gen *g)
 			return false;
 		flags(g, lahf_flags, 0);
 		return true;
-	case 2: { /* pushfq; pop r [; and r, ~undef] */
+	case 2: { /* pushfq [; and qword [rsp], ~undef]; pop r */
 		int r = rnd_wreg(g, 0);
 
 		e.op[0] = 0x9c;
 		if (!emit(g, &e))
 			return false;
+		if (g->undef) {
+			/* the image stays in memory: mask it there */
+			e = enc0();
+			e.w = 8;
+			e.op[0] = 0x81;
+			e.nop = 1;
+			e.modrm = true;
+			e.reg = 4;
+			e.rm_mem = true;
+			e.m.base = RSP;
+			e.m.index = -1;
+			e.imm = ~g->undef;
+			e.immsz = 4;
+			if (!emit(g, &e))
+				return false;
+			flags(g, X86DIFF_ARITH, X86DIFF_AF);
+		}
 		e = enc0();
 		e.op[0] = 0x58;
 		e.nop = 1;
 		e.opreg = r;
 		e.wr_opreg = 8;
-		if (!emit(g, &e))
-			return false;
-		if (g->undef)
-			return emit_and_mask(g, r, 8, ~g->undef);
-		return true;
+		return emit(g, &e);
 	}
 	case 3: /* push x; and qword [rsp], safe; popfq */
 		if (!gen_push_src(g, false, &used))

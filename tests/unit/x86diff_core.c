@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * x86diff core runner: the same case on kvmini's software CPU.
+ *
+ * The state is 64-bit long mode at CPL3 with real 4-level paging: the
+ * page tables live in a small guest-physical array and map the code, data
+ * and stack at the linear addresses the native run uses (to different
+ * guest-physical pages, so the walk is not an identity shortcut). Code is
+ * user read/execute only, data user read/write and NX. The sequence ends
+ * in CPUID, which the core always reports as an exit; exceptions are
+ * intercepted, so a #DE stops the run at the faulting instruction just as
+ * SIGFPE does natively.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/x86/x86.h"
+#include "x86diff.h"
+#include "x86diff_core.h"
+
+/* Guest-physical layout. */
+#define GPA_PML4    0x1000u
+#define GPA_PDPT    0x2000u
+#define GPA_PD	    0x3000u
+#define GPA_PT_CODE 0x4000u
+#define GPA_PT_DATA 0x5000u
+#define GPA_CODE    0x8000u
+#define GPA_DATA    0x10000u
+#define GPA_SIZE    (GPA_DATA + X86DIFF_DATA_SIZE)
+
+#define PTE_P  (1ull << 0)
+#define PTE_W  (1ull << 1)
+#define PTE_U  (1ull << 2)
+#define PTE_NX (1ull << 63)
+
+struct x86diff_env {
+	uint8_t *mem;
+};
+
+static int x86diff_gpa_to_hva(void *opaque, uint64_t gpa, unsigned access,
+			      uint64_t gla, bool gla_valid, void **hva,
+			      struct x86_exit *exit)
+{
+	struct x86diff_env *env = opaque;
+
+	if (gpa >= GPA_SIZE) {
+		/* nothing is there: report it as an EPT violation */
+		exit->reason = X86_EXIT_EPT_VIOLATION;
+		exit->gpa = gpa;
+		exit->gla = gla;
+		exit->gla_valid = gla_valid;
+		exit->qualification = access & 7;
+		return -1;
+	}
+	*hva = env->mem + gpa;
+	return 0;
+}
+
+/* Stop on everything: CPUID (the end marker) and exceptions. */
+static bool x86diff_intercept(void *opaque, const struct x86_intercept *what,
+			      struct x86_exit *exit)
+{
+	return true;
+}
+
+static const struct x86_env_ops x86diff_env_ops = {
+    .gpa_to_hva = x86diff_gpa_to_hva,
+    .intercept = x86diff_intercept,
+};
+
+static void x86diff_put64(uint8_t *mem, uint64_t gpa, uint64_t v)
+{
+	memcpy(mem + gpa, &v, 8);
+}
+
+static void x86diff_build_tables(uint8_t *mem)
+{
+	uint64_t u = PTE_P | PTE_U;
+
+	/* 0x10000000: PML4[0] PDPT[0] PD[128]; 0x20000000: PD[256] */
+	x86diff_put64(mem, GPA_PML4, GPA_PDPT | u | PTE_W);
+	x86diff_put64(mem, GPA_PDPT, GPA_PD | u | PTE_W);
+	x86diff_put64(mem, GPA_PD + 8 * (X86DIFF_CODE_ADDR >> 21),
+		      GPA_PT_CODE | u | PTE_W);
+	x86diff_put64(mem, GPA_PD + 8 * (X86DIFF_DATA_ADDR >> 21),
+		      GPA_PT_DATA | u | PTE_W);
+	for (unsigned i = 0; i < X86DIFF_CODE_SIZE / 4096; i++)
+		x86diff_put64(mem, GPA_PT_CODE + 8 * i,
+			      (GPA_CODE + 4096 * i) | u);
+	for (unsigned i = 0; i < X86DIFF_DATA_SIZE / 4096; i++)
+		x86diff_put64(mem, GPA_PT_DATA + 8 * i,
+			      (GPA_DATA + 4096 * i) | u | PTE_W | PTE_NX);
+}
+
+_Static_assert((X86DIFF_CODE_ADDR & 0x1fffff) == 0 &&
+		   (X86DIFF_DATA_ADDR & 0x1fffff) == 0 &&
+		   X86DIFF_CODE_ADDR >> 30 == 0 && X86DIFF_DATA_ADDR >> 30 == 0,
+	       "the page tables above assume these addresses");
+
+struct x86diff_core {
+	struct x86_core *core;
+	uint8_t *mem;
+};
+
+struct x86diff_core *x86diff_core_new(void)
+{
+	struct x86diff_core *xc = calloc(1, sizeof(*xc));
+
+	if (!xc)
+		return NULL;
+	xc->mem = calloc(1, GPA_SIZE);
+	xc->core = x86_core_create();
+	if (!xc->mem || !xc->core) {
+		x86diff_core_free(xc);
+		return NULL;
+	}
+	return xc;
+}
+
+void x86diff_core_free(struct x86diff_core *xc)
+{
+	if (!xc)
+		return;
+	if (xc->core)
+		x86_core_destroy(xc->core);
+	free(xc->mem);
+	free(xc);
+}
+
+int x86diff_run_core(struct x86diff_core *xc, const struct x86diff_case *c,
+		     struct x86diff_result *r)
+{
+	struct x86diff_env env = {.mem = xc->mem};
+	struct x86_state st;
+	struct x86_exit exit;
+	struct x86_ctl *ctl = x86_core_ctl(xc->core);
+	uint32_t reason;
+
+	memset(r, 0, sizeof(*r));
+	r->vector = -1;
+	memset(xc->mem, 0, GPA_SIZE);
+	x86diff_build_tables(xc->mem);
+	memcpy(xc->mem + GPA_CODE, c->code, X86DIFF_CODE_SIZE);
+	memcpy(xc->mem + GPA_CODE + c->len, "\x0f\xa2", 2); /* cpuid */
+	memcpy(xc->mem + GPA_DATA, c->data, X86DIFF_DATA_SIZE);
+	/* the memory changed behind the core's back */
+	x86_flush_tlb(xc->core, true);
+	x86_flush_code(xc->core);
+	ctl->insn_budget = 100000;
+	ctl->unimplemented_ud = false;
+	ctl->flat_paging = false;
+
+	x86_state_init_flat64(&st, 3);
+	memcpy(st.gpr, c->init.gpr, sizeof(st.gpr));
+	st.rip = c->init.rip;
+	st.rflags = c->init.rflags;
+	st.cr3 = GPA_PML4;
+
+	reason = x86_run(&st, xc->core, &x86diff_env_ops, &env, &exit);
+
+	memcpy(r->regs.gpr, st.gpr, sizeof(r->regs.gpr));
+	r->regs.rip = st.rip;
+	r->regs.rflags = st.rflags;
+	memcpy(r->data, xc->mem + GPA_DATA, X86DIFF_DATA_SIZE);
+	switch (reason) {
+	case X86_EXIT_CPUID:
+		if (st.rip == X86DIFF_CODE_ADDR + c->len) {
+			r->end = X86DIFF_END_MARKER;
+			return 0;
+		}
+		r->end = X86DIFF_END_ERROR;
+		snprintf(r->msg, sizeof(r->msg), "CPUID exit at +%#llx",
+			 (unsigned long long)(st.rip - X86DIFF_CODE_ADDR));
+		return 0;
+	case X86_EXIT_EXCEPTION_NMI:
+		r->end = X86DIFF_END_FAULT;
+		r->vector = (int)(exit.intr_info & X86_INTR_INFO_VECTOR_MASK);
+		return 0;
+	case X86_STOP_UNIMPLEMENTED:
+		r->end = X86DIFF_END_ERROR;
+		snprintf(r->msg, sizeof(r->msg),
+			 "core: unimplemented '%s' at +%#llx", exit.mnemonic,
+			 (unsigned long long)(exit.rip - X86DIFF_CODE_ADDR));
+		return 1;
+	default:
+		r->end = X86DIFF_END_ERROR;
+		snprintf(r->msg, sizeof(r->msg), "core: exit %s (%u) %s",
+			 x86_exit_reason_name(reason), reason, exit.mnemonic);
+		return 0;
+	}
+}
+
+/* The shortest prefix (at an instruction boundary) that already diverges. */
+static void x86diff_minimize(struct x86diff_core *xc,
+			     const struct x86diff_case *c,
+			     struct x86diff_result *a, struct x86diff_result *b,
+			     FILE *out)
+{
+	struct x86diff_case *p = malloc(sizeof(*p));
+	FILE *null = fopen("/dev/null", "w");
+
+	if (!p || !null)
+		goto out;
+	for (uint32_t k = 1; k <= c->ninsn; k++) {
+		uint32_t end = k < c->ninsn ? c->insn_off[k] : c->len;
+		char text[96];
+
+		*p = *c;
+		memset(p->code + end, 0xcc, X86DIFF_CODE_SIZE - end);
+		p->len = end;
+		p->ninsn = k;
+		p->undef_flags = p->undef_any = c->undef_any;
+		if (x86diff_run_native(p, a) || a->end != X86DIFF_END_MARKER)
+			continue; /* a branch out of the prefix, or a fault */
+		x86diff_run_core(xc, p, b);
+		if (x86diff_compare(p, a, b, null))
+			continue;
+		x86diff_disasm(
+		    &c->code[c->insn_off[k - 1]], c->len - c->insn_off[k - 1],
+		    X86DIFF_CODE_ADDR + c->insn_off[k - 1], text, sizeof(text));
+		fprintf(out,
+			"  first divergence after instruction %u (+%04x: %s); "
+			"prefix run:\n",
+			k, c->insn_off[k - 1], text);
+		x86diff_compare(p, a, b, out);
+		break;
+	}
+out:
+	if (null)
+		fclose(null);
+	free(p);
+}
+
+enum x86diff_verdict x86diff_check(struct x86diff_core *xc,
+				   const struct x86diff_case *c, FILE *out,
+				   bool minimize, char *unimpl,
+				   size_t unimpl_len)
+{
+	struct x86diff_result *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+	enum x86diff_verdict v = X86DIFF_PASS;
+
+	if (!a || !b) {
+		v = X86DIFF_NATIVE_BAD;
+		goto out;
+	}
+	if (x86diff_run_native(c, a) || a->end == X86DIFF_END_ERROR ||
+	    (a->end == X86DIFF_END_FAULT && a->vector != 0)) {
+		fprintf(out, "BAD CASE (generator/harness bug):\n");
+		x86diff_print_case(c, out);
+		x86diff_print_result("native", a, out);
+		v = X86DIFF_NATIVE_BAD;
+		goto out;
+	}
+	if (x86diff_run_core(xc, c, b) == 1) {
+		if (unimpl)
+			snprintf(unimpl, unimpl_len, "%s", b->msg);
+		v = X86DIFF_UNIMPL;
+		goto out;
+	}
+	FILE *mem = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+
+	mem = open_memstream(&buf, &len);
+	if (!mem) {
+		v = X86DIFF_NATIVE_BAD;
+		goto out;
+	}
+	if (x86diff_compare(c, a, b, mem)) {
+		fclose(mem);
+		free(buf);
+		goto out;
+	}
+	fclose(mem);
+	v = X86DIFF_DIVERGE;
+	fprintf(out, "DIVERGENCE:\n");
+	x86diff_print_case(c, out);
+	x86diff_print_result("native", a, out);
+	x86diff_print_result("core  ", b, out);
+	fputs(buf, out);
+	free(buf);
+	if (minimize)
+		x86diff_minimize(xc, c, a, b, out);
+out:
+	free(a);
+	free(b);
+	return v;
+}
