@@ -36,7 +36,7 @@ peer_cmd() {
 		qemu_cmd kvm; CMD=("${QEMU_CMD[@]}") ;;
 	kvmini-soft | kvmini-kvm)
 		[ -x "$BUILD/kvmini" ] || { echo "no $BUILD/kvmini"; return 1; }
-		CMD=("$BUILD/kvmini" run --backend "${1#kvmini-}" --mem 512
+		CMD=("$BUILD/kvmini" run --backend "${1#kvmini-}" --mem 512M
 			--kernel "$VMLINUZ" --initrd "$INITRD"
 			--append "console=ttyS0 panic=-1 ${GUEST_APPEND:-}") ;;
 	*) echo "unknown peer $1"; return 1 ;;
