@@ -5,6 +5,7 @@
  * Faults unwind with longjmp to the loop, which delivers them (possibly
  * nesting into #DF and a triple fault).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -12,14 +13,31 @@
 
 #include "cpu/x86/core.h"
 
+/*
+ * Page generations and "has decoded code" marks are shared by every core
+ * in the process, so a write by one vCPU invalidates code another vCPU
+ * decoded (cross-modifying code, e.g. Linux text_poke). Distinct VMs
+ * alias harmlessly: a spurious generation bump only costs a re-decode.
+ */
+static uint32_t *shared_page_gen;
+static uint8_t *shared_has_code;
+static pthread_once_t shared_once = PTHREAD_ONCE_INIT;
+
+static void shared_alloc(void)
+{
+	shared_page_gen = calloc(PAGEGEN_SIZE, sizeof(*shared_page_gen));
+	shared_has_code = calloc(PAGEGEN_SIZE, 1);
+}
+
 struct x86_core *x86_core_create(void)
 {
 	struct x86_core *c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
 	c->icache = calloc(ICACHE_SIZE, sizeof(*c->icache));
-	c->page_gen = calloc(PAGEGEN_SIZE, sizeof(*c->page_gen));
-	c->has_code = calloc(PAGEGEN_SIZE, 1);
+	pthread_once(&shared_once, shared_alloc);
+	c->page_gen = shared_page_gen;
+	c->has_code = shared_has_code;
 	if (!c->icache || !c->page_gen || !c->has_code) {
 		x86_core_destroy(c);
 		return NULL;
@@ -38,8 +56,6 @@ void x86_core_destroy(struct x86_core *c)
 	if (!c)
 		return;
 	free(c->icache);
-	free(c->page_gen);
-	free(c->has_code);
 	free(c->dec);
 	free(c);
 }
@@ -263,6 +279,7 @@ uint32_t x86_run(struct x86_state *st, struct x86_core *c,
 	c->cur = NULL;
 	c->delivering = -1;
 	c->exc_pending = false;
+	c->iret_nmi = false;
 	memset(exit, 0, sizeof(*exit));
 	x86_update_mode(c);
 	budget = c->ctl.insn_budget;
@@ -270,7 +287,12 @@ uint32_t x86_run(struct x86_state *st, struct x86_core *c,
 	if (setjmp(c->jb)) {
 		/* a fault or stop unwound the current instruction */
 		c->cur = NULL;
+		if (c->stop && c->iret_nmi &&
+		    c->exit->reason == X86_EXIT_EPT_VIOLATION)
+			/* SDM 27.2.1: NMI unblocking due to IRET */
+			c->exit->qualification |= 1u << 12;
 		if (c->stop) {
+			c->iret_nmi = false;
 			if (c->delivering >= 0 &&
 			    !c->exit->idt_vectoring_info &&
 			    c->exit->reason != X86_EXIT_TRIPLE_FAULT) {

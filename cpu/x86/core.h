@@ -185,10 +185,12 @@ struct x86_core {
 	uint8_t exc_vector;
 	bool exc_has_error;
 	uint32_t exc_error;
-	uint8_t exc_type;	  /* enum x86_event_type */
-	uint64_t exc_ret_rip;	  /* RIP pushed (fault: insn, trap/sw: next) */
-	uint32_t exc_insn_len;	  /* software events */
-	uint64_t exc_cr2;	  /* #PF: linear address, loaded on delivery */
+	uint8_t exc_type;      /* enum x86_event_type */
+	uint64_t exc_ret_rip;  /* RIP pushed (fault: insn, trap/sw: next) */
+	uint32_t exc_insn_len; /* software events */
+	uint64_t exc_cr2;      /* #PF: linear address, loaded on delivery */
+	bool iret_nmi; /* executing an IRET that unblocks NMIs (exit info
+			  bit 12 if it faults) */
 	uint32_t sti_shadow_next; /* interruptibility after this insn */
 	bool shadow_set;
 

@@ -259,7 +259,10 @@ const struct x86_insn *x86_fetch_decode(struct x86_core *c)
 	idx = (uint32_t)(gpa ^ (gpa >> ICACHE_BITS)) & (ICACHE_SIZE - 1);
 	pg = (gpa >> 12) & (PAGEGEN_SIZE - 1);
 	ins = &c->icache[idx];
-	if (__builtin_expect(ins->key == key && ins->gen == c->page_gen[pg], 1))
+	if (__builtin_expect(ins->key == key &&
+				 ins->gen == __atomic_load_n(&c->page_gen[pg],
+							     __ATOMIC_RELAXED),
+			     1))
 		goto check_limit;
 
 	avail = 0x1000 - (lin & 0xfff);
@@ -293,7 +296,7 @@ const struct x86_insn *x86_fetch_decode(struct x86_core *c)
 		x86_note_code_page(c, gpa);
 		fill_insn(ins, &zi, zops);
 		ins->key = key;
-		ins->gen = c->page_gen[pg];
+		ins->gen = __atomic_load_n(&c->page_gen[pg], __ATOMIC_ACQUIRE);
 	}
 check_limit:
 	if (!c->long64 && st->rip + ins->len - 1 > st->seg[X86_CS].limit)

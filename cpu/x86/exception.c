@@ -295,11 +295,14 @@ static void deliver(struct x86_core *c, bool check_intercept)
 		c->exit->intr_info = info;
 		c->exit->intr_error = has_err ? err : 0;
 		c->exit->insn_len = c->exc_insn_len;
+		if (c->iret_nmi) /* the fault hit an NMI-unblocking IRET */
+			c->exit->intr_info |= X86_INTR_INFO_NMI_UNBLOCK;
 		w.vector = vec;
 		w.has_error = has_err;
 		w.error_code = err;
 		x86_intercept(c, &w);
 	}
+	c->iret_nmi = false;
 	c->delivering = vec;
 	c->deliver_type = type;
 	c->vectoring_info = info;

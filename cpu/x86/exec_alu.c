@@ -758,7 +758,19 @@ static HANDLER(h_xadd)
 {
 	unsigned size = i->op[0].size;
 	uint64_t b = x86_op_read(c, i, 1) & size_mask(size);
-	uint64_t old = rmw(c, i, fn_xadd, b, F_ARITH, NULL);
+	uint64_t old;
+
+	if (i->op[0].kind == OPK_REG) {
+		/* SRC := DEST, then DEST := sum (same register: the sum) */
+		if (i->pfx & PFX_LOCK)
+			x86_ud(c);
+		old = x86_op_read(c, i, 0);
+		x86_op_write(c, i, 1, old);
+		x86_op_write(c, i, 0, old + b);
+		set_arith_flags(c, x86_flags_add(old, b, 0, size));
+		return;
+	}
+	old = rmw(c, i, fn_xadd, b, F_ARITH, NULL);
 	x86_op_write(c, i, 1, old);
 }
 
@@ -795,8 +807,9 @@ static HANDLER(h_cmpxchg)
 		if (i->pfx & PFX_LOCK)
 			x86_ud(c);
 		old = x86_op_read(c, i, 0);
-		/* the destination is written either way (zero-extends) */
-		x86_op_write(c, i, 0, old == acc ? src : old);
+		/* silicon leaves a register destination alone on mismatch */
+		if (old == acc)
+			x86_op_write(c, i, 0, src);
 	}
 	set_arith_flags(c, x86_flags_sub(acc, old, 0, size));
 	if (old != acc)

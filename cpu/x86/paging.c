@@ -218,18 +218,18 @@ void x86_translate(struct x86_core *c, uint64_t lin, unsigned kind, bool user,
 void x86_code_write_slow(struct x86_core *c, uint64_t gpa)
 {
 	uint32_t idx = (gpa >> 12) & (PAGEGEN_SIZE - 1);
-	if (c->has_code[idx]) {
-		c->page_gen[idx]++;
-		c->has_code[idx] = 0;
+	if (__atomic_load_n(&c->has_code[idx], __ATOMIC_RELAXED)) {
+		__atomic_store_n(&c->has_code[idx], 0, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&c->page_gen[idx], 1, __ATOMIC_RELEASE);
 	}
 }
 
 void x86_note_code_page(struct x86_core *c, uint64_t gpa)
 {
 	uint32_t idx = (gpa >> 12) & (PAGEGEN_SIZE - 1);
-	if (c->has_code[idx])
-		return;
-	c->has_code[idx] = 1;
+	/* (the mark is shared; this core's write entries are its own) */
+	if (!__atomic_load_n(&c->has_code[idx], __ATOMIC_RELAXED))
+		__atomic_store_n(&c->has_code[idx], 1, __ATOMIC_RELAXED);
 	/* writes to this page must now take the slow path */
 	for (unsigned u = 0; u < 2; u++)
 		for (unsigned n = 0; n < TLB_SIZE; n++) {

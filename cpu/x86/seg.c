@@ -339,6 +339,7 @@ void x86_iret(struct x86_core *c, unsigned osz)
 	unsigned rpl, iopl = (st->rflags & F_IOPL) >> 12;
 	bool tgt64;
 
+	c->iret_nmi = st->interruptibility & X86_INTR_BLOCK_NMI;
 	if (!(st->cr0 & CR0_PE)) {
 		off = mem_read(c, X86_SS, sp & m, osz);
 		sel = mem_read(c, X86_SS, (sp + osz) & m, 2);
@@ -428,4 +429,5 @@ void x86_iret(struct x86_core *c, unsigned osz)
 	}
 out:
 	st->interruptibility &= ~X86_INTR_BLOCK_NMI;
+	c->iret_nmi = false;
 }
