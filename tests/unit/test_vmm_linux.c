@@ -122,6 +122,7 @@ static void test_good_bzimage(void **state)
 	in = args(k, IMG_LEN);
 	in.initrd = initrd;
 	in.initrd_len = sizeof(initrd);
+	in.acpi_rsdp = 0xf5a10;
 	assert_int_equal(linux_load(&in, &b, err, sizeof(err)), 0);
 	assert_string_equal(err, "");
 	assert_int_equal(b.mode, LINUX_ENTRY_64);
@@ -170,6 +171,7 @@ static void test_good_bzimage(void **state)
 	assert_int_equal(r32(zp + 0x218), b.initrd_addr);
 	assert_int_equal(r32(zp + 0x21c), sizeof(initrd));
 	assert_int_equal(r32(zp + 0x0c0), 0);
+	assert_int_equal(r64(zp + 0x070), 0xf5a10);
 	assert_int_equal(r32(zp + 0x228), LINUX_CMDLINE_ADDR);
 	assert_int_equal(r32(zp + 0x260), 0x200000);
 	assert_string_equal((char *)mem + LINUX_CMDLINE_ADDR, "console=ttyS0");
@@ -632,6 +634,7 @@ static void test_pvh_good(void **state)
 	in = args(e, ELF_LEN);
 	in.initrd = initrd;
 	in.initrd_len = sizeof(initrd);
+	in.acpi_rsdp = 0xe0040;
 	assert_int_equal(linux_load(&in, &b, err, sizeof(err)), 0);
 	assert_int_equal(b.mode, LINUX_ENTRY_PVH32);
 	assert_int_equal(b.regs.rip, 0x200040);
@@ -651,6 +654,7 @@ static void test_pvh_good(void **state)
 	assert_int_equal(r64(mem + r64(si + 16)), b.initrd_addr);
 	assert_int_equal(r64(mem + r64(si + 16) + 8), sizeof(initrd));
 	assert_string_equal((char *)mem + r64(si + 24), "console=ttyS0");
+	assert_int_equal(r64(si + 32), 0xe0040);
 	assert_int_equal(r32(si + 48), 4);
 	assert_int_equal(r64(mem + r64(si + 40) + 24 * 3), MiB);
 	assert_int_equal(r32(mem + r64(si + 40) + 24 * 3 + 16), 1);

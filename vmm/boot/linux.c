@@ -38,6 +38,7 @@
 #define HDR_END_MAX	     0x290 /* setup_header's room in boot_params */
 
 /* boot_params (zero page) fields outside the setup header. */
+#define BP_ACPI_RSDP_ADDR    0x070
 #define BP_EXT_RAMDISK_IMAGE 0x0c0
 #define BP_EXT_RAMDISK_SIZE  0x0c4
 #define BP_EXT_CMD_LINE_PTR  0x0c8
@@ -551,6 +552,7 @@ static int load_bzimage(const struct linux_load_args *in,
 	wr32(zp + BP_EXT_RAMDISK_SIZE, (uint32_t)(out->initrd_size >> 32));
 	wr32(zp + HDR_CMD_LINE_PTR, (uint32_t)out->cmdline_addr);
 	wr32(zp + BP_EXT_CMD_LINE_PTR, (uint32_t)(out->cmdline_addr >> 32));
+	wr64(zp + BP_ACPI_RSDP_ADDR, in->acpi_rsdp);
 	out->e820_entries = linux_build_e820(in, out->e820, LINUX_E820_MAX);
 	zp[BP_E820_ENTRIES] = (uint8_t)out->e820_entries;
 	for (unsigned int i = 0; i < out->e820_entries && i < BP_E820_MAX;

@@ -89,6 +89,9 @@ struct linux_load_args {
 	const uint8_t *initrd; /* NULL (with len 0) for none */
 	size_t initrd_len;
 	const char *cmdline; /* NULL: empty */
+	/* Guest-physical address of the ACPI RSDP the monitor built, or 0
+	 * (the kernel then scans the EBDA and 0xe0000..0xfffff for one). */
+	uint64_t acpi_rsdp;
 };
 
 enum linux_entry_mode {

@@ -249,7 +249,7 @@ int linux_load_pvh(const struct linux_load_args *in, struct linux_boot *out,
 		wr64(ml + 8, out->initrd_size);
 	}
 	wr64(si + 24, out->cmdline_addr);
-	wr64(si + 32, 0); /* rsdp_paddr: the monitor's, if it builds ACPI */
+	wr64(si + 32, in->acpi_rsdp); /* 0: the kernel scans for it */
 	out->e820_entries = linux_build_e820(in, out->e820, LINUX_E820_MAX);
 	wr64(si + 40, MEMMAP_ADDR);
 	wr32(si + 48, out->e820_entries);
