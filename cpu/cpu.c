@@ -39,6 +39,7 @@ struct cpu *cpu_create(const struct cpu_model *model, unsigned index)
 	if (cpu_has(cpu, CPU_FEAT_VMX))
 		cpu->feature_control |= FEAT_CTL_VMX_ENABLED_OUTSIDE_SMX;
 	cpu->dr6 = 0xffff0ff0;
+	vmx_caps_init(cpu);
 	cpu->tlb = vmx_tlb_create();
 	/* No core linked yet: VM entries report CPU_EXIT_REASON_INTERNAL. */
 	cpu->core = vmx_core_create();

@@ -71,20 +71,35 @@ struct cpu {
 	struct x86_core *core; /* NULL until cpu/x86 provides x86_run */
 	struct vmx_tlb *tlb;
 	char diag[96];	   /* cpu_exit_diag() */
+	/* IA32_VMX_* MSRs 0x480..0x490, computed once from the model. */
+	uint64_t vmx_cap[17];
+	uint32_t vmx_cap_present; /* bit (msr - 0x480) */
 	volatile int kick; /* cpu_kick(); polled by the core */
 };
 
 /* model.c */
 uint64_t cpu_cr4_supported(const struct cpu *cpu);
 
-/* msr.c: the VMX capability MSRs, computed from the model. */
-bool cpu_vmx_cap_msr(const struct cpu *cpu, uint32_t msr, uint64_t *val);
+/* vmx/caps.c: compute the VMX capability MSRs from the model. */
+void vmx_caps_init(struct cpu *cpu);
+
+/* The VMX capability MSR msr, if this CPU has it. */
+static inline bool cpu_vmx_cap_msr(const struct cpu *cpu, uint32_t msr,
+				   uint64_t *val)
+{
+	uint32_t i = msr - 0x480u;
+
+	if (i > 16 || !(cpu->vmx_cap_present & (1u << i)))
+		return false;
+	*val = cpu->vmx_cap[i];
+	return true;
+}
 /* Host TSC as IA32_TSC reads it. */
 uint64_t cpu_read_tsc(const struct cpu *cpu);
 
 static inline bool cpu_has(const struct cpu *cpu, enum cpu_feature f)
 {
-	return cpu_model_has(&cpu->model, f);
+	return (cpu->model.features >> f) & 1;
 }
 
 /* Allowed-0 (low dword) / allowed-1 (high dword) check of a control word. */

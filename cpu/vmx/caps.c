@@ -104,7 +104,7 @@ static uint64_t ept_vpid_cap(const struct cpu *cpu)
 	return v;
 }
 
-bool cpu_vmx_cap_msr(const struct cpu *cpu, uint32_t msr, uint64_t *val)
+static bool compute(const struct cpu *cpu, uint32_t msr, uint64_t *val)
 {
 	bool true_ctls = cpu_has(cpu, CPU_FEAT_TRUE_CTLS);
 
@@ -188,4 +188,12 @@ bool cpu_vmx_cap_msr(const struct cpu *cpu, uint32_t msr, uint64_t *val)
 		return true;
 	}
 	return false;
+}
+
+void vmx_caps_init(struct cpu *cpu)
+{
+	cpu->vmx_cap_present = 0;
+	for (uint32_t i = 0; i <= 16; i++)
+		if (compute(cpu, 0x480 + i, &cpu->vmx_cap[i]))
+			cpu->vmx_cap_present |= 1u << i;
 }

@@ -583,10 +583,19 @@ enum vmx_result vmx_vm_entry(struct cpu *cpu, bool launch)
 	uint32_t idx;
 
 	vmx_env_init(&env, cpu, cpu->current_vmcs);
-	if (!check_controls(&env))
-		return vmx_fail(cpu, VMXERR_ENTRY_INVALID_CONTROL_FIELD);
-	if (!check_host_state(&env))
-		return vmx_fail(cpu, VMXERR_ENTRY_INVALID_HOST_STATE_FIELD);
+	/* Controls and host state that passed and were not VMWRITten since
+	 * need no second look (the checks of an injection also depend on
+	 * guest CR0, so a pending injection always re-checks). */
+	if ((env.vmcs->dirty & (VMCS_DIRTY_CONTROL | VMCS_DIRTY_HOST)) ||
+	    (VMCS(env.vmcs, VM_ENTRY_INTR_INFO_FIELD) & INTR_INFO_VALID_MASK)) {
+		if (!check_controls(&env))
+			return vmx_fail(cpu,
+					VMXERR_ENTRY_INVALID_CONTROL_FIELD);
+		if (!check_host_state(&env))
+			return vmx_fail(cpu,
+					VMXERR_ENTRY_INVALID_HOST_STATE_FIELD);
+		env.vmcs->dirty &= ~(VMCS_DIRTY_CONTROL | VMCS_DIRTY_HOST);
+	}
 	bad = check_guest_state(&env);
 	if (bad) {
 		vmx_entry_fail_exit(&env, EXIT_REASON_INVALID_STATE,

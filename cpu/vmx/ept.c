@@ -90,7 +90,7 @@ uint32_t ept_translate(struct cpu *cpu, uint64_t eptp, uint64_t gpa,
 		       void **hva, struct x86_exit *exit)
 {
 	bool ad = eptp & VMX_EPTP_AD_ENABLE_BIT;
-	uint64_t cap;
+	uint64_t cap = 0;
 	uint64_t *table = (uint64_t *)(uintptr_t)(eptp & EPT_ADDR_MASK);
 	uint64_t *used[4];
 	uint64_t perms = EPT_RWX, need = 0, e = 0, qual;

@@ -10,7 +10,7 @@
 
 static bool cr_fixed_ok(const struct cpu *cpu)
 {
-	uint64_t f0, f1;
+	uint64_t f0 = 0, f1 = 0;
 
 	cpu_vmx_cap_msr(cpu, MSR_IA32_VMX_CR0_FIXED0, &f0);
 	cpu_vmx_cap_msr(cpu, MSR_IA32_VMX_CR0_FIXED1, &f1);
@@ -68,6 +68,7 @@ enum vmx_result cpu_vmclear(struct cpu *cpu, void *ptr)
 	/* Our VMCS data already lives in the region: only the launch
 	 * state needs writing back. */
 	v->launch_state = VMCS_LAUNCH_CLEAR;
+	v->dirty = VMCS_DIRTY_ALL;
 	if (v == cpu->current_vmcs)
 		cpu->current_vmcs = NULL;
 	return VMX_SUCCEED;
@@ -88,6 +89,8 @@ enum vmx_result cpu_vmptrld(struct cpu *cpu, void *ptr)
 	if (v->revision_id != VMCS_REVISION_ID)
 		return vmx_fail(cpu, VMXERR_VMPTRLD_INCORRECT_VMCS_REVISION_ID);
 	cpu->current_vmcs = v;
+	/* Possibly checked by another processor (model): check again. */
+	v->dirty = VMCS_DIRTY_ALL;
 	return VMX_SUCCEED;
 }
 

@@ -57,7 +57,7 @@ static void flush_core_if(struct cpu *cpu, bool match, bool global)
 
 static bool invept_type_ok(const struct cpu *cpu, uint64_t type)
 {
-	uint64_t cap;
+	uint64_t cap = 0;
 
 	if (!cpu_has(cpu, CPU_FEAT_EPT) ||
 	    !cpu_vmx_cap_msr(cpu, MSR_IA32_VMX_EPT_VPID_CAP, &cap))

@@ -37,7 +37,7 @@ struct vmcs {
 	uint32_t revision_id;
 	uint32_t abort;
 	uint32_t launch_state;
-	uint32_t reserved;
+	uint32_t dirty; /* VMCS_DIRTY_* */
 	uint64_t field[VMCS_NR_SLOTS];
 };
 
@@ -49,17 +49,83 @@ _Static_assert(sizeof(struct vmcs) <= VMCS_REGION_SIZE, "VMCS too large");
 enum vmcs_width { VMCS_W16 = 0, VMCS_W64 = 1, VMCS_W32 = 2, VMCS_WNAT = 3 };
 enum vmcs_type { VMCS_CONTROL = 0, VMCS_RO = 1, VMCS_GUEST = 2, VMCS_HOST = 3 };
 
-/*
- * Slot of an encoding, or -1 if unsupported (reserved bits, high access of
- * a non-64-bit field, unknown field). *high is set for "high" accesses.
- */
-int vmcs_field_slot(uint64_t encoding, bool *high);
+/* 13-bit key: index (9:1), type (11:10), width (14:13); bit 0 dropped. */
+#define VMCS_KEY(enc)                                                          \
+	((((enc) >> 1) & 0x1ff) | ((((enc) >> 10) & 3) << 9) |                 \
+	 ((((enc) >> 13) & 3) << 11))
+
+/* slot + 1 per key, so that 0 means "no such field" (vmcs.c). */
+extern const uint16_t vmcs_slot_of[1 << 13];
+
 /* Highest index (bits 9:1) among supported encodings, for IA32_VMX_VMCS_ENUM.
  */
 unsigned vmcs_max_index(void);
-/* VMREAD/VMWRITE semantics on a region; return 0 or a VM-instruction error. */
-int vmcs_read_field(const struct vmcs *v, uint64_t enc, uint64_t *val);
-int vmcs_write_field(struct vmcs *v, uint64_t enc, uint64_t val,
-		     bool ro_writable);
+
+/*
+ * Slot of an encoding, or -1 if unsupported (reserved bits 63:15 or 12,
+ * high access of a non-64-bit field, unknown field). *high is set for
+ * "high" accesses.
+ */
+static inline int vmcs_field_slot(uint64_t enc, bool *high)
+{
+	if (enc & ~0x6fffull)
+		return -1;
+	*high = enc & 1;
+	if (*high && ((enc >> 13) & 3) != VMCS_W64)
+		return -1;
+	return (int)vmcs_slot_of[VMCS_KEY(enc)] - 1;
+}
+
+static inline uint64_t vmcs_truncate(uint64_t enc, uint64_t val)
+{
+	switch ((enc >> 13) & 3) {
+	case VMCS_W16:
+		return val & 0xffff;
+	case VMCS_W32:
+		return val & 0xffffffffull;
+	default:
+		return val;
+	}
+}
+
+/* Dirty bits in struct vmcs.dirty: which field types VMWRITE touched
+ * since the last successful VM entry checked them (entry.c skips the
+ * control/host checks of an untouched, launched VMCS). */
+#define VMCS_DIRTY_CONTROL (1u << VMCS_CONTROL)
+#define VMCS_DIRTY_HOST	   (1u << VMCS_HOST)
+#define VMCS_DIRTY_ALL	   0xfu
+
+/* VMREAD/VMWRITE on a region; 0 or a VM-instruction error number. */
+static inline int vmcs_read_field(const struct vmcs *v, uint64_t enc,
+				  uint64_t *val)
+{
+	bool high;
+	int slot = vmcs_field_slot(enc, &high);
+
+	if (slot < 0)
+		return 12; /* VMXERR_UNSUPPORTED_VMCS_COMPONENT */
+	*val = high ? v->field[slot] >> 32 : vmcs_truncate(enc, v->field[slot]);
+	return 0;
+}
+
+static inline int vmcs_write_field(struct vmcs *v, uint64_t enc, uint64_t val,
+				   bool ro_writable)
+{
+	bool high;
+	int slot = vmcs_field_slot(enc, &high);
+	unsigned type = (enc >> 10) & 3;
+
+	if (slot < 0)
+		return 12; /* VMXERR_UNSUPPORTED_VMCS_COMPONENT */
+	if (type == VMCS_RO && !ro_writable)
+		return 13; /* VMXERR_VMWRITE_READ_ONLY_VMCS_COMPONENT */
+	if (high)
+		v->field[slot] = (v->field[slot] & 0xffffffffull) |
+				 (val & 0xffffffffull) << 32;
+	else
+		v->field[slot] = vmcs_truncate(enc, val);
+	v->dirty |= 1u << type;
+	return 0;
+}
 
 #endif

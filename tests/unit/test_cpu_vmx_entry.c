@@ -65,6 +65,17 @@ static void test_valid_entry(void **state)
 	assert_int_equal(cpu_vmlaunch(f->cpu), VMX_FAIL_VALID);
 	assert_int_equal(vfx_rd(f, VM_INSTRUCTION_ERROR), 4);
 	assert_int_equal(cpu_vmresume(f->cpu), VMX_SUCCEED);
+	/* Checks are redone after a VMWRITE to a control or host field. */
+	vfx_wr(f, CR3_TARGET_COUNT, 5);
+	assert_int_equal(cpu_vmresume(f->cpu), VMX_FAIL_VALID);
+	assert_int_equal(vfx_rd(f, VM_INSTRUCTION_ERROR), 7);
+	vfx_wr(f, CR3_TARGET_COUNT, 0);
+	assert_int_equal(cpu_vmresume(f->cpu), VMX_SUCCEED);
+	vfx_wr(f, HOST_TR_SELECTOR, 0);
+	assert_int_equal(cpu_vmresume(f->cpu), VMX_FAIL_VALID);
+	assert_int_equal(vfx_rd(f, VM_INSTRUCTION_ERROR), 8);
+	vfx_wr(f, HOST_TR_SELECTOR, 0x40);
+	assert_int_equal(cpu_vmresume(f->cpu), VMX_SUCCEED);
 }
 
 static void test_bad_controls(void **state)
