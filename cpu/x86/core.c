@@ -67,6 +67,7 @@ struct x86_ctl *x86_core_ctl(struct x86_core *c)
 
 void x86_flush_tlb(struct x86_core *c, bool global)
 {
+	c->fetch_page = ~0ull;
 	for (unsigned u = 0; u < 2; u++)
 		for (unsigned n = 0; n < TLB_SIZE; n++) {
 			struct x86_tlbe *e = &c->tlb[u][n];
@@ -78,6 +79,7 @@ void x86_flush_tlb(struct x86_core *c, bool global)
 void x86_flush_tlb_gla(struct x86_core *c, uint64_t gla)
 {
 	unsigned n = (gla >> 12) & (TLB_SIZE - 1);
+	c->fetch_page = ~0ull;
 	for (unsigned u = 0; u < 2; u++) {
 		struct x86_tlbe *e = &c->tlb[u][n];
 		e->tag_r = e->tag_w = e->tag_x = 0;
@@ -141,6 +143,7 @@ void x86_update_mode(struct x86_core *c)
 	}
 	c->mode = m;
 	c->long64 = m == DM_LONG64;
+	c->fetch_page = ~0ull;
 }
 
 _Noreturn void x86_stop(struct x86_core *c)

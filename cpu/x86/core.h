@@ -195,6 +195,10 @@ struct x86_core {
 	bool shadow_set;
 
 	struct x86_tlbe tlb[2][TLB_SIZE]; /* [user] */
+	/* the current code page (a one-entry fetch TLB); reset by every
+	 * flush and privilege change */
+	uint64_t fetch_page, fetch_gpa;
+	uint8_t *fetch_hva;
 
 	struct x86_insn *icache;
 	uint32_t *page_gen;
@@ -402,9 +406,10 @@ void x86_h_retf(struct x86_core *c, const struct x86_insn *i);
 /* operand helpers (decode.c) */
 uint64_t x86_ea(struct x86_core *c, const struct x86_insn *i,
 		const struct x86_op *o);
-uint64_t x86_op_read(struct x86_core *c, const struct x86_insn *i, unsigned n);
-void x86_op_write(struct x86_core *c, const struct x86_insn *i, unsigned n,
-		  uint64_t v);
+uint64_t x86_op_read_slow(struct x86_core *c, const struct x86_insn *i,
+			  unsigned n);
+void x86_op_write_slow(struct x86_core *c, const struct x86_insn *i, unsigned n,
+		       uint64_t v);
 
 static inline uint64_t size_mask(unsigned size)
 {
@@ -435,6 +440,27 @@ static inline void gpr_write(struct x86_core *c, unsigned reg, unsigned size,
 	}
 }
 
+static inline uint64_t x86_op_read(struct x86_core *c, const struct x86_insn *i,
+				   unsigned n)
+{
+	const struct x86_op *o = &i->op[n];
+	if (o->kind == OPK_REG && o->rk == RK_GPR)
+		return gpr_read(c, o->reg, o->size);
+	if (o->kind == OPK_IMM)
+		return (uint64_t)o->disp;
+	return x86_op_read_slow(c, i, n);
+}
+
+static inline void x86_op_write(struct x86_core *c, const struct x86_insn *i,
+				unsigned n, uint64_t v)
+{
+	const struct x86_op *o = &i->op[n];
+	if (o->kind == OPK_REG && o->rk == RK_GPR)
+		gpr_write(c, o->reg, o->size, v);
+	else
+		x86_op_write_slow(c, i, n, v);
+}
+
 /* Write a register with address-size semantics (RSI/RDI/RCX updates). */
 static inline void reg_write_asz(struct x86_core *c, unsigned reg, unsigned asz,
 				 uint64_t v)
@@ -456,10 +482,63 @@ static inline uint64_t sign_extend(uint64_t v, unsigned size)
 	}
 }
 
-/* flags.c */
-uint64_t x86_flags_logic(uint64_t res, unsigned size);
-uint64_t x86_flags_add(uint64_t a, uint64_t b, uint64_t carry, unsigned size);
-uint64_t x86_flags_sub(uint64_t a, uint64_t b, uint64_t borrow, unsigned size);
+/* flags (eager; inline because every ALU instruction needs them) */
+static inline uint64_t szp(uint64_t res, unsigned size)
+{
+	uint64_t f = 0;
+	res &= size_mask(size);
+	if (!res)
+		f |= F_ZF;
+	if (res >> (size * 8 - 1))
+		f |= F_SF;
+	if (!__builtin_parity((unsigned)(res & 0xff)))
+		f |= F_PF;
+	return f;
+}
+
+static inline uint64_t x86_flags_logic(uint64_t res, unsigned size)
+{
+	return szp(res, size);
+}
+
+static inline uint64_t x86_flags_add(uint64_t a, uint64_t b, uint64_t carry,
+				     unsigned size)
+{
+	uint64_t m = size_mask(size);
+	uint64_t res = (a + b + carry) & m;
+	unsigned top = size * 8 - 1;
+	uint64_t f = szp(res, size);
+
+	a &= m;
+	b &= m;
+	if (res < a || (carry && res == a))
+		f |= F_CF;
+	if ((((a ^ res) & (b ^ res)) >> top) & 1)
+		f |= F_OF;
+	if ((a ^ b ^ res) & 0x10)
+		f |= F_AF;
+	return f;
+}
+
+static inline uint64_t x86_flags_sub(uint64_t a, uint64_t b, uint64_t borrow,
+				     unsigned size)
+{
+	uint64_t m = size_mask(size);
+	uint64_t res = (a - b - borrow) & m;
+	unsigned top = size * 8 - 1;
+	uint64_t f = szp(res, size);
+
+	a &= m;
+	b &= m;
+	if (a < b || (borrow && a == b))
+		f |= F_CF;
+	if ((((a ^ b) & (a ^ res)) >> top) & 1)
+		f |= F_OF;
+	if ((a ^ b ^ res) & 0x10)
+		f |= F_AF;
+	return f;
+}
+
 bool x86_cond(uint64_t rflags, unsigned cc);
 static inline void set_arith_flags(struct x86_core *c, uint64_t f)
 {

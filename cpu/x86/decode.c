@@ -250,11 +250,19 @@ const struct x86_insn *x86_fetch_decode(struct x86_core *c)
 			x86_gp(c, 0);
 		lin = (uint32_t)(st->seg[X86_CS].base + st->rip);
 	}
-	p = tlb_hit(c, lin, MA_EXEC);
-	if (!p)
-		p = x86_lin_ptr_slow(c, lin, MA_EXEC);
-	e = &c->tlb[c->cpl == 3][(lin >> 12) & (TLB_SIZE - 1)];
-	gpa = e->gpa | (lin & 0xfff);
+	if (__builtin_expect((lin & ~0xfffull) == c->fetch_page, 1)) {
+		gpa = c->fetch_gpa | (lin & 0xfff);
+		p = c->fetch_hva + (lin & 0xfff);
+	} else {
+		p = tlb_hit(c, lin, MA_EXEC);
+		if (!p)
+			p = x86_lin_ptr_slow(c, lin, MA_EXEC);
+		e = &c->tlb[c->cpl == 3][(lin >> 12) & (TLB_SIZE - 1)];
+		gpa = e->gpa | (lin & 0xfff);
+		c->fetch_page = lin & ~0xfffull;
+		c->fetch_gpa = e->gpa;
+		c->fetch_hva = p - (lin & 0xfff);
+	}
 	key = (gpa << 4) | (c->mode + 1);
 	idx = (uint32_t)(gpa ^ (gpa >> ICACHE_BITS)) & (ICACHE_SIZE - 1);
 	pg = (gpa >> 12) & (PAGEGEN_SIZE - 1);
@@ -321,7 +329,8 @@ uint64_t x86_ea(struct x86_core *c, const struct x86_insn *i,
 	return ea;
 }
 
-uint64_t x86_op_read(struct x86_core *c, const struct x86_insn *i, unsigned n)
+uint64_t x86_op_read_slow(struct x86_core *c, const struct x86_insn *i,
+			  unsigned n)
 {
 	const struct x86_op *o = &i->op[n];
 	switch (o->kind) {
@@ -343,8 +352,8 @@ uint64_t x86_op_read(struct x86_core *c, const struct x86_insn *i, unsigned n)
 	x86_unimplemented(c, "operand kind");
 }
 
-void x86_op_write(struct x86_core *c, const struct x86_insn *i, unsigned n,
-		  uint64_t v)
+void x86_op_write_slow(struct x86_core *c, const struct x86_insn *i, unsigned n,
+		       uint64_t v)
 {
 	const struct x86_op *o = &i->op[n];
 	switch (o->kind) {
