@@ -47,9 +47,10 @@ struct module_exitcall {
 #define DEFINE_MODULE(modname)                                                 \
 	struct module __module_##modname = {.name = #modname}
 
+/* Expanded where used, so KBUILD_MODNAME is the one in force there. */
+#define THIS_MODULE (&__MODULE_SYM(KBUILD_MODNAME))
 #ifdef KBUILD_MODNAME
 extern struct module __MODULE_SYM(KBUILD_MODNAME);
-#define THIS_MODULE (&__MODULE_SYM(KBUILD_MODNAME))
 #endif
 
 #define module_init(fn)                                                        \

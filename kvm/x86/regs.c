@@ -467,8 +467,24 @@ long kvm_x86_vcpu_state_ioctl(struct kvm_vcpu *vcpu, unsigned long req,
 {
 	struct kvm_vcpu_arch *a = &vcpu->arch;
 
-	if (!arg)
-		return -EFAULT;
+	switch (req) {
+	case KVM_GET_REGS:
+	case KVM_SET_REGS:
+	case KVM_GET_SREGS:
+	case KVM_SET_SREGS:
+	case KVM_GET_FPU:
+	case KVM_SET_FPU:
+	case KVM_GET_MSRS:
+	case KVM_SET_MSRS:
+	case KVM_SET_CPUID2:
+	case KVM_GET_CPUID2:
+	case KVM_INTERRUPT:
+		if (!arg)
+			return -EFAULT; /* copy_from_user of NULL */
+		break;
+	default:
+		return -EINVAL;
+	}
 	switch (req) {
 	case KVM_GET_REGS: {
 		struct kvm_regs *r = arg;

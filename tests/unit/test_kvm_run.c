@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KVM_RUN on the soft CPU: tiny real-mode guests (unrestricted guest)
+ * written straight into guest memory. PIO out/in with completion, HLT,
+ * MMIO write/read with completion, read-only slots, memslot delete and
+ * re-create zapping the EPT, CPUID from KVM_SET_CPUID2, string OUT,
+ * immediate_exit, triple fault, VM-entry failure, a CPU model that cannot
+ * run real mode.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <cmocka.h>
+#include <kvmini/softkvm.h>
+#include <linux/kvm.h>
+
+#include "kvm/kvm_host.h"
+#include "kvm/page_alloc.h"
+
+#define RAM_SIZE 0x8000 /* GPA [0, 0x8000): code at 0x1000 */
+#define CODE	 0x1000
+
+struct g {
+	int sys, vm, vcpu;
+	uint8_t *ram, *ram2;
+	struct kvm_run *run;
+};
+
+static int set_mem(struct g *g, uint32_t slot, uint32_t flags, uint64_t gpa,
+		   uint64_t size, void *hva)
+{
+	struct kvm_userspace_memory_region r = {
+	    .slot = slot,
+	    .flags = flags,
+	    .guest_phys_addr = gpa,
+	    .memory_size = size,
+	    .userspace_addr = (uintptr_t)hva,
+	};
+
+	return softkvm_ioctl(g->vm, KVM_SET_USER_MEMORY_REGION, &r);
+}
+
+static struct g *guest(const char *model, const uint8_t *code, size_t len)
+{
+	struct g *g = calloc(1, sizeof(*g));
+	char err[128];
+	struct kvm_sregs s;
+	struct kvm_regs r;
+
+	assert_int_equal(softkvm_load(model, err, sizeof(err)), 0);
+	g->sys = softkvm_open();
+	g->vm = softkvm_ioctl(g->sys, KVM_CREATE_VM, 0);
+	assert_true(g->vm >= 0);
+	g->ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	g->ram2 = mmap(NULL, 0x2000, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	memcpy(g->ram + CODE, code, len);
+	assert_int_equal(set_mem(g, 0, 0, 0, RAM_SIZE, g->ram), 0);
+	g->vcpu = softkvm_ioctl(g->vm, KVM_CREATE_VCPU, 0);
+	assert_true(g->vcpu >= 0);
+	g->run = softkvm_run_page(g->vcpu);
+	/* Real mode, CS = 0, IP = 0x1000. */
+	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_GET_SREGS, &s), 0);
+	s.cs.selector = 0;
+	s.cs.base = 0;
+	s.cr0 = 0x10; /* caches on: CD/NW clear */
+	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_SET_SREGS, &s), 0);
+	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_GET_REGS, &r), 0);
+	r.rip = CODE;
+	r.rsp = 0x7000;
+	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_SET_REGS, &r), 0);
+	return g;
+}
+
+static void done(struct g *g)
+{
+	softkvm_close(g->vcpu);
+	softkvm_close(g->vm);
+	softkvm_close(g->sys);
+	softkvm_unload();
+	munmap(g->ram, RAM_SIZE);
+	munmap(g->ram2, 0x2000);
+	free(g);
+	assert_int_equal(kvm_pages_live(), 0);
+}
+
+static int run(struct g *g)
+{
+	return softkvm_ioctl(g->vcpu, KVM_RUN, NULL);
+}
+
+static uint64_t reg(struct g *g, int which)
+{
+	struct kvm_regs r;
+
+	softkvm_ioctl(g->vcpu, KVM_GET_REGS, &r);
+	switch (which) {
+	case 'a':
+		return r.rax;
+	case 'b':
+		return r.rbx;
+	case 'c':
+		return r.rcx;
+	case 'd':
+		return r.rdx;
+	default:
+		return r.rip;
+	}
+}
+
+static void set_rip(struct g *g, uint64_t rip)
+{
+	struct kvm_regs r;
+
+	softkvm_ioctl(g->vcpu, KVM_GET_REGS, &r);
+	r.rip = rip;
+	softkvm_ioctl(g->vcpu, KVM_SET_REGS, &r);
+}
+
+static uint8_t *pio_data(struct g *g)
+{
+	return (uint8_t *)g->run + g->run->io.data_offset;
+}
+
+static void test_pio_and_hlt(void **state)
+{
+	static const uint8_t code[] = {
+	    0xb0, 0x41, /* mov al, 0x41 */
+	    0xe6, 0x10, /* out 0x10, al */
+	    0xe4, 0x11, /* in al, 0x11 */
+	    0x88, 0xc3, /* mov bl, al */
+	    0xf4,	/* hlt */
+	};
+	struct g *g = guest("default", code, sizeof(code));
+
+	assert_int_equal(run(g), 0);
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_IO);
+	assert_int_equal(g->run->io.direction, KVM_EXIT_IO_OUT);
+	assert_int_equal(g->run->io.port, 0x10);
+	assert_int_equal(g->run->io.size, 1);
+	assert_int_equal(g->run->io.count, 1);
+	assert_int_equal(pio_data(g)[0], 0x41);
+
+	assert_int_equal(run(g), 0);
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_IO);
+	assert_int_equal(g->run->io.direction, KVM_EXIT_IO_IN);
+	assert_int_equal(g->run->io.port, 0x11);
+	pio_data(g)[0] = 0x5a;
+
+	assert_int_equal(run(g), 0);
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(reg(g, 'b') & 0xff, 0x5a);
+	assert_int_equal(reg(g, 'i'), CODE + sizeof(code));
+	done(g);
+}
+
+static void test_mmio(void **state)
+{
+	static const uint8_t code[] = {
+	    0xb8, 0x34, 0x12,	    /* mov ax, 0x1234 */
+	    0xa3, 0x00, 0x90,	    /* mov [0x9000], ax */
+	    0x8b, 0x1e, 0x04, 0x90, /* mov bx, [0x9004] */
+	    0xf4,		    /* hlt */
+	};
+	struct g *g = guest("default", code, sizeof(code));
+
+	assert_int_equal(run(g), 0);
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
+	assert_true(g->run->mmio.is_write);
+	assert_int_equal(g->run->mmio.phys_addr, 0x9000);
+	assert_int_equal(g->run->mmio.len, 2);
+	assert_int_equal(g->run->mmio.data[0], 0x34);
+	assert_int_equal(g->run->mmio.data[1], 0x12);
+
+	assert_int_equal(run(g), 0);
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
+	assert_false(g->run->mmio.is_write);
+	assert_int_equal(g->run->mmio.phys_addr, 0x9004);
+	assert_int_equal(g->run->mmio.len, 2);
+	g->run->mmio.data[0] = 0xef;
+	g->run->mmio.data[1] = 0xbe;
+
+	assert_int_equal(run(g), 0);
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(reg(g, 'b') & 0xffff, 0xbeef);
+	done(g);
+}
+
+static void test_readonly_slot(void **state)
+{
+	static const uint8_t code[] = {
+	    0xa0, 0x00, 0xa0, /* mov al, [0xa000] */
+	    0xa2, 0x01, 0xa0, /* mov [0xa001], al */
+	    0xf4,	      /* hlt */
+	};
+	struct g *g = guest("default", code, sizeof(code));
+
+	g->ram2[0] = 0x77;
+	assert_int_equal(
+	    set_mem(g, 1, KVM_MEM_READONLY, 0xa000, 0x1000, g->ram2), 0);
+	/* The read is served from memory; the write comes out as MMIO. */
+	assert_int_equal(run(g), 0);
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
+	assert_true(g->run->mmio.is_write);
+	assert_int_equal(g->run->mmio.phys_addr, 0xa001);
+	assert_int_equal(g->run->mmio.data[0], 0x77);
+	assert_int_equal(g->ram2[1], 0);
+	assert_int_equal(run(g), 0);
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	done(g);
+}
+
+static void test_memslot_delete_recreate(void **state)
+{
+	static const uint8_t code[] = {
+	    0x8b, 0x1e, 0x00, 0xb0, /* mov bx, [0xb000] */
+	    0xf4,		    /* hlt */
+	};
+	struct g *g = guest("default", code, sizeof(code));
+
+	g->ram2[0] = 0x11;
+	g->ram2[0x1000] = 0x22;
+	assert_int_equal(set_mem(g, 1, 0, 0xb000, 0x1000, g->ram2), 0);
+	assert_int_equal(run(g), 0);
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(reg(g, 'b') & 0xff, 0x11);
+
+	/* Deleted: the same load is now MMIO (the EPT entry was zapped). */
+	assert_int_equal(set_mem(g, 1, 0, 0xb000, 0, NULL), 0);
+	set_rip(g, CODE);
+	assert_int_equal(run(g), 0);
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
+	assert_int_equal(g->run->mmio.phys_addr, 0xb000);
+	g->run->mmio.data[0] = 0x33;
+	g->run->mmio.data[1] = 0;
+	assert_int_equal(run(g), 0);
+	assert_int_equal(reg(g, 'b') & 0xff, 0x33);
+
+	/* Re-created over other memory: the cached MMIO entry is gone too. */
+	assert_int_equal(set_mem(g, 1, 0, 0xb000, 0x1000, g->ram2 + 0x1000), 0);
+	set_rip(g, CODE);
+	assert_int_equal(run(g), 0);
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(reg(g, 'b') & 0xff, 0x22);
+
+	/* Moved: memory answers at the new address, MMIO at the old. */
+	assert_int_equal(set_mem(g, 1, 0, 0xc000, 0x1000, g->ram2 + 0x1000), 0);
+	set_rip(g, CODE);
+	assert_int_equal(run(g), 0);
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
+	done(g);
+}
+
+static void test_cpuid(void **state)
+{
+	static const uint8_t code[] = {
+	    0x66, 0x31, 0xc0, /* xor eax, eax */
+	    0x0f, 0xa2,	      /* cpuid */
+	    0xf4,	      /* hlt */
+	};
+	struct g *g = guest("default", code, sizeof(code));
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + sizeof(c->entries[0]));
+
+	c->nent = 1;
+	c->entries[0].function = 0;
+	c->entries[0].eax = 0;
+	c->entries[0].ebx = 0x61626364;
+	c->entries[0].ecx = 0x65666768;
+	c->entries[0].edx = 0x696a6b6c;
+	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_SET_CPUID2, c), 0);
+	free(c);
+	assert_int_equal(run(g), 0);
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(reg(g, 'b'), 0x61626364);
+	assert_int_equal(reg(g, 'c'), 0x65666768);
+	assert_int_equal(reg(g, 'd'), 0x696a6b6c);
+	done(g);
+}
+
+static void test_string_out(void **state)
+{
+	static const uint8_t code[] = {
+	    0xbe, 0x00, 0x30, /* mov si, 0x3000 */
+	    0xb9, 0x04, 0x00, /* mov cx, 4 */
+	    0xba, 0xe9, 0x00, /* mov dx, 0xe9 */
+	    0xf3, 0x6e,	      /* rep outsb */
+	    0xf4,	      /* hlt */
+	};
+	struct g *g = guest("default", code, sizeof(code));
+
+	memcpy(g->ram + 0x3000, "kvm!", 4);
+	assert_int_equal(run(g), 0);
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_IO);
+	assert_int_equal(g->run->io.port, 0xe9);
+	assert_int_equal(g->run->io.count, 4);
+	assert_memory_equal(pio_data(g), "kvm!", 4);
+	assert_int_equal(run(g), 0);
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(reg(g, 'c') & 0xffff, 0);
+	done(g);
+}
+
+static void test_immediate_exit(void **state)
+{
+	static const uint8_t code[] = {0xf4};
+	struct g *g = guest("default", code, sizeof(code));
+
+	g->run->immediate_exit = 1;
+	assert_int_equal(run(g), -EINTR);
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_INTR);
+	assert_int_equal(reg(g, 'i'), CODE); /* nothing ran */
+	g->run->immediate_exit = 0;
+	assert_int_equal(run(g), 0);
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	done(g);
+}
+
+static void test_triple_fault(void **state)
+{
+	static const uint8_t code[] = {0x0f, 0x0b}; /* ud2 */
+	struct g *g = guest("default", code, sizeof(code));
+	struct kvm_sregs s;
+
+	/* An empty real-mode IVT: #UD cannot be delivered -> #DF -> shutdown.
+	 */
+	softkvm_ioctl(g->vcpu, KVM_GET_SREGS, &s);
+	s.idt.limit = 0;
+	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_SET_SREGS, &s), 0);
+	assert_int_equal(run(g), 0);
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_SHUTDOWN);
+	done(g);
+}
+
+static void test_fail_entry(void **state)
+{
+	static const uint8_t code[] = {0xf4};
+	struct g *g = guest("default", code, sizeof(code));
+	struct kvm_sregs s;
+
+	/* TR must be usable: the CPU refuses the entry (exit 33 | bit 31). */
+	softkvm_ioctl(g->vcpu, KVM_GET_SREGS, &s);
+	s.tr.unusable = 1;
+	s.tr.present = 0;
+	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_SET_SREGS, &s), 0);
+	kvm_quiet = true;
+	assert_int_equal(run(g), 0);
+	kvm_quiet = false;
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_FAIL_ENTRY);
+	assert_int_equal(g->run->fail_entry.hardware_entry_failure_reason,
+			 0x80000021);
+	done(g);
+}
+
+static void test_real_mode_needs_ug(void **state)
+{
+	static const uint8_t code[] = {0xf4};
+	struct g *g = guest("default,-unrestricted-guest", code, sizeof(code));
+
+	kvm_quiet = true;
+	assert_int_equal(run(g), 0);
+	kvm_quiet = false;
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_INTERNAL_ERROR);
+	done(g);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_pio_and_hlt),
+	    cmocka_unit_test(test_mmio),
+	    cmocka_unit_test(test_readonly_slot),
+	    cmocka_unit_test(test_memslot_delete_recreate),
+	    cmocka_unit_test(test_cpuid),
+	    cmocka_unit_test(test_string_out),
+	    cmocka_unit_test(test_immediate_exit),
+	    cmocka_unit_test(test_triple_fault),
+	    cmocka_unit_test(test_fail_entry),
+	    cmocka_unit_test(test_real_mode_needs_ug),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
