@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * CPUID of the silicon: a conservative Intel-like core. Only features the
- * software CPU implements (or cpu/x86/ is implementing now, the integer
- * ISA) are advertised. x87/MMX/SSE/FXSR/XSAVE are deliberately OFF until
- * cpu/x86/ implements them; turn each bit on in the same commit that
- * lands the instructions.
+ * execution core implements are advertised (cpu/x86/FEATURES.md is the
+ * list). x87/MMX/SSE/FXSR/XSAVE are deliberately OFF until cpu/x86/
+ * implements them; turn each bit on in the same commit that lands the
+ * instructions. RDTSCP is implemented by the core but not advertised: in
+ * VMX non-root it needs the "enable RDTSCP" control, which VMX here does
+ * not offer yet.
  */
 #include <string.h>
 
@@ -14,23 +16,33 @@
 #define CPUID_MAX_EXT	0x80000008u
 
 /* Leaf 1 EDX */
-#define CPUID_1_EDX_DE	 (1u << 2)  /* CR4.DE, DR4/DR5 rules */
-#define CPUID_1_EDX_PSE	 (1u << 3)  /* 4 MB pages */
-#define CPUID_1_EDX_TSC	 (1u << 4)  /* RDTSC */
-#define CPUID_1_EDX_MSR	 (1u << 5)  /* RDMSR/WRMSR */
-#define CPUID_1_EDX_PAE	 (1u << 6)  /* PAE paging */
-#define CPUID_1_EDX_CX8	 (1u << 8)  /* CMPXCHG8B */
-#define CPUID_1_EDX_SEP	 (1u << 11) /* SYSENTER MSRs exist */
-#define CPUID_1_EDX_PGE	 (1u << 13) /* global pages */
-#define CPUID_1_EDX_CMOV (1u << 15) /* CMOVcc */
-#define CPUID_1_EDX_PAT	 (1u << 16) /* IA32_PAT */
+#define CPUID_1_EDX_DE	  (1u << 2)  /* CR4.DE, DR4/DR5 rules */
+#define CPUID_1_EDX_PSE	  (1u << 3)  /* 4 MB pages */
+#define CPUID_1_EDX_TSC	  (1u << 4)  /* RDTSC */
+#define CPUID_1_EDX_MSR	  (1u << 5)  /* RDMSR/WRMSR */
+#define CPUID_1_EDX_PAE	  (1u << 6)  /* PAE paging */
+#define CPUID_1_EDX_CX8	  (1u << 8)  /* CMPXCHG8B */
+#define CPUID_1_EDX_SEP	  (1u << 11) /* SYSENTER MSRs exist */
+#define CPUID_1_EDX_PGE	  (1u << 13) /* global pages */
+#define CPUID_1_EDX_CMOV  (1u << 15) /* CMOVcc */
+#define CPUID_1_EDX_PAT	  (1u << 16) /* IA32_PAT */
+#define CPUID_1_EDX_PSE36 (1u << 17) /* 36-bit PSE addresses */
 /* Leaf 1 ECX */
-#define CPUID_1_ECX_VMX (1u << 5)
+#define CPUID_1_ECX_VMX	   (1u << 5)
+#define CPUID_1_ECX_CX16   (1u << 13) /* CMPXCHG16B */
+#define CPUID_1_ECX_MOVBE  (1u << 22)
+#define CPUID_1_ECX_POPCNT (1u << 23)
+/* Leaf 7.0 */
+#define CPUID_7_EBX_SMEP (1u << 7)
+#define CPUID_7_EBX_SMAP (1u << 20)
+#define CPUID_7_ECX_UMIP (1u << 2)
 /* Leaf 0x80000001 */
 #define CPUID_81_ECX_LAHF_LM (1u << 0)
 #define CPUID_81_EDX_SYSCALL (1u << 11)
 #define CPUID_81_EDX_NX	     (1u << 20)
 #define CPUID_81_EDX_LM	     (1u << 29)
+#define CPUID_81_ECX_ABM     (1u << 5) /* LZCNT */
+#define CPUID_81_EDX_PDPE1GB (1u << 26)
 
 /* Family 6, model 0x3c (Haswell-like), stepping 3. */
 #define CPUID_SIGNATURE 0x000306c3u
@@ -66,24 +78,29 @@ void cpu_cpuid(struct cpu *cpu, uint32_t leaf, uint32_t subleaf,
 		out[0] = CPUID_SIGNATURE;
 		/* APIC id, 1 logical processor, CLFLUSH line 8*8 bytes. */
 		out[1] = (cpu->index & 0xff) << 24 | 1u << 16 | 8u << 8;
-		out[2] = 0;
+		out[2] =
+		    CPUID_1_ECX_CX16 | CPUID_1_ECX_MOVBE | CPUID_1_ECX_POPCNT;
 		if (cpu_has(cpu, CPU_FEAT_VMX))
 			out[2] |= CPUID_1_ECX_VMX;
 		out[3] = CPUID_1_EDX_DE | CPUID_1_EDX_PSE | CPUID_1_EDX_TSC |
 			 CPUID_1_EDX_MSR | CPUID_1_EDX_PAE | CPUID_1_EDX_CX8 |
 			 CPUID_1_EDX_SEP | CPUID_1_EDX_PGE | CPUID_1_EDX_CMOV |
-			 CPUID_1_EDX_PAT;
+			 CPUID_1_EDX_PAT | CPUID_1_EDX_PSE36;
 		break;
 	case 7:
-		/* Subleaf 0: max subleaf 0, no structured extended features. */
-		(void)subleaf;
+		/* Subleaf 0 only (EAX = max subleaf = 0). */
+		if (subleaf == 0) {
+			out[1] = CPUID_7_EBX_SMEP | CPUID_7_EBX_SMAP;
+			out[2] = CPUID_7_ECX_UMIP;
+		}
 		break;
 	case 0x80000000u:
 		out[0] = CPUID_MAX_EXT;
 		break;
 	case 0x80000001u:
-		out[2] = CPUID_81_ECX_LAHF_LM;
-		out[3] = CPUID_81_EDX_SYSCALL | CPUID_81_EDX_LM;
+		out[2] = CPUID_81_ECX_LAHF_LM | CPUID_81_ECX_ABM;
+		out[3] = CPUID_81_EDX_SYSCALL | CPUID_81_EDX_PDPE1GB |
+			 CPUID_81_EDX_LM;
 		if (cpu_has(cpu, CPU_FEAT_NX))
 			out[3] |= CPUID_81_EDX_NX;
 		break;

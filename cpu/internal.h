@@ -43,8 +43,9 @@ struct vmx_tlb;
 
 /* CR0 bits the silicon implements (also IA32_VMX_CR0_FIXED1). */
 #define CPU_CR0_SUPPORTED 0xe005003full
-/* CR4 bits the silicon implements: VME..OSXMMEXCPT, VMXE (with VMX). */
-#define CPU_CR4_SUPPORTED_BASE 0x7ffull
+/* CR4 bits the silicon implements (cpu/x86/FEATURES.md): VME..OSXMMEXCPT,
+ * UMIP, SMEP, SMAP; plus VMXE with VMX. */
+#define CPU_CR4_SUPPORTED_BASE (0xfffull | (1ull << 20) | (1ull << 21))
 
 struct cpu {
 	struct cpu_model model;
@@ -70,11 +71,11 @@ struct cpu {
 	struct x86_state guest;
 	struct x86_core *core; /* NULL until cpu/x86 provides x86_run */
 	struct vmx_tlb *tlb;
-	char diag[96];	   /* cpu_exit_diag() */
+	char diag[96]; /* cpu_exit_diag() */
 	/* IA32_VMX_* MSRs 0x480..0x490, computed once from the model. */
 	uint64_t vmx_cap[17];
 	uint32_t vmx_cap_present; /* bit (msr - 0x480) */
-	volatile int kick; /* cpu_kick(); polled by the core */
+	volatile int kick;	  /* cpu_kick(); polled by the core */
 };
 
 /* model.c */

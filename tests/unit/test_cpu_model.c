@@ -80,6 +80,10 @@ static void test_cpuid(void **state)
 	assert_true(r[2] & (1u << 5));	 /* VMX */
 	assert_false(r[3] & (1u << 0));	 /* no x87 yet */
 	assert_false(r[3] & (1u << 25)); /* no SSE yet */
+	assert_true(r[2] & (1u << 13)); /* CX16: the core implements it */
+	assert_false(r[2] & (1u << 26)); /* no XSAVE */
+	cpu_cpuid(cpu, 7, 0, r);
+	assert_true(r[1] & (1u << 7)); /* SMEP */
 	cpu_cpuid(cpu, 0x80000000u, 0, r);
 	assert_true(r[0] >= 0x80000008u);
 	cpu_cpuid(cpu, 0x80000001u, 0, r);
@@ -159,6 +163,7 @@ static void test_basic_misc_fixed(void **state)
 	assert_int_equal(rd(cpu, MSR_IA32_VMX_CR0_FIXED0), 0x80000021);
 	assert_int_equal(rd(cpu, MSR_IA32_VMX_CR4_FIXED0), 0x2000);
 	assert_true(rd(cpu, MSR_IA32_VMX_CR4_FIXED1) & 0x2000);
+	assert_true(rd(cpu, MSR_IA32_VMX_CR4_FIXED1) & (1u << 20)); /* SMEP */
 	assert_true(rd(cpu, MSR_IA32_VMX_CR0_FIXED1) & 0x80000021);
 	v = rd(cpu, MSR_IA32_VMX_VMCS_ENUM);
 	assert_true(((v >> 1) & 0x1ff) >= 0x17); /* GUEST_SMBASE index 0x14.. */
