@@ -5,8 +5,9 @@
 # uname / cpuinfo / md5sum and poweroff -f.
 #
 #   bench/boot/qemu-boot.sh [-n RUNS] [-p PEERS] [-t TIMEOUT]
-#     PEERS: comma list of qemu-tcg (default), kvmini-soft, kvmini-kvm,
-#            qemu-kvm. A peer that fails to reach the marker prints n/a and
+#     PEERS: comma list of qemu-tcg (default), qemu-tcg-pvh (QEMU's own PVH
+#            boot of cache/guest/vmlinux: no decompressor), kvmini-soft,
+#            kvmini-kvm, qemu-kvm. A peer that fails to reach the marker prints n/a and
 #            why (e.g. kvmini before its Linux boot milestone).
 #   env: KVMINI_CACHE (guest cache), BUILD (kvmini build dir), GUEST_APPEND
 #
@@ -31,6 +32,17 @@ BUILD=${BUILD:-build}
 peer_cmd() {
 	case $1 in
 	qemu-tcg) qemu_cmd tcg; CMD=("${QEMU_CMD[@]}") ;;
+	qemu-tcg-pvh)
+		local vmlinux
+		vmlinux=$(dirname "$VMLINUZ")/vmlinux
+		[ -f "$vmlinux" ] || { echo "no $vmlinux (fetch-guest.sh)"; return 1; }
+		qemu_cmd tcg
+		CMD=()
+		local a prev=""
+		for a in "${QEMU_CMD[@]}"; do
+			[ "$prev" = -kernel ] && a=$vmlinux
+			CMD+=("$a") prev=$a
+		done ;;
 	qemu-kvm)
 		[ -r /dev/kvm ] && [ -w /dev/kvm ] || { echo "no usable /dev/kvm"; return 1; }
 		qemu_cmd kvm; CMD=("${QEMU_CMD[@]}") ;;
@@ -43,7 +55,7 @@ peer_cmd() {
 	esac
 }
 
-echo "# guest: kernel $KVER, $(stat -c %s "$INITRD")-byte initrd; host: $(nproc) CPUs"
+echo "# guest: kernel $KVER, $(stat -c %s "$INITRD")-byte initrd; host: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-12s %4s %10s %10s  %s\n' peer run marker_s exit_s status
 declare -A med
 out=$(mktemp)
