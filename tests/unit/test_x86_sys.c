@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * x86 core: paging (4K/2M/1G, A/D, #PF error codes for not-present, U/S,
+ * WP, NX, reserved bits), exception and interrupt delivery (long-mode IDT
+ * with RSP0/IST stack switches, real-mode IVT, 32-bit protected-mode IDT),
+ * #DF and triple fault, EPT exits during delivery, event injection,
+ * self-modifying code, kick and budget stops.
+ */
+#include "test_x86_env.h"
+
+#define PML4	 0x1000
+#define PDPT	 0x2000
+#define GDT	 0x3000
+#define TSS	 0x4000
+#define IDT	 0x5000
+#define HANDLERS 0x6000 /* vector n: HANDLERS + 16n holds HLT */
+#define PD	 0x7000
+#define PT	 0x8000
+#define CODE	 0x10000
+#define RSP0	 0x90000
+#define IST1	 0xa0000
+
+static void set_gate64(struct tenv *t, unsigned vec, uint64_t handler,
+		       unsigned ist, unsigned dpl, unsigned type)
+{
+	uint64_t lo = (handler & 0xffff) | (0x08ull << 16) |
+		      ((uint64_t)ist << 32) | ((uint64_t)type << 40) |
+		      ((uint64_t)dpl << 45) | (1ull << 47) |
+		      ((handler >> 16 & 0xffff) << 48);
+	tenv_wr(t, IDT + vec * 16, 8, lo);
+	tenv_wr(t, IDT + vec * 16 + 8, 8, handler >> 32);
+}
+
+/* Long mode with 4K identity pages below 2 MiB, 2M pages to 16 MiB,
+ * a GDT, a 64-bit TSS and an IDT whose every gate points at a HLT. */
+static void lm_setup(struct tenv *t, unsigned cpl)
+{
+	x86_state_init_flat64(&t->st, cpl);
+	tenv_wr(t, PML4, 8, PDPT | 7);
+	tenv_wr(t, PDPT, 8, PD | 7);
+	tenv_wr(t, PDPT + 8, 8, 0x0 | 0x87); /* 1 GiB at 1 GiB -> phys 0 */
+	tenv_wr(t, PD, 8, PT | 7);
+	for (unsigned n = 1; n < 8; n++)
+		tenv_wr(t, PD + n * 8, 8, (n << 21) | 0x87);
+	for (unsigned n = 0; n < 512; n++)
+		tenv_wr(t, PT + n * 8, 8, (n << 12) | 7);
+	t->st.cr3 = PML4;
+
+	tenv_wr(t, GDT + 0x08, 8, 0x00af9b000000ffffull); /* code64 DPL0 */
+	tenv_wr(t, GDT + 0x10, 8, 0x00cf93000000ffffull); /* data DPL0 */
+	tenv_wr(t, GDT + 0x28, 8, 0x00cff3000000ffffull); /* data DPL3 */
+	tenv_wr(t, GDT + 0x30, 8, 0x00affb000000ffffull); /* code64 DPL3 */
+	tenv_wr(t, GDT + 0x40, 8,
+		0x0000890000000067ull | ((uint64_t)TSS << 16)); /* TSS */
+	t->st.gdtr.base = GDT;
+	t->st.gdtr.limit = 0x4f;
+	t->st.seg[X86_TR].sel = 0x40;
+	t->st.seg[X86_TR].base = TSS;
+	t->st.seg[X86_TR].limit = 0x67;
+	t->st.seg[X86_TR].ar = 0x8b;
+	tenv_wr(t, TSS + 4, 8, RSP0);
+	tenv_wr(t, TSS + 0x24, 8, IST1);
+
+	for (unsigned v = 0; v < 256; v++) {
+		t->mem[HANDLERS + v * 16] = 0xf4; /* hlt */
+		set_gate64(t, v, HANDLERS + v * 16, 0, 0, 0xe);
+	}
+	t->st.idtr.base = IDT;
+	t->st.idtr.limit = 0xfff;
+	t->st.gpr[X86_RSP] = 0x80000;
+}
+
+static uint32_t run_at(struct tenv *t, const void *code, size_t len)
+{
+	tenv_load(t, CODE, code, len);
+	t->st.rip = CODE;
+	return tenv_run(t);
+}
+
+static const uint8_t code_read[] = {0x8a, 0x03, 0xf4};	/* mov al,[rbx] */
+static const uint8_t code_write[] = {0x88, 0x03, 0xf4}; /* mov [rbx],al */
+static const uint8_t code_jmp[] = {0xff, 0xe3};		/* jmp rbx */
+
+#define PTE(page) (PT + (page)*8)
+
+static void expect_pf(struct tenv *t, uint64_t addr, uint32_t err)
+{
+	assert_int_equal(t->exit.reason, X86_EXIT_EXCEPTION_NMI);
+	assert_int_equal(t->exit.intr_info, 0x80000b0eu);
+	assert_int_equal(t->exit.intr_error, err);
+	assert_int_equal(t->exit.qualification, addr);
+}
+
+static void test_pf_error_codes(void **state)
+{
+	struct {
+		unsigned page;
+		uint64_t pte;
+		const uint8_t *code;
+		size_t len;
+		unsigned cpl;
+		uint32_t err;
+	} cases[] = {
+	    {0x150, 0, code_read, 3, 0, 0x0},		  /* not present */
+	    {0x151, 0x151000 | 5, code_write, 3, 3, 0x7}, /* RO, user */
+	    {0x152, 0x152000 | 3 | 1ull << 63, code_jmp, 2, 0, 0x11}, /* NX */
+	    {0x153, 0x153000 | 3, code_read, 3, 3, 0x5},	      /* U/S */
+	    {0x154, 0x154000 | 1, code_write, 3, 0, 0x3},	      /* WP */
+	    {0x155, 0x155000 | 7 | 1ull << 50, code_read, 3, 0, 0x9}, /* RSVD */
+	};
+	for (unsigned n = 0; n < sizeof(cases) / sizeof(cases[0]); n++) {
+		struct tenv *t = tenv_new();
+		uint64_t addr = ((uint64_t)cases[n].page << 12) + 8;
+		lm_setup(t, cases[n].cpl);
+		t->exc_bitmap = 1u << X86_EXC_PF;
+		tenv_wr(t, PTE(cases[n].page), 8, cases[n].pte);
+		if (cases[n].code == code_jmp)
+			addr -= 8;
+		t->st.gpr[X86_RBX] = addr;
+		t->st.cr2 = 0x1111;
+		run_at(t, cases[n].code, cases[n].len);
+		expect_pf(t, addr, cases[n].err);
+		assert_int_equal(t->st.cr2, 0x1111); /* #PF exits leave CR2 */
+		tenv_free(t);
+	}
+}
+
+static void test_wp_off_allows_write(void **state)
+{
+	struct tenv *t = tenv_new();
+	lm_setup(t, 0);
+	t->st.cr0 &= ~(1ull << 16);
+	tenv_wr(t, PTE(0x154), 8, 0x154000 | 1);
+	t->st.gpr[X86_RBX] = 0x154010;
+	t->st.gpr[X86_RAX] = 0x5a;
+	assert_int_equal(run_at(t, code_write, 3), X86_EXIT_HLT);
+	assert_int_equal(t->mem[0x154010], 0x5a);
+	tenv_free(t);
+}
+
+static void test_ad_bits_and_large_pages(void **state)
+{
+	struct tenv *t = tenv_new();
+	lm_setup(t, 0);
+	t->st.gpr[X86_RBX] = 0x156000;
+	assert_int_equal(run_at(t, code_write, 3), X86_EXIT_HLT);
+	assert_int_equal(tenv_rd(t, PTE(0x156), 8) & 0x60, 0x60); /* A D */
+	t->st.gpr[X86_RBX] = 0x157000;
+	assert_int_equal(run_at(t, code_read, 3), X86_EXIT_HLT);
+	assert_int_equal(tenv_rd(t, PTE(0x157), 8) & 0x60, 0x20); /* A */
+
+	t->mem[0x201234] = 0x77; /* via a 2 MiB page */
+	t->st.gpr[X86_RBX] = 0x201234;
+	assert_int_equal(run_at(t, code_read, 3), X86_EXIT_HLT);
+	assert_int_equal(t->st.gpr[X86_RAX] & 0xff, 0x77);
+
+	t->mem[0x3456] = 0x99; /* via the 1 GiB page at 1 GiB */
+	t->st.gpr[X86_RBX] = 0x40003456;
+	assert_int_equal(run_at(t, code_read, 3), X86_EXIT_HLT);
+	assert_int_equal(t->st.gpr[X86_RAX] & 0xff, 0x99);
+	tenv_free(t);
+}
+
+static void test_pf_delivered(void **state)
+{
+	struct tenv *t = tenv_new();
+	lm_setup(t, 0);
+	tenv_wr(t, PTE(0x150), 8, 0);
+	t->st.gpr[X86_RBX] = 0x150123;
+	assert_int_equal(run_at(t, code_read, 3), X86_EXIT_HLT);
+	assert_int_equal(t->st.rip, HANDLERS + 14 * 16);
+	assert_int_equal(t->st.cr2, 0x150123);
+	/* frame: error, RIP, CS, RFLAGS, RSP, SS */
+	assert_int_equal(tenv_rd(t, t->st.gpr[X86_RSP], 8), 0);
+	assert_int_equal(tenv_rd(t, t->st.gpr[X86_RSP] + 8, 8), CODE);
+	assert_int_equal(tenv_rd(t, t->st.gpr[X86_RSP] + 16, 8), 0x08);
+	assert_int_equal(tenv_rd(t, t->st.gpr[X86_RSP] + 32, 8), 0x80000);
+	assert_int_equal(t->st.gpr[X86_RSP], 0x80000 - 48);
+	tenv_free(t);
+}
+
+static void test_user_int_stack_switch(void **state)
+{
+	/* mov rax,1; int 0x80; hlt */
+	static const uint8_t c[] = {0x48, 0xc7, 0xc0, 0x01, 0x00,
+				    0x00, 0x00, 0xcd, 0x80, 0xf4};
+	struct tenv *t = tenv_new();
+	lm_setup(t, 3);
+	set_gate64(t, 0x80, HANDLERS + 0x80 * 16, 0, 3, 0xe);
+	assert_int_equal(run_at(t, c, sizeof(c)), X86_EXIT_HLT);
+	assert_int_equal(t->st.rip, HANDLERS + 0x80 * 16);
+	assert_int_equal(t->st.seg[X86_CS].sel, 0x08);
+	assert_int_equal(t->st.gpr[X86_RSP], RSP0 - 40);
+	assert_int_equal(tenv_rd(t, RSP0 - 40, 8), CODE + 9); /* after INT */
+	assert_int_equal(tenv_rd(t, RSP0 - 32, 8), 0x33);
+	assert_int_equal(tenv_rd(t, RSP0 - 16, 8), 0x80000);
+	assert_int_equal(tenv_rd(t, RSP0 - 8, 8), 0x2b);
+	assert_false(t->st.rflags & (1u << 9)); /* interrupt gate: IF=0 */
+	tenv_free(t);
+}
+
+static void test_int_gate_dpl_and_ist(void **state)
+{
+	/* mov rax,1; int 0x80; hlt -- gate DPL 0 from CPL3: #GP(0x80*8+2) */
+	static const uint8_t c[] = {0x48, 0xc7, 0xc0, 0x01, 0x00,
+				    0x00, 0x00, 0xcd, 0x80, 0xf4};
+	/* int 0x21; hlt */
+	static const uint8_t c2[] = {0xcd, 0x21, 0xf4};
+	struct tenv *t = tenv_new();
+	lm_setup(t, 3);
+	t->exc_bitmap = 1u << X86_EXC_GP;
+	assert_int_equal(run_at(t, c, sizeof(c)), X86_EXIT_EXCEPTION_NMI);
+	assert_int_equal(t->exit.intr_info & 0xff, X86_EXC_GP);
+	assert_int_equal(t->exit.intr_error, 0x80 * 8 + 2);
+	tenv_free(t);
+
+	t = tenv_new();
+	lm_setup(t, 0);
+	set_gate64(t, 0x21, HANDLERS + 0x21 * 16, 1, 0, 0xf);
+	assert_int_equal(run_at(t, c2, sizeof(c2)), X86_EXIT_HLT);
+	assert_int_equal(t->st.gpr[X86_RSP], IST1 - 40);
+	assert_true(t->st.rflags & (1u << 9)); /* trap gate keeps IF */
+	tenv_free(t);
+}
+
+static void test_double_and_triple_fault(void **state)
+{
+	static const uint8_t ud2[] = {0x0f, 0x0b};
+	struct tenv *t = tenv_new();
+
+	/* #UD gate not present -> #NP; #NP gate not present -> #DF */
+	lm_setup(t, 0);
+	tenv_wr(t, IDT + 6 * 16, 8,
+		tenv_rd(t, IDT + 6 * 16, 8) & ~(1ull << 47));
+	tenv_wr(t, IDT + 11 * 16, 8,
+		tenv_rd(t, IDT + 11 * 16, 8) & ~(1ull << 47));
+	assert_int_equal(run_at(t, ud2, 2), X86_EXIT_HLT);
+	assert_int_equal(t->st.rip, HANDLERS + 8 * 16);
+	assert_int_equal(tenv_rd(t, t->st.gpr[X86_RSP], 8), 0); /* #DF err 0 */
+	tenv_free(t);
+
+	/* no IDT at all: #UD -> #GP -> #DF -> triple fault */
+	t = tenv_new();
+	lm_setup(t, 0);
+	t->st.idtr.limit = 0;
+	assert_int_equal(run_at(t, ud2, 2), X86_EXIT_TRIPLE_FAULT);
+	assert_int_equal(t->st.rip, CODE);
+	tenv_free(t);
+}
+
+static void test_ept_exit_during_delivery(void **state)
+{
+	static const uint8_t c[] = {0xcd, 0x21, 0xf4}; /* int 0x21; hlt */
+	struct tenv *t = tenv_new();
+	lm_setup(t, 0);
+	t->deny_gpa = IDT + 0x21 * 16;
+	assert_int_equal(run_at(t, c, sizeof(c)), X86_EXIT_EPT_VIOLATION);
+	assert_int_equal(t->exit.gpa, IDT + 0x21 * 16);
+	/* IDT-vectoring: valid, software interrupt (4), vector 0x21 */
+	assert_int_equal(t->exit.idt_vectoring_info, 0x80000421u);
+	assert_int_equal(t->st.rip, CODE);
+	tenv_free(t);
+}
+
+static void test_inject(void **state)
+{
+	static const uint8_t c[] = {0xf4};
+	struct tenv *t = tenv_new();
+	struct x86_event ev = {.vector = 0x22, .type = X86_EVT_EXT_INT};
+	lm_setup(t, 0);
+	tenv_load(t, CODE, c, 1);
+	t->st.rip = CODE;
+	assert_true(x86_interrupt_window_open(&t->st));
+	assert_int_equal(
+	    x86_inject_event(&t->st, t->core, &tenv_ops, t, &ev, &t->exit), 0);
+	assert_int_equal(t->st.rip, HANDLERS + 0x22 * 16);
+	assert_int_equal(tenv_rd(t, t->st.gpr[X86_RSP], 8), CODE);
+	assert_false(x86_interrupt_window_open(&t->st));
+	tenv_free(t);
+}
+
+static void test_self_modifying_code(void **state)
+{
+	/* mov ecx,2; t: mov eax,1; mov byte [rip+t+1],7; dec ecx; jnz t;
+	 * hlt */
+	static const uint8_t c[] = {
+	    0xb9, 0x02, 0x00, 0x00, 0x00, 0xb8, 0x01, 0x00, 0x00, 0x00, 0xc6,
+	    0x05, 0xf5, 0xff, 0xff, 0xff, 0x07, 0xff, 0xc9, 0x75, 0xf0, 0xf4};
+	struct tenv *t = tenv_new();
+	lm_setup(t, 0);
+	assert_int_equal(run_at(t, c, sizeof(c)), X86_EXIT_HLT);
+	assert_int_equal(t->st.gpr[X86_RAX], 7);
+	tenv_free(t);
+}
+
+static void test_kick_and_budget(void **state)
+{
+	static const uint8_t loop[] = {0x48, 0xff, 0xc0, 0xeb, 0xfb};
+	struct tenv *t = tenv_new();
+	volatile int kick = 1;
+	lm_setup(t, 0);
+	x86_core_ctl(t->core)->kick = &kick;
+	assert_int_equal(run_at(t, loop, sizeof(loop)), X86_STOP_KICK);
+	kick = 0;
+	x86_core_ctl(t->core)->insn_budget = 1000;
+	assert_int_equal(tenv_run(t), X86_STOP_BUDGET);
+	assert_int_equal(t->st.gpr[X86_RAX], 500);
+	tenv_free(t);
+}
+
+static void test_unimplemented_stop(void **state)
+{
+	/* fld1 (x87 is not implemented) */
+	static const uint8_t c[] = {0xd9, 0xe8};
+	struct tenv *t = tenv_new();
+	lm_setup(t, 0);
+	assert_int_equal(run_at(t, c, sizeof(c)), X86_STOP_UNIMPLEMENTED);
+	assert_string_equal(t->exit.mnemonic, "fld1");
+	assert_int_equal(t->exit.rip, CODE);
+	x86_core_ctl(t->core)->unimplemented_ud = true;
+	t->exc_bitmap = 1u << X86_EXC_UD;
+	assert_int_equal(tenv_run(t), X86_EXIT_EXCEPTION_NMI);
+	assert_int_equal(t->exit.intr_info & 0xff, X86_EXC_UD);
+	tenv_free(t);
+}
+
+static void test_real_mode_ivt(void **state)
+{
+	static const uint8_t c[] = {0xcd, 0x10, 0xf4};	     /* int 0x10; hlt */
+	static const uint8_t h[] = {0xb8, 0x34, 0x12, 0xcf}; /* mov ax; iret */
+	struct tenv *t = tenv_new();
+	x86_state_init_real(&t->st, 0, 0x7c00);
+	t->st.gpr[X86_RSP] = 0x7000;
+	tenv_load(t, 0x7c00, c, sizeof(c));
+	tenv_load(t, 0x8100, h, sizeof(h));
+	tenv_wr(t, 0x10 * 4, 4, 0x08000100); /* 0800:0100 */
+	assert_int_equal(tenv_run(t), X86_EXIT_HLT);
+	assert_int_equal(t->st.rip, 0x7c02);
+	assert_int_equal(t->st.gpr[X86_RAX], 0x1234);
+	assert_int_equal(t->st.gpr[X86_RSP], 0x7000);
+	assert_int_equal(t->st.seg[X86_CS].sel, 0);
+	tenv_free(t);
+}
+
+static void test_prot32_idt(void **state)
+{
+	/* mov eax,5; int 0x30; hlt  /  handler: mov ebx,9; iretd */
+	static const uint8_t c[] = {0xb8, 0x05, 0x00, 0x00,
+				    0x00, 0xcd, 0x30, 0xf4};
+	static const uint8_t h[] = {0xbb, 0x09, 0x00, 0x00, 0x00, 0xcf};
+	/* mov ax,0x1234 ... mov ds,ax: selector beyond the GDT -> #GP */
+	static const uint8_t bad[] = {0x66, 0xb8, 0x00, 0x10, 0x8e, 0xd8, 0xf4};
+	struct tenv *t = tenv_new();
+	struct x86_state *st = &t->st;
+	uint64_t gate = (0x6000 & 0xffff) | (0x08ull << 16) | (0x8eull << 40);
+
+	memset(st, 0, sizeof(*st));
+	tenv_wr(t, GDT + 0x08, 8, 0x00cf9b000000ffffull);
+	tenv_wr(t, GDT + 0x10, 8, 0x00cf93000000ffffull);
+	st->gdtr.base = GDT;
+	st->gdtr.limit = 0x17;
+	for (unsigned s = X86_ES; s <= X86_GS; s++) {
+		st->seg[s].sel = s == X86_CS ? 0x08 : 0x10;
+		st->seg[s].limit = 0xffffffffu;
+		st->seg[s].ar = (s == X86_CS ? 0xb : 0x3) | 0x10 | 0x80 |
+				X86_AR_DB | X86_AR_G;
+	}
+	st->seg[X86_LDTR].ar = X86_AR_UNUSABLE;
+	st->seg[X86_TR].ar = 0x8b;
+	st->seg[X86_TR].limit = 0x67;
+	st->cr0 = 0x11;
+	st->rflags = 2;
+	st->idtr.base = IDT;
+	st->idtr.limit = 0x7ff;
+	tenv_wr(t, IDT + 0x30 * 8, 8, gate);
+	tenv_load(t, 0x6000, h, sizeof(h));
+	st->gpr[X86_RSP] = 0x70000;
+	tenv_load(t, CODE, c, sizeof(c));
+	st->rip = CODE;
+	assert_int_equal(tenv_run(t), X86_EXIT_HLT);
+	assert_int_equal(st->gpr[X86_RBX], 9);
+	assert_int_equal(st->gpr[X86_RSP], 0x70000);
+	assert_int_equal(st->rip, CODE + 7);
+
+	t->exc_bitmap = 1u << X86_EXC_GP;
+	tenv_load(t, CODE, bad, sizeof(bad));
+	st->rip = CODE;
+	assert_int_equal(tenv_run(t), X86_EXIT_EXCEPTION_NMI);
+	assert_int_equal(t->exit.intr_info, 0x80000b0du);
+	assert_int_equal(t->exit.intr_error, 0x1000);
+	assert_int_equal(st->rip, CODE + 4);
+	tenv_free(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_pf_error_codes),
+	    cmocka_unit_test(test_wp_off_allows_write),
+	    cmocka_unit_test(test_ad_bits_and_large_pages),
+	    cmocka_unit_test(test_pf_delivered),
+	    cmocka_unit_test(test_user_int_stack_switch),
+	    cmocka_unit_test(test_int_gate_dpl_and_ist),
+	    cmocka_unit_test(test_double_and_triple_fault),
+	    cmocka_unit_test(test_ept_exit_during_delivery),
+	    cmocka_unit_test(test_inject),
+	    cmocka_unit_test(test_self_modifying_code),
+	    cmocka_unit_test(test_kick_and_budget),
+	    cmocka_unit_test(test_unimplemented_stop),
+	    cmocka_unit_test(test_real_mode_ivt),
+	    cmocka_unit_test(test_prot32_idt),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
