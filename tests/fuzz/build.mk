@@ -12,7 +12,8 @@ COUNT    ?= 20000
 CLASSES  ?=
 MAXINSNS ?= 20
 
-$(BUILD)/fuzz_cpu: $(FUZZ_OBJ) $(CPU_OBJ)
+# Only the execution core: the fuzzer does not depend on cpu/vmx, kvm/, vmm/.
+$(BUILD)/fuzz_cpu: $(FUZZ_OBJ) $(filter $(BUILD)/obj/cpu/x86/%,$(CPU_OBJ))
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 

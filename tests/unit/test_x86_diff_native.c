@@ -18,33 +18,34 @@
 static struct x86diff_case tc;
 static struct x86diff_result r1, r2;
 
-/* Every instruction boundary the generator recorded is one a decoder
- * finds, and the decoded lengths add up to the sequence. */
+/* Every instruction the generator recorded decodes to exactly its bytes;
+ * only a call or jmp may be followed by bytes that are jumped over. */
 static void test_encoder_decodes(void **state)
 {
 	unsigned bad = 0;
 
 	for (uint64_t seed = 1; seed <= 3000; seed++) {
+		bool ok;
+
 		x86diff_gen(&tc, seed, X86DIFF_ALL_CLASSES, 1, 24);
-		uint32_t off = 0;
-
-		for (uint32_t i = 0; i < tc.ninsn; i++) {
+		ok = tc.ninsn > 0;
+		for (uint32_t i = 0; i < tc.ninsn && ok; i++) {
+			uint32_t off = tc.insn_off[i];
+			uint32_t next =
+			    i + 1 < tc.ninsn ? tc.insn_off[i + 1] : tc.len;
 			char text[96];
-			unsigned l;
+			unsigned l = x86diff_disasm(&tc.code[off], next - off,
+						    X86DIFF_CODE_ADDR + off,
+						    text, sizeof(text));
 
-			if (off != tc.insn_off[i])
-				break;
-			l = x86diff_disasm(&tc.code[off], tc.len - off,
-					   X86DIFF_CODE_ADDR + off, text,
-					   sizeof(text));
-			if (!l)
-				break;
-			off += l;
+			if (!l || off + l > next)
+				ok = false;
+			else if (off + l < next && strncmp(text, "call", 4) &&
+				 strncmp(text, "jmp", 3))
+				ok = false;
 		}
-		if (off != tc.len) {
-			if (bad++ < 3)
-				x86diff_print_case(&tc, stderr);
-		}
+		if (!ok && bad++ < 3)
+			x86diff_print_case(&tc, stderr);
 	}
 	assert_int_equal(bad, 0);
 }
@@ -112,7 +113,7 @@ static void test_native_known(void **state)
 	};
 	uint64_t v;
 
-	x86diff_from_bytes(&tc, &f, 5);
+	x86diff_from_bytes(&tc, &f, 4);
 	assert_int_equal(tc.ninsn, 4);
 	assert_int_equal(x86diff_run_native(&tc, &r1), 0);
 	assert_int_equal(r1.end, X86DIFF_END_MARKER);

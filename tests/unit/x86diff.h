@@ -80,7 +80,8 @@ struct x86diff_regs {
 struct x86diff_case {
 	uint64_t seed;
 	uint8_t code[X86DIFF_CODE_SIZE];
-	uint32_t len;	/* bytes of the sequence; the end marker follows */
+	uint32_t entry; /* code offset of the first instruction */
+	uint32_t len;	/* code offset of the end marker */
 	uint32_t ninsn; /* instruction start offsets, for disassembly */
 	uint16_t insn_off[X86DIFF_MAX_INSNS];
 	uint32_t undef_flags; /* flags undefined at the end, on any path */

@@ -4,9 +4,10 @@
  *
  * The state is 64-bit long mode at CPL3 with real 4-level paging: the
  * page tables live in a small guest-physical array and map the code, data
- * and stack at the linear addresses the native run uses (to different
- * guest-physical pages, so the walk is not an identity shortcut). Code is
- * user read/execute only, data user read/write and NX. The sequence ends
+ * and stack at the linear addresses the native run uses, to guest-physical
+ * pages in reverse order, so that an access or an instruction straddling
+ * two pages must really be split. Code is user read/execute only, data
+ * user read/write and NX. The sequence ends
  * in CPUID, which the core always reports as an exit; exceptions are
  * intercepted, so a #DE stops the run at the faulting instruction just as
  * SIGFPE does natively.
@@ -29,6 +30,19 @@
 #define GPA_CODE    0x8000u
 #define GPA_DATA    0x10000u
 #define GPA_SIZE    (GPA_DATA + X86DIFF_DATA_SIZE)
+
+#define CODE_PAGES (X86DIFF_CODE_SIZE / 4096)
+#define DATA_PAGES (X86DIFF_DATA_SIZE / 4096)
+
+static uint64_t code_gpa(unsigned page)
+{
+	return GPA_CODE + 4096ull * (CODE_PAGES - 1 - page);
+}
+
+static uint64_t data_gpa(unsigned page)
+{
+	return GPA_DATA + 4096ull * (DATA_PAGES - 1 - page);
+}
 
 #define PTE_P  (1ull << 0)
 #define PTE_W  (1ull << 1)
@@ -86,12 +100,31 @@ static void x86diff_build_tables(uint8_t *mem)
 		      GPA_PT_CODE | u | PTE_W);
 	x86diff_put64(mem, GPA_PD + 8 * (X86DIFF_DATA_ADDR >> 21),
 		      GPA_PT_DATA | u | PTE_W);
-	for (unsigned i = 0; i < X86DIFF_CODE_SIZE / 4096; i++)
-		x86diff_put64(mem, GPA_PT_CODE + 8 * i,
-			      (GPA_CODE + 4096 * i) | u);
-	for (unsigned i = 0; i < X86DIFF_DATA_SIZE / 4096; i++)
+	for (unsigned i = 0; i < CODE_PAGES; i++)
+		x86diff_put64(mem, GPA_PT_CODE + 8 * i, code_gpa(i) | u);
+	for (unsigned i = 0; i < DATA_PAGES; i++)
 		x86diff_put64(mem, GPA_PT_DATA + 8 * i,
-			      (GPA_DATA + 4096 * i) | u | PTE_W | PTE_NX);
+			      data_gpa(i) | u | PTE_W | PTE_NX);
+}
+
+/* Copy between a linear range and the guest-physical pages behind it. */
+static void x86diff_copy(uint8_t *mem, uint64_t (*gpa)(unsigned), void *buf,
+			 uint32_t off, uint32_t len, bool to_guest)
+{
+	while (len) {
+		uint32_t n = 4096 - off % 4096;
+		uint8_t *g = mem + gpa(off / 4096) + off % 4096;
+
+		if (n > len)
+			n = len;
+		if (to_guest)
+			memcpy(g, buf, n);
+		else
+			memcpy(buf, g, n);
+		buf = (uint8_t *)buf + n;
+		off += n;
+		len -= n;
+	}
 }
 
 _Static_assert((X86DIFF_CODE_ADDR & 0x1fffff) == 0 &&
@@ -142,9 +175,14 @@ int x86diff_run_core(struct x86diff_core *xc, const struct x86diff_case *c,
 	r->vector = -1;
 	memset(xc->mem, 0, GPA_SIZE);
 	x86diff_build_tables(xc->mem);
-	memcpy(xc->mem + GPA_CODE, c->code, X86DIFF_CODE_SIZE);
-	memcpy(xc->mem + GPA_CODE + c->len, "\x0f\xa2", 2); /* cpuid */
-	memcpy(xc->mem + GPA_DATA, c->data, X86DIFF_DATA_SIZE);
+	uint8_t code[X86DIFF_CODE_SIZE];
+
+	memcpy(code, c->code, sizeof(code));
+	if (c->len + 2 <= sizeof(code))
+		memcpy(code + c->len, "\x0f\xa2", 2); /* cpuid */
+	x86diff_copy(xc->mem, code_gpa, code, 0, sizeof(code), true);
+	x86diff_copy(xc->mem, data_gpa, (void *)c->data, 0, X86DIFF_DATA_SIZE,
+		     true);
 	/* the memory changed behind the core's back */
 	x86_flush_tlb(xc->core, true);
 	x86_flush_code(xc->core);
@@ -158,12 +196,30 @@ int x86diff_run_core(struct x86diff_core *xc, const struct x86diff_case *c,
 	st.rflags = c->init.rflags;
 	st.cr3 = GPA_PML4;
 
-	reason = x86_run(&st, xc->core, &x86diff_env_ops, &env, &exit);
+	/*
+	 * Some cases run in pieces, to check that the core stops and resumes
+	 * at any instruction boundary: a small instruction budget, or the
+	 * monitor trap flag (an exit after every instruction).
+	 */
+	unsigned mode = (unsigned)(c->seed % 4), pieces = 0;
+
+	ctl->mtf = mode == 2;
+	if (mode == 1)
+		ctl->insn_budget = 1 + (c->seed >> 2) % 4;
+	for (;;) {
+		reason = x86_run(&st, xc->core, &x86diff_env_ops, &env, &exit);
+		if ((reason != X86_STOP_BUDGET || mode != 1) &&
+		    (reason != X86_EXIT_MTF || mode != 2))
+			break;
+		if (++pieces > 100000)
+			break;
+	}
+	ctl->mtf = false;
 
 	memcpy(r->regs.gpr, st.gpr, sizeof(r->regs.gpr));
 	r->regs.rip = st.rip;
 	r->regs.rflags = st.rflags;
-	memcpy(r->data, xc->mem + GPA_DATA, X86DIFF_DATA_SIZE);
+	x86diff_copy(xc->mem, data_gpa, r->data, 0, X86DIFF_DATA_SIZE, false);
 	switch (reason) {
 	case X86_EXIT_CPUID:
 		if (st.rip == X86DIFF_CODE_ADDR + c->len) {

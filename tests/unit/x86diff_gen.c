@@ -37,10 +37,11 @@ struct mem {
 struct enc {
 	uint8_t pfx[3]; /* legacy prefixes (lock, rep, segment) */
 	unsigned npfx;
-	unsigned w;   /* operand size: 2 -> 0x66, 8 -> REX.W (unless d64) */
-	bool d64;     /* default 64-bit operand size (push/pop) */
-	bool rex;     /* emit a REX even if no bit is needed */
-	bool extra66; /* 0x66 together with REX.W: W wins */
+	unsigned w;	  /* operand size: 2 -> 0x66, 8 -> REX.W (unless d64) */
+	bool d64;	  /* default 64-bit operand size (push/pop) */
+	bool rex;	  /* emit a REX even if no bit is needed */
+	bool extra66;	  /* 0x66 together with REX.W: W wins */
+	uint8_t dead_rex; /* a REX before a legacy prefix: ignored */
 	uint8_t op[3];
 	unsigned nop;
 	bool modrm;
@@ -55,11 +56,13 @@ struct enc {
 	unsigned wr_reg, wr_rm, wr_opreg; /* 0: not written, else width */
 	int rel;			  /* >=0: branch to this group */
 	unsigned relsz;
+	int abs_group; /* >=0: the imm32 is this group's address */
 };
 
 struct fixup {
 	uint32_t at, next;
 	unsigned size, group;
+	bool abs; /* imm32 = linear address of the group, not rel */
 };
 
 struct gen {
@@ -74,6 +77,7 @@ struct gen {
 	struct fixup fix[MAX_GROUPS];
 	unsigned nfix;
 	bool full;
+	uint32_t align; /* gen_mem: operand alignment (0: any) */
 };
 
 static uint64_t rnd(struct gen *g)
@@ -226,12 +230,18 @@ static bool emit(struct gen *g, const struct enc *e)
 		g->full = true;
 		return false;
 	}
+	unsigned legacy = n;
+
+	if (e->dead_rex)
+		b[n++] = e->dead_rex;
 	for (unsigned i = 0; i < e->npfx; i++)
 		b[n++] = e->pfx[i];
 	if (e->modrm && e->rm_mem && e->m.addr32)
 		b[n++] = 0x67;
 	if (e->w == 2 || e->extra66)
 		b[n++] = 0x66;
+	if (e->dead_rex && n == legacy + 1)
+		n = legacy; /* no legacy prefix follows: it would be live */
 	if (e->w == 8 && !e->d64)
 		rex |= 8;
 	if (e->modrm) {
@@ -329,6 +339,16 @@ static bool emit(struct gen *g, const struct enc *e)
 		    .group = (unsigned)e->rel,
 		};
 	}
+	if (e->abs_group >= 0) {
+		if (g->nfix >= MAX_GROUPS || e->immsz != 4)
+			return false;
+		g->fix[g->nfix++] = (struct fixup){
+		    .at = g->off + n - 4,
+		    .size = 4,
+		    .group = (unsigned)e->abs_group,
+		    .abs = true,
+		};
+	}
 	c->insn_off[c->ninsn++] = (uint16_t)g->off;
 	memcpy(&c->code[g->off], b, n);
 	g->off += n;
@@ -337,7 +357,7 @@ static bool emit(struct gen *g, const struct enc *e)
 
 static struct enc enc0(void)
 {
-	return (struct enc){.opreg = -1, .rel = -1};
+	return (struct enc){.opreg = -1, .rel = -1, .abs_group = -1};
 }
 
 /* mov r32, imm32 (zero-extends): setup that keeps flags. */
@@ -376,6 +396,19 @@ static bool emit_movzx8(struct gen *g, int r)
  * emitting the setup it needs. Registers in `avoid` are neither used nor
  * clobbered; the ones used are added to *used.
  */
+static uint32_t pick_off(struct gen *g, uint32_t lo, uint32_t hi)
+{
+	/* often just below a page boundary: the access is split */
+	if (chance(g, 5)) {
+		uint32_t b = (range(g, lo, hi) + 0x800) & ~0xfffu;
+		uint32_t o = b - range(g, 1, 9);
+
+		if (b && o >= lo && o < hi)
+			return o;
+	}
+	return range(g, lo, hi);
+}
+
 static bool gen_mem(struct gen *g, struct mem *m, uint32_t lo, uint32_t hi,
 		    uint32_t avoid, uint32_t *used)
 {
@@ -383,10 +416,24 @@ static bool gen_mem(struct gen *g, struct mem *m, uint32_t lo, uint32_t hi,
 
 	memset(m, 0, sizeof(*m));
 	m->base = m->index = -1;
+	if (g->align) {
+		/* an aligned operand: rip-relative or a plain base */
+		uint32_t off = range(g, lo, hi) & ~(g->align - 1);
+
+		if (chance(g, 2)) {
+			m->rip = true;
+			m->target = X86DIFF_DATA_ADDR + off;
+			return true;
+		}
+		m->base = rnd_wreg(g, avoid);
+		*used |= 1u << m->base;
+		return emit_mov32(g, m->base,
+				  (uint32_t)(X86DIFF_DATA_ADDR + off));
+	}
 	if (mode == 0) {
 		m->rip = true;
 		m->addr32 = chance(g, 8);
-		m->target = X86DIFF_DATA_ADDR + range(g, lo, hi);
+		m->target = X86DIFF_DATA_ADDR + pick_off(g, lo, hi);
 		return true;
 	}
 	if (mode == 1 && !(avoid & (1u << RSP)) && lo + 0x80 <= STACK_OFF &&
@@ -406,7 +453,7 @@ static bool gen_mem(struct gen *g, struct mem *m, uint32_t lo, uint32_t hi,
 			m->index = rnd_wreg(g, avoid);
 		while (m->index == RSP);
 	}
-	uint32_t off = range(g, lo, hi - span);
+	uint32_t off = idx ? range(g, lo, hi - span) : pick_off(g, lo, hi);
 
 	if (mode == 2) {
 		/* [index*s + disp32], no base */
@@ -473,6 +520,8 @@ static void maybe_rex(struct gen *g, struct enc *e)
 		e->rex = true;
 	if (e->w == 8 && !e->d64 && chance(g, 12))
 		e->extra66 = true;
+	if (chance(g, 10))
+		e->dead_rex = (uint8_t)(0x40 | below(g, 16));
 }
 
 static void set_imm(struct gen *g, struct enc *e, unsigned sz)
@@ -908,9 +957,29 @@ static bool gen_string(struct gen *g)
 	unsigned which = below(g, 5), w = rnd_width(g);
 	unsigned rep = below(g, 3); /* none, f3, f2 (cmp only) */
 	bool cmp = which >= 3, a32 = chance(g, 6);
-	uint32_t n = chance(g, 4) ? 0 : below(g, 17);
-	uint32_t span = (n + 1) * 8 + 16;
+	uint32_t n = chance(g, 4)   ? 0
+		     : chance(g, 3) ? below(g, 300)
+				    : below(g, 17);
+	uint32_t span = (n + 1) * w + 16;
+	uint32_t lo = DATA_LO + span, hi = DATA_HI - span;
+	uint32_t si = pick_off(g, lo, hi), di = pick_off(g, lo, hi);
 	struct enc e = enc0();
+
+	if (which == 0 && chance(g, 3)) {
+		/* overlapping movs: element by element, not memmove */
+		uint32_t d = si + below(g, 49) - 24;
+
+		if (d >= lo && d < hi)
+			di = d;
+	}
+	if (which == 4 && chance(g, 2)) {
+		/* equal runs, so that repe/repne cmps go on for a while */
+		memmove(&g->c->data[di - span], &g->c->data[si - span],
+			2 * span);
+		if (chance(g, 3))
+			g->c->data[di - span + below(g, 2 * span)] ^=
+			    (uint8_t)(1u << below(g, 8));
+	}
 
 	if (rep == 2 && !cmp)
 		rep = 1;
@@ -923,14 +992,10 @@ static bool gen_string(struct gen *g)
 			return false;
 	}
 	if (which != 1 &&
-	    !emit_mov32(g, RSI,
-			(uint32_t)(X86DIFF_DATA_ADDR +
-				   range(g, DATA_LO + span, DATA_HI - span))))
+	    !emit_mov32(g, RSI, (uint32_t)(X86DIFF_DATA_ADDR + si)))
 		return false;
 	if (which != 2 &&
-	    !emit_mov32(g, RDI,
-			(uint32_t)(X86DIFF_DATA_ADDR +
-				   range(g, DATA_LO + span, DATA_HI - span))))
+	    !emit_mov32(g, RDI, (uint32_t)(X86DIFF_DATA_ADDR + di)))
 		return false;
 	if (rep && !emit_mov32(g, RCX, n))
 		return false;
@@ -986,10 +1051,58 @@ static bool gen_xchg(struct gen *g)
 {
 	struct enc e = enc0();
 	uint32_t used = 0;
-	unsigned w = rnd_width(g), kind = below(g, 4);
+	unsigned w = rnd_width(g), kind = below(g, 5);
 
 	e.w = w;
 	e.reg = rnd_wreg(g, 0);
+	if (kind == 4) {
+		/* cmpxchg8b / cmpxchg16b m; often with edx:eax = m so that
+		 * the compare succeeds */
+		bool b16 = chance(g, 2);
+		unsigned half = b16 ? 8 : 4;
+		bool ok;
+
+		e.w = b16 ? 8 : 4;
+		e.op[0] = 0x0f;
+		e.op[1] = 0xc7;
+		e.nop = 2;
+		e.modrm = true;
+		e.reg = 1;
+		e.rm_mem = true;
+		g->align = b16 ? 16 : 0;
+		ok = gen_mem(g, &e.m, DATA_LO, DATA_HI - 16,
+			     (1u << RAX) | (1u << RDX), &used);
+		g->align = 0;
+		if (!ok)
+			return false;
+		if (chance(g, 2)) {
+			for (int i = 0; i < 2; i++) {
+				struct enc l = enc0();
+
+				l.w = e.w;
+				l.op[0] = 0x8b;
+				l.nop = 1;
+				l.modrm = true;
+				l.reg = i ? RDX : RAX;
+				l.wr_reg = e.w;
+				l.rm_mem = true;
+				l.m = e.m;
+				if (i && l.m.rip)
+					l.m.target += half;
+				else if (i)
+					l.m.disp += (int32_t)half;
+				if (!emit(g, &l))
+					return false;
+			}
+		}
+		maybe_lock(g, &e);
+		maybe_rex(g, &e);
+		e.extra66 = false;
+		if (!emit(g, &e))
+			return false;
+		flags(g, X86DIFF_ZF, 0);
+		return true;
+	}
 	switch (kind) {
 	case 0: /* xchg r/m, r */
 		e.op[0] = w == 1 ? 0x86 : 0x87;
@@ -1014,9 +1127,23 @@ static bool gen_xchg(struct gen *g)
 		    (uint8_t)((kind == 2 ? 0xb0 : 0xc0) + (w == 1 ? 0 : 1));
 		e.nop = 2;
 		e.wr_reg = kind == 3 ? w : 0;
-		if (!gen_rm(g, &e, true, true, 0, &used))
+		if (!gen_rm(g, &e, true, true, 1u << RAX, &used))
 			return false;
 		e.wr_rm = w;
+		if (kind == 2 && chance(g, 2)) {
+			/* mov rAX, dest: the compare succeeds */
+			struct enc l = e;
+
+			l.op[0] = w == 1 ? 0x8a : 0x8b;
+			l.nop = 1;
+			l.reg = RAX;
+			l.wr_reg = w;
+			l.wr_rm = 0;
+			l.npfx = 0;
+			l.dead_rex = 0;
+			if (!emit(g, &l))
+				return false;
+		}
 		maybe_lock(g, &e);
 		break;
 	}
@@ -1355,15 +1482,138 @@ static bool gen_flags(struct gen *g)
 	}
 }
 
+/* Bytes that are jumped over, never executed. */
+static bool emit_junk(struct gen *g, unsigned n)
+{
+	if (g->off + n + 32 > X86DIFF_CODE_SIZE)
+		return false;
+	for (unsigned i = 0; i < n; i++)
+		g->c->code[g->off++] = (uint8_t)rnd(g);
+	return true;
+}
+
+static bool emit_pop_reg(struct gen *g)
+{
+	struct enc e = enc0();
+
+	e.op[0] = 0x58;
+	e.nop = 1;
+	e.opreg = rnd_wreg(g, 0);
+	e.wr_opreg = 8;
+	e.d64 = true;
+	e.w = 8;
+	return emit(g, &e);
+}
+
+/* call/ret/indirect jumps; the stack is balanced within the group */
+static bool gen_branch_indirect(struct gen *g, unsigned left)
+{
+	struct enc e = enc0();
+	unsigned junk = below(g, 7), kind = below(g, 6);
+	uint32_t fix = 0;
+	int r = rnd_wreg(g, 0);
+
+	e.nop = 1;
+	switch (kind) {
+	case 0: /* call rel32 L; junk; L: pop r -- r = L */
+		e.op[0] = 0xe8;
+		e.imm = junk;
+		e.immsz = 4;
+		if (!emit(g, &e) || !emit_junk(g, junk))
+			return false;
+		return emit_pop_reg(g);
+	case 1: /* mov r, L; call r; junk; L: pop r2 */
+	case 2: /* push L; jmp [rsp]; junk; L: pop r2 */
+		if (kind == 1) {
+			if (!emit_mov32(g, r, 0))
+				return false;
+		} else {
+			e.op[0] = 0x68;
+			e.immsz = 4;
+			e.d64 = true;
+			if (!emit(g, &e))
+				return false;
+		}
+		fix = g->off - 4;
+		e = enc0();
+		e.op[0] = 0xff;
+		e.nop = 1;
+		e.modrm = true;
+		if (kind == 1) {
+			e.reg = 2;
+			e.rm = r;
+		} else {
+			e.reg = 4;
+			e.rm_mem = true;
+			e.m.base = RSP;
+			e.m.index = -1;
+		}
+		maybe_rex(g, &e);
+		if (!emit(g, &e) || !emit_junk(g, junk))
+			return false;
+		uint32_t l = (uint32_t)(X86DIFF_CODE_ADDR + g->off);
+
+		memcpy(&g->c->code[fix], &l, 4);
+		return emit_pop_reg(g);
+	default: {
+		/* to a later group: push T; ret | push x; push T; ret 8 |
+		 * mov r, T; jmp r */
+		int t = (int)(g->group + 1 + below(g, left));
+
+		if (kind == 5) {
+			if (!emit_mov32(g, r, 0))
+				return false;
+			g->fix[g->nfix++] = (struct fixup){.at = g->off - 4,
+							   .size = 4,
+							   .group = (unsigned)t,
+							   .abs = true};
+			e.op[0] = 0xff;
+			e.modrm = true;
+			e.reg = 4;
+			e.rm = r;
+			maybe_rex(g, &e);
+		} else {
+			bool imm = kind == 4;
+
+			if (imm) {
+				e.op[0] = 0x6a;
+				e.imm = rnd(g);
+				e.immsz = 1;
+				if (!emit(g, &e))
+					return false;
+				e = enc0();
+				e.nop = 1;
+			}
+			e.op[0] = 0x68;
+			e.immsz = 4;
+			e.abs_group = t;
+			if (!emit(g, &e))
+				return false;
+			e = enc0();
+			e.nop = 1;
+			e.op[0] = imm ? 0xc2 : 0xc3;
+			e.imm = 8;
+			e.immsz = imm ? 2 : 0;
+		}
+		if (!emit(g, &e))
+			return false;
+		g->pending[t] |= g->undef;
+		return true;
+	}
+	}
+}
+
 static bool gen_branch(struct gen *g)
 {
 	struct enc e = enc0();
 	unsigned left = g->ngroups - g->group; /* groups after this one + 1 */
 	bool near = chance(g, 2);
-	unsigned kind = below(g, 8);
+	unsigned kind = below(g, 10);
 
 	if (left < 1)
 		return false;
+	if (kind >= 8)
+		return g->nfix < MAX_GROUPS - 1 && gen_branch_indirect(g, left);
 	e.rel =
 	    (int)(g->group + 1 + below(g, near ? (left < 3 ? left : 3) : left));
 	e.relsz = 4;
@@ -1503,6 +1753,10 @@ static bool gen_try(struct x86diff_case *c, uint64_t seed, uint64_t attempt,
 	if (min_groups > max_groups)
 		min_groups = max_groups;
 	g.ngroups = min_groups + below(&g, max_groups - min_groups + 1);
+	/* sometimes start just before a page end: instructions straddle */
+	c->entry = chance(&g, 4) ? 0x1000 - range(&g, 1, 40) : 0;
+	c->init.rip = X86DIFF_CODE_ADDR + c->entry;
+	g.off = c->entry;
 	g.undef = 0;
 	c->undef_any = 0;
 	for (g.group = 0; g.group < g.ngroups && !g.full; g.group++) {
@@ -1546,7 +1800,12 @@ static bool gen_try(struct x86diff_case *c, uint64_t seed, uint64_t attempt,
 		const struct fixup *f = &g.fix[i];
 		int64_t d = (int64_t)g.group_off[f->group] - f->next;
 
-		if (f->size == 1) {
+		if (f->abs) {
+			uint32_t a = (uint32_t)(X86DIFF_CODE_ADDR +
+						g.group_off[f->group]);
+
+			memcpy(&c->code[f->at], &a, 4);
+		} else if (f->size == 1) {
 			if (d > 127)
 				return false;
 			c->code[f->at] = (uint8_t)d;
@@ -1579,17 +1838,20 @@ void x86diff_from_bytes(struct x86diff_case *c, const struct x86diff_fixed *f,
 
 	memset(c->code, 0xcc, sizeof(c->code));
 	init_state(c, &rng);
-	memcpy(c->code, f->bytes, len);
-	c->len = len;
+	/* every other seed runs the bytes across a page boundary */
+	c->entry = (seed & 1) && len > 1 ? 0x1000 - len / 2 : 0;
+	c->init.rip = X86DIFF_CODE_ADDR + c->entry;
+	memcpy(c->code + c->entry, f->bytes, len);
+	c->len = c->entry + len;
 	c->seed = seed;
 	c->name = f->name;
 	c->undef_flags = f->undef_flags;
 	c->undef_any = f->undef_flags;
 	c->classes = f->classes;
-	for (uint32_t off = 0; off < len && n < X86DIFF_MAX_INSNS;) {
+	for (uint32_t off = c->entry; off < c->len && n < X86DIFF_MAX_INSNS;) {
 		char buf[8];
 		unsigned l =
-		    x86diff_disasm(&c->code[off], len - off,
+		    x86diff_disasm(&c->code[off], c->len - off,
 				   X86DIFF_CODE_ADDR + off, buf, sizeof(buf));
 
 		c->insn_off[n++] = (uint16_t)off;

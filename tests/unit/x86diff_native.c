@@ -131,6 +131,13 @@ x86diff_child(const struct x86diff_case *c, struct x86diff_result *out)
 	}
 	memcpy(code, c->code, X86DIFF_CODE_SIZE);
 	memcpy(code + c->len, "\xcc", 1);
+	if (c->entry >= 5) {
+		/* the trampoline enters at offset 0: jmp rel32 to the entry */
+		int32_t rel = (int32_t)c->entry - 5;
+
+		memcpy(code, "\xe9", 1);
+		memcpy(code + 1, &rel, 4);
+	}
 	memcpy(data, c->data, X86DIFF_DATA_SIZE);
 	if (mprotect(code, X86DIFF_CODE_SIZE, PROT_READ | PROT_EXEC)) {
 		snprintf(out->msg, sizeof(out->msg), "native: mprotect: %s",

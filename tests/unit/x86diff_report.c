@@ -67,11 +67,12 @@ static void x86diff_print_regs(const struct x86diff_regs *r, FILE *out)
 
 void x86diff_print_case(const struct x86diff_case *c, FILE *out)
 {
-	fprintf(out, "case %s seed=%#" PRIx64 " len=%u undefined-at-end:",
-		c->name ? c->name : "random", c->seed, c->len);
+	fprintf(out,
+		"case %s seed=%#" PRIx64 " code +%#x..+%#x undefined-at-end:",
+		c->name ? c->name : "random", c->seed, c->entry, c->len);
 	x86diff_print_flags(c->undef_flags, out);
 	fprintf(out, "\n  bytes:");
-	for (uint32_t i = 0; i < c->len; i++)
+	for (uint32_t i = c->entry; i < c->len; i++)
 		fprintf(out, " %02x", c->code[i]);
 	fprintf(out, "\n");
 	for (uint32_t i = 0; i < c->ninsn; i++) {
