@@ -7,6 +7,7 @@
 # before /init runs) is written as a second newc archive by hand, which the
 # kernel unpacks after the first. Output is reproducible (fixed mtimes, uid 0).
 set -euo pipefail
+umask 022
 busybox="" out=""
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -87,7 +88,7 @@ cpio_out=$work/initrd.cpio
 (cd "$r" && find . -mindepth 1 -print0 | LC_ALL=C sort -z |
 	xargs -0 touch -h -d @0 &&
 	find . -mindepth 1 -print0 | LC_ALL=C sort -z |
-	cpio --null -o -H newc -R 0:0 --quiet) >"$cpio_out"
+	cpio --null -o -H newc -R 0:0 --reproducible --quiet) >"$cpio_out"
 # Second archive: /dev/console (char 5,1, mode 0600).
 {
 	newc_entry dev/console $((0x2000 | 0600)) 5 1
