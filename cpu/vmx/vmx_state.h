@@ -61,6 +61,16 @@ static inline bool vmx_pat_valid(uint64_t pat)
 	return true;
 }
 
+/* entry_checks.c (SDM 26.2-26.3). Guest: 0 if valid, else 1 + the exit
+ * qualification of the VM-entry failure. */
+bool vmx_check_controls(const struct vmx_env *env);
+bool vmx_check_host_state(const struct vmx_env *env);
+int vmx_check_guest_state(const struct vmx_env *env);
+
+/* intercept.c: x86_env_ops.intercept */
+bool vmx_intercept(void *opaque, const struct x86_intercept *w,
+		   struct x86_exit *ex);
+
 /* nonroot.c */
 void vmx_env_init(struct vmx_env *env, struct cpu *cpu, struct vmcs *v);
 /* Run the guest in cpu->guest until a VM exit; fills *ex. */
