@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Linux x86 boot: loads a bzImage (64-bit boot protocol) or, where built, a
- * PVH vmlinux ELF into a guest-memory buffer and returns the vCPU state to
- * start it with. Pure data in, data out: no KVM calls, no files.
+ * Linux x86 boot: loads a bzImage (64-bit boot protocol) or a PVH vmlinux
+ * ELF (picked by the image's magic) into a guest-memory buffer and returns
+ * the vCPU state to start it with. Pure data in, data out: no KVM calls, no
+ * files. Validated by booting Debian's 6.1 kernel from exactly this layout
+ * and state under QEMU TCG (tests/linux/t_loader_qemu.sh).
  *
  * Guest memory contract (the monitor's RAM layout):
  *   mem[0 .. min(mem_size, pci_hole_start))  is guest-physical 0 ..
@@ -31,6 +33,17 @@
  * TR = 0x20, RIP = kernel load address + 0x200, RSI = zero page, RFLAGS = 2
  * (IF = 0). The guest CPUID must report long mode (and PAE, NX as the host
  * has them); that is the monitor's KVM_SET_CPUID2.
+ *
+ * PVH (LINUX_ENTRY_PVH32, an ELF with XEN_ELFNOTE_PHYS32_ENTRY): the same
+ * GDT but 0x10 is flat 32-bit code; struct hvm_start_info (version 1, with
+ * the e820 map as its memmap and the initrd as module 0) replaces the zero
+ * page at 0x7000; no page tables. State: 32-bit protected mode, paging off,
+ * RIP = the note's entry, RBX = 0x7000, RFLAGS = 2. PT_LOAD segments go to
+ * their p_paddr (must be >= 1 MiB), bss zeroed. No decompressor runs, which
+ * makes it the cheaper boot for a software CPU.
+ *
+ * On failure nothing is promised about guest memory (it may be partly
+ * written); every check on the image happens before the kernel is copied.
  *
  * Why boot protocol >= 2.12: the 64-bit entry is only advertised by
  * xloadflags (XLF_KERNEL_64), which exists from 2.12 (Linux 3.8); 2.12 also
