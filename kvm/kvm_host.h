@@ -57,7 +57,6 @@ struct kvm_vcpu {
 	struct kvm_run *run;   /* KVM_VCPU_MMAP_PAGES pages */
 	atomic_int mode;
 	atomic_ulong requests;
-	atomic_bool kicked; /* KVM_RUN interruption requested */
 	struct kvm_vcpu_arch arch;
 };
 

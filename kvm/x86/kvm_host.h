@@ -8,6 +8,8 @@
 #define KVMINI_KVM_X86_KVM_HOST_H
 
 #include <linux/kvm.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -106,6 +108,11 @@ struct kvm_arch {
 	uint64_t tdp_faults, tdp_maps_2m, tdp_maps_4k, mmio_sptes;
 	uint64_t tss_addr;
 	bool tss_addr_set;
+	/* Without a way to bound guest time (VMX-preemption timer), a thread
+	 * notices run->immediate_exit set by another thread and kicks. */
+	pthread_t kick_watcher;
+	bool kick_watcher_started;
+	atomic_bool kick_watcher_stop;
 };
 
 struct kvm_x86_ops {
@@ -143,11 +150,18 @@ struct kvm_x86_ops {
 	/* Why a guest in this state cannot run on this CPU (NULL if it can). */
 	const char *(*guest_state_unsupported)(struct kvm_vcpu *vcpu);
 	bool (*tdp_enabled)(void);
+	/* Whether a stay in the guest is bounded in time (so KVM_RUN sees
+	 * immediate_exit without being kicked). */
+	bool (*guest_time_bounded)(void);
 	/* Kick: make the vCPU leave the guest soon (from another thread). */
 	void (*kick)(struct kvm_vcpu *vcpu);
 };
 
 extern struct kvm_x86_ops *kvm_x86_ops;
+
+/* run.c */
+int kvm_start_kick_watcher(struct kvm *kvm);
+void kvm_stop_kick_watcher(struct kvm *kvm);
 
 /* x86.c */
 int kvm_arch_init(void *opaque);

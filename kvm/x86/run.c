@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "kvm/kvm_host.h"
 #include "kvm/page_alloc.h"
@@ -166,8 +167,7 @@ static int complete_userspace_io(struct kvm_vcpu *vcpu)
 
 static bool kvm_run_interrupted(struct kvm_vcpu *vcpu)
 {
-	return __atomic_load_n(&vcpu->run->immediate_exit, __ATOMIC_ACQUIRE) ||
-	       atomic_exchange(&vcpu->kicked, false);
+	return __atomic_load_n(&vcpu->run->immediate_exit, __ATOMIC_ACQUIRE);
 }
 
 /* vcpu_enter_guest + handle_exit, until something needs userspace. */
@@ -218,4 +218,48 @@ int kvm_arch_vcpu_ioctl_run(struct kvm_vcpu *vcpu)
 	    vcpu->arch.pending_irq < 0 && (vcpu->arch.rflags & X86_EFLAGS_IF) &&
 	    !(vcpu->arch.interruptibility & 3);
 	return r;
+}
+
+/* ---- interrupting KVM_RUN without a preemption timer ---------------- */
+
+static void *kick_watcher(void *arg)
+{
+	struct kvm *kvm = arg;
+	struct timespec d = {0, 5 * 1000 * 1000};
+
+	while (!atomic_load(&kvm->arch.kick_watcher_stop)) {
+		int n = atomic_load(&kvm->online_vcpus);
+
+		for (int i = 0; i < n; i++) {
+			struct kvm_vcpu *vcpu = kvm->vcpus[i];
+
+			if (atomic_load(&vcpu->mode) == IN_GUEST_MODE &&
+			    __atomic_load_n(&vcpu->run->immediate_exit,
+					    __ATOMIC_ACQUIRE))
+				kvm_x86_ops->kick(vcpu);
+		}
+		nanosleep(&d, NULL);
+	}
+	return NULL;
+}
+
+int kvm_start_kick_watcher(struct kvm *kvm)
+{
+	if (kvm_x86_ops->guest_time_bounded &&
+	    kvm_x86_ops->guest_time_bounded())
+		return 0;
+	atomic_store(&kvm->arch.kick_watcher_stop, false);
+	if (pthread_create(&kvm->arch.kick_watcher, NULL, kick_watcher, kvm))
+		return -ENOMEM;
+	kvm->arch.kick_watcher_started = true;
+	return 0;
+}
+
+void kvm_stop_kick_watcher(struct kvm *kvm)
+{
+	if (!kvm->arch.kick_watcher_started)
+		return;
+	atomic_store(&kvm->arch.kick_watcher_stop, true);
+	pthread_join(kvm->arch.kick_watcher, NULL);
+	kvm->arch.kick_watcher_started = false;
 }

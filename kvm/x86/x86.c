@@ -291,11 +291,18 @@ int kvm_arch_init_vm(struct kvm *kvm, unsigned long type)
 			return r;
 		}
 	}
-	return 0;
+	r = kvm_start_kick_watcher(kvm);
+	if (r) {
+		if (kvm_x86_ops->vm_destroy)
+			kvm_x86_ops->vm_destroy(kvm);
+		kvm_tdp_mmu_destroy_vm(kvm);
+	}
+	return r;
 }
 
 void kvm_arch_destroy_vm(struct kvm *kvm)
 {
+	kvm_stop_kick_watcher(kvm);
 	if (kvm_x86_ops->vm_destroy)
 		kvm_x86_ops->vm_destroy(kvm);
 	kvm_tdp_mmu_destroy_vm(kvm);

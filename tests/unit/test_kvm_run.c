@@ -14,7 +14,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <kvmini/softkvm.h>
@@ -322,6 +324,43 @@ static void test_immediate_exit(void **state)
 	done(g);
 }
 
+struct kicker {
+	struct kvm_run *run;
+};
+
+static void *set_immediate_exit(void *arg)
+{
+	struct kvm_run *run = arg;
+	struct timespec d = {0, 2 * 1000 * 1000};
+
+	nanosleep(&d, NULL); /* usually lands while the guest spins */
+	__atomic_store_n(&run->immediate_exit, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Another thread interrupts a guest spinning forever (as vmm does with
+ * immediate_exit + a signal): KVM_RUN returns -EINTR. With and without
+ * the VMX-preemption timer (then a watcher thread kicks the CPU). */
+static void check_interrupt_spin(const char *model)
+{
+	static const uint8_t code[] = {0xeb, 0xfe}; /* jmp $ */
+	struct g *g = guest(model, code, sizeof(code));
+	pthread_t t;
+
+	pthread_create(&t, NULL, set_immediate_exit, g->run);
+	assert_int_equal(run(g), -EINTR);
+	pthread_join(t, NULL);
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_INTR);
+	assert_int_equal(reg(g, 'i'), CODE);
+	done(g);
+}
+
+static void test_interrupt_spinning_guest(void **state)
+{
+	check_interrupt_spin("default");
+	check_interrupt_spin("default,-preemption-timer");
+}
+
 static void test_triple_fault(void **state)
 {
 	static const uint8_t code[] = {0x0f, 0x0b}; /* ud2 */
@@ -380,6 +419,7 @@ int main(void)
 	    cmocka_unit_test(test_cpuid),
 	    cmocka_unit_test(test_string_out),
 	    cmocka_unit_test(test_immediate_exit),
+	    cmocka_unit_test(test_interrupt_spinning_guest),
 	    cmocka_unit_test(test_triple_fault),
 	    cmocka_unit_test(test_fail_entry),
 	    cmocka_unit_test(test_real_mode_needs_ug),

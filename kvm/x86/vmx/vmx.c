@@ -250,6 +250,11 @@ static const char *vmx_guest_state_unsupported(struct kvm_vcpu *vcpu)
 	return NULL;
 }
 
+static bool vmx_guest_time_bounded(void)
+{
+	return enable_preemption_timer;
+}
+
 static void vmx_kick(struct kvm_vcpu *vcpu)
 {
 	if (vcpu->cpu >= 0)
@@ -280,6 +285,7 @@ struct kvm_x86_ops vmx_x86_ops = {
     .skip_emulated_instruction = vmx_skip_emulated_instruction,
     .guest_state_unsupported = vmx_guest_state_unsupported,
     .tdp_enabled = vmx_tdp_enabled,
+    .guest_time_bounded = vmx_guest_time_bounded,
     .kick = vmx_kick,
 };
 
