@@ -214,6 +214,74 @@ static void test_cr_msr(void **state)
 	assert_int_equal(vfx_rd(f, GUEST_RIP), 0x1003);
 }
 
+/* 32-bit paging guest: linear 0x4000 -> GPA 0 (PD at 0x2000, PT at 0x3000). */
+static void paged32(struct vfx *f)
+{
+	static const uint8_t prog[] = {0xa1, 0x00, 0x40, 0x00, 0x00, 0xf4};
+	uint32_t *pd = (uint32_t *)f->mem[2], *pt = (uint32_t *)f->mem[3];
+
+	code(f, prog, sizeof(prog));
+	pd[0] = 0x3000 | 7;
+	for (int i = 0; i < 4; i++)
+		pt[i] = (uint32_t)(i << 12) | 7;
+	pt[4] = 0x0000 | 7;
+	memcpy(f->mem[0], "\x11\x11\x11\x11", 4);
+	vfx_wr(f, GUEST_CR0, 0x80000031u);
+	vfx_wr(f, GUEST_CR3, 0x2000);
+	vfx_wr(f, GUEST_CS_AR_BYTES, 0xc09b);
+	vfx_wr(f, GUEST_CS_LIMIT, 0xffffffffu);
+	for (unsigned s = 0; s < 6; s++)
+		if (s != 1) {
+			vfx_wr(f, GUEST_ES_AR_BYTES + 2 * s, 0xc093);
+			vfx_wr(f, GUEST_ES_LIMIT + 2 * s, 0xffffffffu);
+		}
+}
+
+/* Remap linear 0x4000 to the code page behind the guest's back and run
+ * the load again; returns what it read. */
+static uint32_t remap_and_rerun(struct vfx *f)
+{
+	((uint32_t *)f->mem[3])[4] = 0x1000 | 7;
+	vfx_wr(f, GUEST_RIP, 0x1000);
+	assert_int_equal(cpu_vmresume(f->cpu), VMX_SUCCEED);
+	assert_int_equal(vfx_rd(f, VM_EXIT_REASON), 12);
+	return (uint32_t)cpu_gprs(f->cpu)[X86_RAX];
+}
+
+static void test_vpid_tagging(void **state)
+{
+	NEED_CORE();
+	struct vfx *f = *state;
+	uint64_t proc2 = vfx_rd(f, SECONDARY_VM_EXEC_CONTROL);
+
+	/* VPID off: every VM entry flushes linear mappings. */
+	paged32(f);
+	assert_int_equal(launch(f), 12);
+	assert_int_equal((uint32_t)cpu_gprs(f->cpu)[X86_RAX], 0x11111111u);
+	assert_int_equal(remap_and_rerun(f), 0x004000a1u);
+
+	/* VPID on: the translation survives exit and entry ... */
+	vfx_wr(f, SECONDARY_VM_EXEC_CONTROL,
+	       proc2 | SECONDARY_EXEC_ENABLE_VPID);
+	vfx_wr(f, VIRTUAL_PROCESSOR_ID, 7);
+	((uint32_t *)f->mem[3])[4] = 0x0000 | 7;
+	vfx_wr(f, GUEST_RIP, 0x1000);
+	assert_int_equal(cpu_vmresume(f->cpu), VMX_SUCCEED);
+	assert_int_equal((uint32_t)cpu_gprs(f->cpu)[X86_RAX], 0x11111111u);
+	assert_int_equal(remap_and_rerun(f), 0x11111111u);
+	/* ... until INVVPID for that VPID (another VPID does nothing). */
+	assert_int_equal(cpu_invvpid(f->cpu, 1, 8, 0), VMX_SUCCEED);
+	assert_int_equal(remap_and_rerun(f), 0x11111111u);
+	assert_int_equal(cpu_invvpid(f->cpu, 0, 7, 0x4000), VMX_SUCCEED);
+	assert_int_equal(remap_and_rerun(f), 0x004000a1u);
+	/* A different VPID is a different context: no stale hits. */
+	((uint32_t *)f->mem[3])[4] = 0x0000 | 7;
+	vfx_wr(f, VIRTUAL_PROCESSOR_ID, 9);
+	vfx_wr(f, GUEST_RIP, 0x1000);
+	assert_int_equal(cpu_vmresume(f->cpu), VMX_SUCCEED);
+	assert_int_equal((uint32_t)cpu_gprs(f->cpu)[X86_RAX], 0x11111111u);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -225,6 +293,7 @@ int main(void)
 	    T(test_injection),
 	    T(test_kick_timer_window),
 	    T(test_cr_msr),
+	    T(test_vpid_tagging),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
