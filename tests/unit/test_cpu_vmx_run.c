@@ -282,6 +282,35 @@ static void test_vpid_tagging(void **state)
 	assert_int_equal((uint32_t)cpu_gprs(f->cpu)[X86_RAX], 0x11111111u);
 }
 
+static void test_injection_ept_violation(void **state)
+{
+	NEED_CORE();
+	struct vfx *f = *state;
+
+	/* The IVT page (GPA 0) is not mapped: delivering the injected
+	 * interrupt exits with the event in the IDT-vectoring info. */
+	f->pt[0] = 0;
+	f->mem[1][0] = 0xf4;
+	vfx_wr(f, GUEST_RFLAGS, 0x202);
+	vfx_wr(f, GUEST_RSP, 0x3000);
+	vfx_wr(f, VM_ENTRY_INTR_INFO_FIELD, 0x80000020u);
+	assert_int_equal(launch(f), 48);
+	assert_int_equal(vfx_rd(f, IDT_VECTORING_INFO_FIELD), 0x80000020u);
+	assert_int_equal(vfx_rd(f, VM_ENTRY_INTR_INFO_FIELD) >> 31, 0);
+	assert_int_equal(vfx_rd(f, GUEST_PHYSICAL_ADDRESS) & ~0xfffull, 0);
+	assert_int_equal(vfx_rd(f, GUEST_RIP), 0x1000);
+	/* KVM re-injects it after fixing the mapping. */
+	f->pt[0] = vfx_pa(f->mem[0]) | VFX_EPT_RWX_WB;
+	memcpy(f->mem[0] + 0x20 * 4, "\x00\x20\x00\x00", 4);
+	f->mem[2][0] = 0xf4;
+	vfx_wr(f, VM_ENTRY_INTR_INFO_FIELD,
+	       vfx_rd(f, IDT_VECTORING_INFO_FIELD));
+	assert_int_equal(cpu_vmresume(f->cpu), VMX_SUCCEED);
+	assert_int_equal(vfx_rd(f, VM_EXIT_REASON), 12);
+	assert_int_equal(vfx_rd(f, GUEST_RIP), 0x2000);
+	assert_int_equal(vfx_rd(f, IDT_VECTORING_INFO_FIELD), 0);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -294,6 +323,7 @@ int main(void)
 	    T(test_kick_timer_window),
 	    T(test_cr_msr),
 	    T(test_vpid_tagging),
+	    T(test_injection_ept_violation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
