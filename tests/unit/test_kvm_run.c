@@ -195,6 +195,84 @@ static void test_mmio(void **state)
 	done(g);
 }
 
+/* 64-bit guest with 4-level paging: MMIO decoding walks the guest's page
+ * tables (a 2 MiB page maps GPA 0xd0000000 where no memslot is). */
+static void test_mmio_long_mode(void **state)
+{
+	static const uint8_t code[] = {
+	    0x48, 0xbb, 0x00, 0x00, 0x00, 0xd0, 0, 0, 0, 0, /* mov rbx, imm */
+	    0x48, 0x8b, 0x03,				    /* mov rax, [rbx] */
+	    0x89, 0x43, 0x08,	    /* mov [rbx+8], eax */
+	    0x0f, 0xb6, 0x4b, 0x10, /* movzx ecx, byte [rbx+16] */
+	    0xf4,		    /* hlt */
+	};
+	struct g *g = guest("default", code, sizeof(code));
+	uint64_t *pml4 = (uint64_t *)(g->ram + 0x2000);
+	uint64_t *pdpt = (uint64_t *)(g->ram + 0x3000);
+	uint64_t *pd0 = (uint64_t *)(g->ram + 0x4000);
+	uint64_t *pd3 = (uint64_t *)(g->ram + 0x5000);
+	struct kvm_segment cs = {.base = 0,
+				 .limit = 0xffffffff,
+				 .selector = 8,
+				 .type = 11,
+				 .present = 1,
+				 .s = 1,
+				 .l = 1,
+				 .g = 1};
+	struct kvm_segment ds = {.base = 0,
+				 .limit = 0xffffffff,
+				 .selector = 0x10,
+				 .type = 3,
+				 .present = 1,
+				 .s = 1,
+				 .db = 1,
+				 .g = 1};
+	struct kvm_sregs s;
+	uint32_t v;
+
+	pml4[0] = 0x3000 | 3;
+	pdpt[0] = 0x4000 | 3;
+	pdpt[3] = 0x5000 | 3;
+	pd0[0] = 0x83;			  /* GPA 0..2M, identity */
+	pd3[0x80] = 0xd0000000ull | 0x83; /* 0xd0000000, identity */
+	softkvm_ioctl(g->vcpu, KVM_GET_SREGS, &s);
+	s.cs = cs;
+	s.ds = s.es = s.ss = ds;
+	s.cr3 = 0x2000;
+	s.cr4 = 0x20;
+	s.efer = 0x500;
+	s.cr0 = 0x80000031;
+	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_SET_SREGS, &s), 0);
+
+	assert_int_equal(run(g), 0);
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
+	assert_false(g->run->mmio.is_write);
+	assert_int_equal(g->run->mmio.phys_addr, 0xd0000000);
+	assert_int_equal(g->run->mmio.len, 8);
+	uint64_t q = 0x1122334455667788ull;
+	memcpy(g->run->mmio.data, &q, 8);
+
+	assert_int_equal(run(g), 0);
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
+	assert_true(g->run->mmio.is_write);
+	assert_int_equal(g->run->mmio.phys_addr, 0xd0000008);
+	assert_int_equal(g->run->mmio.len, 4);
+	memcpy(&v, g->run->mmio.data, 4);
+	assert_int_equal(v, 0x55667788);
+
+	assert_int_equal(run(g), 0);
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
+	assert_int_equal(g->run->mmio.phys_addr, 0xd0000010);
+	assert_int_equal(g->run->mmio.len, 1);
+	g->run->mmio.data[0] = 0xfe;
+
+	assert_int_equal(run(g), 0);
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(reg(g, 'a'), 0x1122334455667788ull);
+	assert_int_equal(reg(g, 'c'), 0xfe);
+	done(g);
+}
+
 static void test_readonly_slot(void **state)
 {
 	static const uint8_t code[] = {
@@ -414,6 +492,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_pio_and_hlt),
 	    cmocka_unit_test(test_mmio),
+	    cmocka_unit_test(test_mmio_long_mode),
 	    cmocka_unit_test(test_readonly_slot),
 	    cmocka_unit_test(test_memslot_delete_recreate),
 	    cmocka_unit_test(test_cpuid),

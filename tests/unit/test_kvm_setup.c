@@ -208,6 +208,40 @@ static void test_vcpu_cache_failure(void **state)
 	assert_int_equal(kvm_pages_live(), 0);
 }
 
+/* VMXON happens when the first VM is created, VMXOFF when the last goes;
+ * not at module load (as KVM does). */
+static void test_hardware_enable_on_first_vm(void **state)
+{
+	int fd, vm1, vm2, vcpu;
+
+	assert_int_equal(load("default"), 0);
+	for (int c = 0; c < nr_cpu_ids; c++)
+		assert_false(cpu_read_cr4(host_cpu(c)) & (1u << 13));
+	fd = softkvm_open();
+	vm1 = softkvm_ioctl(fd, KVM_CREATE_VM, 0);
+	assert_true(vm1 >= 0);
+	for (int c = 0; c < nr_cpu_ids; c++)
+		assert_true(cpu_read_cr4(host_cpu(c)) & (1u << 13));
+	vm2 = softkvm_ioctl(fd, KVM_CREATE_VM, 0);
+	vcpu = softkvm_ioctl(vm2, KVM_CREATE_VCPU, 0);
+	assert_true(vcpu >= 0);
+	softkvm_close(vm1);
+	for (int c = 0; c < nr_cpu_ids; c++)
+		assert_true(cpu_read_cr4(host_cpu(c)) & (1u << 13));
+	/* The vCPU handle keeps VM 2 (and VMX operation) alive. */
+	softkvm_close(vm2);
+	assert_true(cpu_read_cr4(host_cpu(0)) & (1u << 13));
+	softkvm_close(vcpu);
+	for (int c = 0; c < nr_cpu_ids; c++)
+		assert_false(cpu_read_cr4(host_cpu(c)) & (1u << 13));
+	/* VMXON again works (the VMXON regions were not damaged). */
+	vm1 = softkvm_ioctl(fd, KVM_CREATE_VM, 0);
+	assert_true(vm1 >= 0);
+	softkvm_close(vm1);
+	softkvm_close(fd);
+	unload_clean();
+}
+
 static struct kvm_x86_ops other_vendor = {.name = "kvm_other"};
 
 static void test_second_vendor(void **state)
@@ -261,6 +295,7 @@ int main(void)
 	    cmocka_unit_test(test_no_vmx),
 	    cmocka_unit_test(test_alloc_failure_every_cpu),
 	    cmocka_unit_test(test_vcpu_cache_failure),
+	    cmocka_unit_test(test_hardware_enable_on_first_vm),
 	    cmocka_unit_test(test_second_vendor),
 	    cmocka_unit_test(test_report_printed),
 	};

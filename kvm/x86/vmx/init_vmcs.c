@@ -346,6 +346,13 @@ void vmx_save_guest_state(struct vcpu_vmx *vmx)
 		a->pat = vmcs_read(vcpu, GUEST_IA32_PAT);
 	a->interruptibility =
 	    (uint32_t)vmcs_read(vcpu, GUEST_INTERRUPTIBILITY_INFO) & 3;
+	/* The processor's MSRs now hold the guest's values (SWAPGS changes
+	 * KERNEL_GS_BASE without an exit). */
+	cpu_rdmsr(cpu, MSR_KERNEL_GS_BASE, &a->kernel_gs_base);
+	cpu_rdmsr(cpu, MSR_STAR, &a->star);
+	cpu_rdmsr(cpu, MSR_LSTAR, &a->lstar);
+	cpu_rdmsr(cpu, MSR_CSTAR, &a->cstar);
+	cpu_rdmsr(cpu, MSR_SYSCALL_MASK, &a->sfmask);
 }
 
 /* ---- entry -------------------------------------------------------------- */
