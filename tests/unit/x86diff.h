@@ -60,7 +60,10 @@ enum x86diff_class {
 	X86DIFF_C_CONVERT, /* cbw cwde cdqe cwd cdq cqo */
 	X86DIFF_C_FLAGS,   /* lahf sahf pushf popf clc stc cmc cld std */
 	X86DIFF_C_STACK,   /* push/pop pairs */
-	X86DIFF_C_BRANCH,  /* jcc jmp jrcxz loop(cc), forward only */
+	X86DIFF_C_BRANCH, /* jcc jmp jrcxz loop(cc) call ret jmp r/m, forward */
+	X86DIFF_C_EXTRA,  /* popcnt lzcnt tzcnt movbe enter/leave */
+	X86DIFF_C_FAULT,  /* a last instruction that faults: #PF #GP #SS #UD
+			     #DE #BP, compared with vector, error code, CR2 */
 	X86DIFF_C_COUNT
 };
 #define X86DIFF_ALL_CLASSES ((1u << X86DIFF_C_COUNT) - 1)
@@ -102,6 +105,8 @@ enum x86diff_end {
 struct x86diff_result {
 	enum x86diff_end end;
 	int vector;
+	uint32_t error; /* error code (#GP #SS #PF ...) */
+	uint64_t cr2;	/* #PF: faulting linear address */
 	struct x86diff_regs regs;
 	uint8_t data[X86DIFF_DATA_SIZE];
 	char msg[160];

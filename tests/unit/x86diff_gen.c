@@ -1655,7 +1655,289 @@ static bool gen_branch(struct gen *g)
 	return true;
 }
 
+/* popcnt lzcnt tzcnt (F3 0F B8/BD/BC), movbe (0F 38 F0/F1), enter/leave */
+static bool gen_extra(struct gen *g)
+{
+	struct enc e = enc0();
+	uint32_t used = 0;
+	unsigned w = rnd_width_nz8(g), kind = below(g, 5);
+
+	e.w = w;
+	e.modrm = true;
+	e.reg = rnd_wreg(g, 0);
+	e.wr_reg = w;
+	e.op[0] = 0x0f;
+	e.nop = 2;
+	switch (kind) {
+	case 0: /* popcnt: ZF defined, OF SF AF CF PF cleared */
+	case 1: /* lzcnt: CF ZF defined */
+	case 2: /* tzcnt */
+		e.pfx[e.npfx++] = 0xf3;
+		e.op[1] = (uint8_t[]){0xb8, 0xbd, 0xbc}[kind];
+		if (!gen_rm(g, &e, true, false, 0, &used))
+			return false;
+		maybe_rex(g, &e);
+		if (!emit(g, &e))
+			return false;
+		flags(g, X86DIFF_ARITH,
+		      kind ? X86DIFF_OF | X86DIFF_SF | X86DIFF_AF | X86DIFF_PF
+			   : 0);
+		return true;
+	case 3: { /* movbe r, m / movbe m, r */
+		bool store = chance(g, 2);
+
+		e.op[1] = 0x38;
+		e.op[2] = store ? 0xf1 : 0xf0;
+		e.nop = 3;
+		e.rm_mem = true;
+		if (store) {
+			e.reg = rnd_reg(g);
+			e.wr_reg = 0;
+		}
+		if (!gen_mem(g, &e.m, DATA_LO, DATA_HI, 0, &used))
+			return false;
+		maybe_rex(g, &e);
+		e.extra66 = false;
+		return emit(g, &e);
+	}
+	default: { /* [mov ebp, frame;] enter n, level; leave */
+		unsigned level = below(g, 4);
+
+		if (level > 1 &&
+		    !emit_mov32(g, RBP,
+				(uint32_t)(X86DIFF_DATA_ADDR +
+					   range(g, 0x1000, 0x3000))))
+			return false;
+		e = enc0();
+		e.op[0] = 0xc8;
+		e.nop = 1;
+		e.imm = (below(g, 64) & ~7u) | ((uint64_t)level << 16);
+		e.immsz = 3;
+		if (!emit(g, &e))
+			return false;
+		e = enc0();
+		e.op[0] = 0xc9;
+		e.nop = 1;
+		return emit(g, &e);
+	}
+	}
+}
+
+/* Write a prepared byte string as one instruction. */
+static bool emit_bytes(struct gen *g, const uint8_t *b, unsigned n)
+{
+	struct x86diff_case *c = g->c;
+
+	if (c->ninsn >= X86DIFF_MAX_INSNS - 1 ||
+	    g->off + n + 16 > X86DIFF_CODE_SIZE)
+		return false;
+	c->insn_off[c->ninsn++] = (uint16_t)g->off;
+	memcpy(&c->code[g->off], b, n);
+	g->off += n;
+	return true;
+}
+
+/*
+ * The last group: an instruction that faults. The native run sees the
+ * vector, error code and CR2 in the signal frame; the core must raise the
+ * same exception at the same instruction with the same state (memory
+ * included: a split store that faults writes nothing).
+ */
+static bool gen_fault(struct gen *g)
+{
+	static const uint8_t invalid64[] = {0x06, 0x07, 0x0e, 0x16, 0x17,
+					    0x1e, 0x1f, 0x27, 0x2f, 0x37,
+					    0x3f, 0x60, 0x61, 0xce, 0xd6};
+	static const struct {
+		uint8_t b[4];
+		unsigned n;
+	} priv[] = {
+	    {{0xf4}, 1},		   /* hlt */
+	    {{0xfa}, 1},		   /* cli (IOPL 0) */
+	    {{0xfb}, 1},		   /* sti */
+	    {{0xec}, 1},		   /* in al, dx */
+	    {{0xef}, 1},		   /* out dx, eax */
+	    {{0xe4, 0x60}, 2},		   /* in al, 0x60 */
+	    {{0x6c}, 1},		   /* insb */
+	    {{0x0f, 0x32}, 2},		   /* rdmsr */
+	    {{0x0f, 0x30}, 2},		   /* wrmsr */
+	    {{0x0f, 0x20, 0xc0}, 3},	   /* mov rax, cr0 */
+	    {{0x0f, 0x22, 0xd8}, 3},	   /* mov cr3, rax */
+	    {{0x0f, 0x21, 0xf8}, 3},	   /* mov rax, dr7 */
+	    {{0x0f, 0x06}, 2},		   /* clts */
+	    {{0x0f, 0x09}, 2},		   /* wbinvd */
+	    {{0x0f, 0x08}, 2},		   /* invd */
+	    {{0x0f, 0x01, 0x14, 0x24}, 4}, /* lgdt [rsp] */
+	    {{0x0f, 0x01, 0x1c, 0x24}, 4}, /* lidt [rsp] */
+	    {{0x0f, 0x01, 0x3c, 0x24}, 4}, /* invlpg [rsp] */
+	    {{0x0f, 0x01, 0xf0}, 3},	   /* lmsw ax */
+	    {{0x0f, 0x00, 0xd8}, 3},	   /* ltr ax */
+	    {{0x0f, 0x00, 0xd0}, 3},	   /* lldt ax */
+	    {{0x0f, 0x01, 0xf8}, 3},	   /* swapgs */
+	};
+	struct enc e = enc0();
+	unsigned w = rnd_width(g);
+	uint32_t end = (uint32_t)(X86DIFF_DATA_ADDR + X86DIFF_DATA_SIZE);
+
+	if (g->group + 1 != g->ngroups)
+		return false;
+	switch (below(g, 10)) {
+	case 0:	  /* load that runs off the end of the data */
+	case 1: { /* store / read-modify-write that does */
+		unsigned k = below(g, 3);
+
+		e.w = w;
+		e.nop = 1;
+		e.modrm = true;
+		e.rm_mem = true;
+		e.m.base = e.m.index = -1;
+		e.m.disp = (int32_t)(end - below(g, w));
+		e.reg = rnd_wreg(g, 0);
+		if (k == 0) {
+			e.op[0] = w == 1 ? 0x8a : 0x8b;
+			e.wr_reg = w;
+		} else {
+			e.op[0] = k == 1 ? (w == 1 ? 0x88 : 0x89)
+					 : (w == 1 ? 0x00 : 0x01);
+		}
+		maybe_rex(g, &e);
+		return emit(g, &e);
+	}
+	case 2: { /* rep stos / movs that runs off the end */
+		unsigned k = range(g, 1, 8);
+		struct enc d = enc0();
+
+		d.op[0] = 0xfc; /* cld */
+		d.nop = 1;
+		if (!emit(g, &d) ||
+		    !emit_mov32(g, RDI, end - k * w + below(g, w)) ||
+		    !emit_mov32(g, RSI,
+				(uint32_t)(X86DIFF_DATA_ADDR + 0x1000)) ||
+		    !emit_mov32(g, RCX, k + range(g, 1, 8)))
+			return false;
+		e.pfx[e.npfx++] = 0xf3;
+		e.w = w;
+		e.op[0] = (uint8_t)((chance(g, 2) ? 0xaa : 0xa4) + (w > 1));
+		e.nop = 1;
+		maybe_rex(g, &e);
+		return emit(g, &e);
+	}
+	case 3: /* store into the read-only code */
+		e.w = w;
+		e.op[0] = w == 1 ? 0x88 : 0x89;
+		e.nop = 1;
+		e.modrm = true;
+		e.reg = rnd_reg(g);
+		e.rm_mem = true;
+		e.m.rip = chance(g, 2);
+		e.m.base = e.m.index = -1;
+		e.m.target =
+		    X86DIFF_CODE_ADDR + below(g, X86DIFF_CODE_SIZE - 8);
+		e.m.disp = (int32_t)e.m.target;
+		return emit(g, &e);
+	case 4: { /* jump into the NX data */
+		int r = rnd_wreg(g, 0);
+
+		if (!emit_mov32(g, r,
+				(uint32_t)(X86DIFF_DATA_ADDR +
+					   range(g, DATA_LO, DATA_HI))))
+			return false;
+		e.op[0] = 0xff;
+		e.nop = 1;
+		e.modrm = true;
+		e.reg = chance(g, 2) ? 2 : 4; /* call / jmp */
+		e.rm = r;
+		return emit(g, &e);
+	}
+	case 5: { /* non-canonical address: #GP(0), or #SS(0) via rbp/rsp */
+		bool ss = chance(g, 3);
+		int r = ss ? RBP : rnd_wreg(g, 1u << RBP);
+
+		e.w = 8;
+		e.op[0] = 0xb8;
+		e.nop = 1;
+		e.opreg = r;
+		e.wr_opreg = 8;
+		e.imm = (chance(g, 2) ? 0x8000000000000000ull
+				      : 0x0000800000000000ull) |
+			(rnd(g) & 0xfffff);
+		e.immsz = 8;
+		if (!emit(g, &e))
+			return false;
+		e = enc0();
+		e.w = w;
+		e.op[0] = w == 1 ? 0x8a : 0x8b;
+		e.nop = 1;
+		e.modrm = true;
+		e.reg = rnd_wreg(g, 0);
+		e.wr_reg = w;
+		e.rm_mem = true;
+		e.m.base = r;
+		e.m.index = -1;
+		e.m.disp = (int32_t)below(g, 64);
+		return emit(g, &e);
+	}
+	case 6: { /* #UD: ud2, ud1, opcodes invalid in 64-bit mode, LOCK
+		     on a register destination */
+		uint8_t b[4];
+		unsigned n = 0;
+
+		switch (below(g, 4)) {
+		case 0:
+			b[n++] = 0x0f;
+			b[n++] = 0x0b;
+			break;
+		case 1:
+			b[n++] = 0x0f;
+			b[n++] = 0xb9;
+			b[n++] = 0xc0 | (uint8_t)below(g, 64);
+			break;
+		case 2:
+			b[n++] = invalid64[below(g, sizeof(invalid64))];
+			break;
+		default:
+			b[n++] = 0xf0;
+			b[n++] = 0x01;
+			b[n++] = 0xc0 | (uint8_t)below(g, 64);
+			break;
+		}
+		return emit_bytes(g, b, n);
+	}
+	case 7: { /* privileged: #GP(0); int n: #GP(n*8+2) */
+		if (chance(g, 3)) {
+			uint8_t n;
+
+			do
+				n = (uint8_t)range(g, 5, 256);
+			while (n == 0x80);
+			return emit_bytes(g, (uint8_t[]){0xcd, n}, 2);
+		}
+		unsigned k = below(g, sizeof(priv) / sizeof(priv[0]));
+
+		return emit_bytes(g, priv[k].b, priv[k].n);
+	}
+	case 8: /* int3 in the middle */
+		return emit_bytes(g, (uint8_t[]){0xcc}, 1);
+	default: { /* #DE: divide by zero, or INT_MIN / -1 */
+		if (chance(g, 2))
+			return emit_mov32(g, RCX, 0) &&
+			       emit_bytes(g, (uint8_t[]){0x48, 0xf7, 0xf1}, 3);
+		return emit_bytes(
+			   g,
+			   (uint8_t[]){0x48, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0x80},
+			   10) &&
+		       emit_bytes(g, (uint8_t[]){0x48, 0x99}, 2) &&
+		       emit_bytes(g,
+				  (uint8_t[]){0x48, 0xc7, 0xc1, 0xff, 0xff,
+					      0xff, 0xff},
+				  7) &&
+		       emit_bytes(g, (uint8_t[]){0x48, 0xf7, 0xf9}, 3);
+	}
+	}
+}
+
 static bool (*const class_gen[X86DIFF_C_COUNT])(struct gen *) = {
+    [X86DIFF_C_EXTRA] = gen_extra,     [X86DIFF_C_FAULT] = gen_fault,
     [X86DIFF_C_ALU] = gen_alu,	       [X86DIFF_C_SHIFT] = gen_shift,
     [X86DIFF_C_MULDIV] = gen_muldiv,   [X86DIFF_C_BIT] = gen_bit,
     [X86DIFF_C_STRING] = gen_string,   [X86DIFF_C_COND] = gen_cond,
@@ -1665,8 +1947,8 @@ static bool (*const class_gen[X86DIFF_C_COUNT])(struct gen *) = {
 };
 
 static const char *const class_names[X86DIFF_C_COUNT] = {
-    "alu",  "shift", "muldiv",	"bit",	 "string", "cond",
-    "xchg", "mov",   "convert", "flags", "stack",  "branch",
+    "alu", "shift",   "muldiv", "bit",	 "string", "cond",  "xchg",
+    "mov", "convert", "flags",	"stack", "branch", "extra", "fault",
 };
 
 const char *x86diff_class_name(enum x86diff_class c)
@@ -1767,6 +2049,11 @@ static bool gen_try(struct x86diff_case *c, uint64_t seed, uint64_t attempt,
 			struct gen save = g;
 			uint32_t ninsn = c->ninsn;
 			unsigned k = cls[below(&g, ncls)];
+
+			if (g.group + 1 == g.ngroups &&
+			    (classes & (1u << X86DIFF_C_FAULT)) &&
+			    chance(&g, 2))
+				k = X86DIFF_C_FAULT;
 
 			if (tries > 30) {
 				k = X86DIFF_C_MOV;

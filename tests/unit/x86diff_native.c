@@ -78,26 +78,16 @@ static void x86diff_child_signal(int sig, siginfo_t *si, void *ctx)
 	r->regs.rip = (uint64_t)gr[REG_RIP];
 	r->regs.rflags = (uint64_t)gr[REG_EFL];
 	r->end = X86DIFF_END_FAULT;
-	switch (sig) {
-	case SIGTRAP:
+	/* the kernel hands over the hardware vector and error code */
+	r->vector = (int)gr[REG_TRAPNO];
+	r->error = (uint32_t)gr[REG_ERR];
+	if (sig == SIGSEGV && r->vector == 14)
+		r->cr2 = (uint64_t)si->si_addr;
+	if (sig == SIGTRAP) {
 		/* INT3 is a trap: RIP is past it */
 		r->regs.rip--;
 		if (r->regs.rip == X86DIFF_CODE_ADDR + x86diff_child_end)
 			r->end = X86DIFF_END_MARKER;
-		r->vector = 3;
-		break;
-	case SIGFPE:
-		r->vector = 0;
-		break;
-	case SIGILL:
-		r->vector = 6;
-		break;
-	case SIGBUS:
-		r->vector = 17;
-		break;
-	default:
-		r->vector = si->si_code == SI_KERNEL ? 13 : 14;
-		break;
 	}
 	if (r->end == X86DIFF_END_MARKER)
 		r->vector = -1;

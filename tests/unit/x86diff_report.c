@@ -101,7 +101,8 @@ void x86diff_print_result(const char *who, const struct x86diff_result *r,
 
 	fprintf(out, "  %s: %s", who, ends[r->end]);
 	if (r->end == X86DIFF_END_FAULT)
-		fprintf(out, " vector %d", r->vector);
+		fprintf(out, " vector %d error %#x cr2 %#" PRIx64, r->vector,
+			r->error, r->cr2);
 	if (r->msg[0])
 		fprintf(out, " (%s)", r->msg);
 	fprintf(out, "\n");
@@ -128,6 +129,28 @@ bool x86diff_compare(const struct x86diff_case *c,
 	}
 	if (want->end == X86DIFF_END_ERROR || got->end == X86DIFF_END_ERROR)
 		return false;
+	if (want->end == X86DIFF_END_FAULT && got->end == X86DIFF_END_FAULT &&
+	    want->vector == got->vector) {
+		/* error codes of contributory faults and #PF (P W U RSVD I) */
+		uint32_t emask = want->vector == 14 ? 0x1f : 0xffff;
+		bool has = want->vector == 8 ||
+			   (want->vector >= 10 && want->vector <= 14) ||
+			   want->vector == 17;
+
+		if (has && (want->error ^ got->error) & emask) {
+			fprintf(out,
+				"  MISMATCH: error code native %#x core %#x\n",
+				want->error, got->error);
+			ok = false;
+		}
+		if (want->vector == 14 && want->cr2 != got->cr2) {
+			fprintf(out,
+				"  MISMATCH: cr2 native %#" PRIx64
+				" core %#" PRIx64 "\n",
+				want->cr2, got->cr2);
+			ok = false;
+		}
+	}
 	for (int i = 0; i < 16; i++)
 		if (want->regs.gpr[i] != got->regs.gpr[i]) {
 			fprintf(out,
