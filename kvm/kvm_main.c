@@ -290,16 +290,23 @@ static int kvm_guest_copy(struct kvm *kvm, gpa_t gpa, void *data,
 	while (len) {
 		unsigned long chunk = PAGE_SIZE - (gpa & (PAGE_SIZE - 1));
 		bool writable;
-		uint8_t *hva = gpa_to_hva(kvm, gpa, &writable);
+		uint8_t *hva;
 
 		if (chunk > len)
 			chunk = len;
-		if (!hva || (write && !writable))
+		/* Hold the slots still: userspace may unmap a deleted slot
+		 * as soon as KVM_SET_USER_MEMORY_REGION returns. */
+		pthread_mutex_lock(&kvm->mmu_lock);
+		hva = gpa_to_hva(kvm, gpa, &writable);
+		if (!hva || (write && !writable)) {
+			pthread_mutex_unlock(&kvm->mmu_lock);
 			return -EFAULT;
+		}
 		if (write)
 			memcpy(hva, p, chunk);
 		else
 			memcpy(p, hva, chunk);
+		pthread_mutex_unlock(&kvm->mmu_lock);
 		p += chunk;
 		gpa += chunk;
 		len -= chunk;

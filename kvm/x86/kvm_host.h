@@ -106,7 +106,7 @@ struct kvm_arch {
 	struct kvm_mmu_page *mmu_pages; /* every table page of this VM */
 	long ept_pages;
 	uint64_t tdp_faults, tdp_maps_2m, tdp_maps_4k, mmio_sptes;
-	uint64_t tss_addr;
+	uint64_t tss_addr, ept_identity_map_addr;
 	bool tss_addr_set;
 	/* Without a way to bound guest time (VMX-preemption timer), a thread
 	 * notices run->immediate_exit set by another thread and kicks. */

@@ -574,5 +574,7 @@ long kvm_x86_vcpu_state_ioctl(struct kvm_vcpu *vcpu, unsigned long req,
 
 long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned long req, void *arg)
 {
+	if (req == KVM_GET_TSC_KHZ)
+		return tsc_khz ? (long)tsc_khz : -EIO;
 	return kvm_x86_vcpu_state_ioctl(vcpu, req, arg);
 }

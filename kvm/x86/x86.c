@@ -344,8 +344,9 @@ int kvm_arch_check_extension(long ext)
 	case KVM_CAP_READONLY_MEM:
 	case KVM_CAP_IMMEDIATE_EXIT:
 		return 1;
-	case KVM_CAP_TSC_CONTROL:
 	case KVM_CAP_GET_TSC_KHZ:
+		return 1;
+	case KVM_CAP_TSC_CONTROL:
 		return 0;
 	default:
 		return 0;
@@ -391,8 +392,11 @@ long kvm_arch_vm_ioctl(struct kvm *kvm, unsigned long req, void *arg)
 		kvm->arch.tss_addr_set = true;
 		return 0;
 	case KVM_SET_IDENTITY_MAP_ADDR:
+		/* Used only for paging-off guests on EPT without unrestricted
+		 * guest, which kvmini refuses; stored as KVM does. */
 		if (!arg)
 			return -EFAULT;
+		kvm->arch.ept_identity_map_addr = *(uint64_t *)arg;
 		return 0;
 	default:
 		return -ENOTTY;

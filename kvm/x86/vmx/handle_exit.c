@@ -109,6 +109,12 @@ static int handle_io(struct kvm_vcpu *vcpu)
 	bool in = q & 8, string = q & 16;
 	uint16_t port = (uint16_t)(q >> 16);
 
+	if (size != 1 && size != 2 && size != 4) {
+		uint64_t d[1] = {q};
+
+		return kvm_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION, 1,
+					  d);
+	}
 	if (string)
 		return kvm_emulate_string_io(vcpu, size, port, in, q & 32);
 	return kvm_fast_pio(vcpu, size, port, in);
