@@ -9,13 +9,14 @@
  * two correct CPUs cannot disagree.
  *
  * The constants were checked on the host CPU natively: built with
- * -DISA_HOST this file is an ordinary 64-bit Linux program (no IDT
- * checks), see tests/guest/t_isa_host.sh; and the guests were run on QEMU
- * TCG and on KVM.
+ * -DISA_HOST this file is an ordinary Linux program (no IDT checks),
+ * 64-bit with libc, or 32-bit without (tests/guest/isa_host32.c supplies
+ * _start and rt_putc); see tests/guest/t_isa_host.sh. The guests were also
+ * run on QEMU TCG and, where the host allows, on KVM.
  *
  * Output: one line per group, then "isa: all N checks passed".
  */
-#ifdef ISA_HOST
+#if defined(ISA_HOST) && !defined(ISA_HOST_NOLIBC)
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
