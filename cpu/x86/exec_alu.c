@@ -20,7 +20,8 @@
 
 enum aluop { A_ADD, A_OR, A_ADC, A_SBB, A_AND, A_SUB, A_XOR, A_CMP };
 
-static inline uint64_t alu(struct x86_core *c, unsigned op, uint64_t a,
+static inline __attribute__((always_inline)) uint64_t
+alu(struct x86_core *c, unsigned op, uint64_t a,
 			   uint64_t b, unsigned size, uint64_t *f)
 {
 	uint64_t cf = c->st->rflags & F_CF;
@@ -147,7 +148,8 @@ static uint64_t fn_alu(struct x86_core *c, uint64_t a, uint64_t b,
 	return alu(c, (unsigned)(uintptr_t)ctx, a, b, size, f);
 }
 
-static void alu2(struct x86_core *c, const struct x86_insn *i, unsigned op)
+static inline __attribute__((always_inline)) void
+alu2(struct x86_core *c, const struct x86_insn *i, unsigned op)
 {
 	const struct x86_op *d = &i->op[0];
 	uint64_t b = x86_op_read(c, i, 1) & size_mask(d->size);
