@@ -13,8 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include <cmocka.h>
+#include <kvmini/softkvm.h>
 
 #include "vmm/boot/linux.h"
 
@@ -97,13 +102,15 @@ static struct linux_load_args args(const uint8_t *k, size_t len)
 
 static int setup_mem(void **state)
 {
-	mem = calloc(1, MEM_SIZE);
-	return mem ? 0 : -1;
+	/* page aligned: it doubles as a KVM memslot */
+	mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return mem != MAP_FAILED ? 0 : -1;
 }
 
 static int teardown_mem(void **state)
 {
-	free(mem);
+	munmap(mem, MEM_SIZE);
 	mem = NULL;
 	return 0;
 }
@@ -722,6 +729,230 @@ static void test_pvh_malformed(void **state)
 	}
 }
 
+/* ---- the entry state on a real KVM ABI: host /dev/kvm and our softkvm ----
+ * The kernel stand-in at the entry point reads what the boot protocol
+ * promises (RSI/EBX -> zero page or start_info -> command line) through the
+ * loader's segments and page tables, and reports over port 0x80. Accepting
+ * the state at all (VM entry checks on TR, LDT, CS.L, EFER/CR0) is the
+ * other half of the check. */
+struct kvm_api {
+	const char *name;
+	int (*open)(void);
+	int (*ioctl)(int fd, unsigned long req, void *arg);
+	struct kvm_run *(*run_page)(int sys, int vcpu);
+	void (*close)(int fd);
+};
+
+static int host_open(void)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static int host_ioctl(int fd, unsigned long req, void *arg)
+{
+	int r = ioctl(fd, req, arg);
+
+	return r < 0 ? -errno : r;
+}
+
+static int host_run_size;
+
+static struct kvm_run *host_run_page(int sys, int vcpu)
+{
+	void *p;
+
+	host_run_size = ioctl(sys, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (host_run_size <= 0)
+		return NULL;
+	p = mmap(NULL, (size_t)host_run_size, PROT_READ | PROT_WRITE,
+		 MAP_SHARED, vcpu, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void host_close(int fd)
+{
+	close(fd);
+}
+
+static struct kvm_run *soft_run_page(int sys, int vcpu)
+{
+	return softkvm_run_page(vcpu);
+}
+
+static void soft_close(int fd)
+{
+	softkvm_close(fd);
+}
+
+static const struct kvm_api host_kvm = {"host /dev/kvm", host_open, host_ioctl,
+					host_run_page, host_close};
+static const struct kvm_api soft_kvm = {"softkvm", softkvm_open, softkvm_ioctl,
+					soft_run_page, soft_close};
+
+/* 64-bit: out rsi; out [rsi+0x202] ("HdrS"); out first 4 bytes of the
+ * command line via cmd_line_ptr; push/pop through RSP; out cs; out ss; hlt */
+static const uint8_t entry64_code[] = {
+    0x48, 0x89, 0xf0, 0xe7, 0x80, 0x8b, 0x86, 0x02, 0x02, 0x00,
+    0x00, 0xe7, 0x80, 0x8b, 0x9e, 0x28, 0x02, 0x00, 0x00, 0x8b,
+    0x03, 0xe7, 0x80, 0x50, 0x59, 0x89, 0xc8, 0xe7, 0x80, 0x8c,
+    0xc8, 0xe7, 0x80, 0x8c, 0xd0, 0xe7, 0x80, 0xf4,
+};
+/* PVH, 32-bit: out ebx; out [ebx] (magic); out the command line's first
+ * 4 bytes via start_info.cmdline_paddr; out cs; hlt */
+static const uint8_t entry_pvh_code[] = {
+    0x89, 0xd8, 0xe7, 0x80, 0x8b, 0x03, 0xe7, 0x80, 0x8b, 0x4b,
+    0x18, 0x8b, 0x01, 0xe7, 0x80, 0x8c, 0xc8, 0xe7, 0x80, 0xf4,
+};
+
+/* Runs the loaded guest to HLT; returns the number of port-0x80 dwords
+ * stored in outs, or a negative errno / -1000 - exit_reason. */
+static int run_entry(const struct kvm_api *api, const struct linux_boot *b,
+		     uint64_t memsz, uint32_t *outs, int max, char *why,
+		     size_t whylen)
+{
+	struct {
+		struct kvm_cpuid2 c;
+		struct kvm_cpuid_entry2 e[128];
+	} cpuid = {.c.nent = 128};
+	struct kvm_userspace_memory_region r = {
+	    .slot = 0,
+	    .guest_phys_addr = 0,
+	    .memory_size = memsz,
+	    .userspace_addr = (uint64_t)(uintptr_t)mem,
+	};
+	struct kvm_regs regs = b->regs;
+	struct kvm_sregs sregs;
+	struct kvm_run *run = NULL;
+	int sys, vm = -1, vcpu = -1, n = 0, ret, i;
+
+	sys = api->open();
+	if (sys < 0) {
+		snprintf(why, whylen, "open: %d", sys);
+		return sys;
+	}
+#define TRY(x, what)                                                           \
+	do {                                                                   \
+		ret = (x);                                                     \
+		if (ret < 0) {                                                 \
+			snprintf(why, whylen, "%s: %d", what, ret);            \
+			goto out;                                              \
+		}                                                              \
+	} while (0)
+	TRY(vm = api->ioctl(sys, KVM_CREATE_VM, 0), "KVM_CREATE_VM");
+	api->ioctl(vm, KVM_SET_TSS_ADDR, (void *)0xfffbd000ul);
+	TRY(api->ioctl(vm, KVM_SET_USER_MEMORY_REGION, &r),
+	    "KVM_SET_USER_MEMORY_REGION");
+	TRY(vcpu = api->ioctl(vm, KVM_CREATE_VCPU, 0), "KVM_CREATE_VCPU");
+	TRY(api->ioctl(sys, KVM_GET_SUPPORTED_CPUID, &cpuid),
+	    "KVM_GET_SUPPORTED_CPUID");
+	TRY(api->ioctl(vcpu, KVM_SET_CPUID2, &cpuid), "KVM_SET_CPUID2");
+	TRY(api->ioctl(vcpu, KVM_GET_SREGS, &sregs), "KVM_GET_SREGS");
+	linux_boot_apply_sregs(b, &sregs);
+	TRY(api->ioctl(vcpu, KVM_SET_SREGS, &sregs), "KVM_SET_SREGS");
+	TRY(api->ioctl(vcpu, KVM_SET_REGS, &regs), "KVM_SET_REGS");
+	run = api->run_page(sys, vcpu);
+	if (!run) {
+		ret = -ENOMEM;
+		snprintf(why, whylen, "no kvm_run page");
+		goto out;
+	}
+	for (i = 0; i < 64; i++) {
+		TRY(api->ioctl(vcpu, KVM_RUN, 0), "KVM_RUN");
+		if (run->exit_reason == KVM_EXIT_HLT)
+			break;
+		if (run->exit_reason == KVM_EXIT_IO &&
+		    run->io.direction == KVM_EXIT_IO_OUT &&
+		    run->io.port == 0x80 && run->io.size == 4) {
+			if (n < max)
+				memcpy(&outs[n++],
+				       (uint8_t *)run + run->io.data_offset, 4);
+			continue;
+		}
+		ret = -1000 - (int)run->exit_reason;
+		snprintf(why, whylen, "unexpected exit %u after %d outs",
+			 run->exit_reason, n);
+		goto out;
+	}
+	ret = n;
+out:
+#undef TRY
+	if (run && api == &host_kvm)
+		munmap(run, (size_t)host_run_size);
+	if (vcpu >= 0)
+		api->close(vcpu);
+	if (vm >= 0)
+		api->close(vm);
+	api->close(sys);
+	return ret;
+}
+
+static void entry_on(const struct kvm_api *api)
+{
+	static uint8_t k[IMG_LEN], e[ELF_LEN];
+	struct linux_load_args in;
+	struct linux_boot b;
+	uint32_t outs[8];
+	char why[128];
+	int n;
+
+	make_bzimage(k);
+	memcpy(k + SETUP + 0x200, entry64_code, sizeof(entry64_code));
+	in = args(k, IMG_LEN);
+	assert_int_equal(linux_load(&in, &b, NULL, 0), 0);
+	n = run_entry(api, &b, MEM_SIZE, outs, 8, why, sizeof(why));
+	if (n != 6)
+		fail_msg("%s, 64-bit entry: %d (%s)", api->name, n, why);
+	assert_int_equal(outs[0], LINUX_ZERO_PAGE_ADDR);
+	assert_memory_equal(&outs[1], "HdrS", 4);
+	assert_memory_equal(&outs[2], "cons", 4);
+	assert_int_equal(outs[3], outs[2]); /* through the stack */
+	assert_int_equal(outs[4] & 0xffff, LINUX_BOOT_CS);
+	assert_int_equal(outs[5] & 0xffff, LINUX_BOOT_DS);
+
+	make_elf(e);
+	memcpy(e + 0x1000 + 0x40, entry_pvh_code, sizeof(entry_pvh_code));
+	in = args(e, ELF_LEN);
+	assert_int_equal(linux_load(&in, &b, NULL, 0), 0);
+	n = run_entry(api, &b, MEM_SIZE, outs, 8, why, sizeof(why));
+	if (n != 4)
+		fail_msg("%s, PVH entry: %d (%s)", api->name, n, why);
+	assert_int_equal(outs[0], LINUX_ZERO_PAGE_ADDR);
+	assert_int_equal(outs[1], 0x336ec578);
+	assert_memory_equal(&outs[2], "cons", 4);
+	assert_int_equal(outs[3] & 0xffff, LINUX_BOOT_CS);
+}
+
+static void test_entry_host_kvm(void **state)
+{
+	entry_on(&host_kvm);
+}
+
+static void test_entry_softkvm(void **state)
+{
+	char err[128];
+
+	if (softkvm_load("default", err, sizeof(err)))
+		fail_msg("softkvm_load: %s", err);
+	entry_on(&soft_kvm);
+	softkvm_unload();
+}
+
+/* /dev/kvm opens and creates a VM (not every host, container or CI). */
+static bool host_kvm_usable(void)
+{
+	int sys = host_open(), vm;
+
+	if (sys < 0)
+		return false;
+	vm = ioctl(sys, KVM_CREATE_VM, 0);
+	if (vm >= 0)
+		close(vm);
+	close(sys);
+	return vm >= 0;
+}
+
 /* ---- the real Debian kernel, when fetched ---- */
 static uint8_t *slurp(const char *path, size_t *len)
 {
@@ -746,9 +977,7 @@ static uint8_t *slurp(const char *path, size_t *len)
 
 static char kp[4096], ip[4096];
 
-/* The fetched kernel's path, or false if the cache has none. cmocka's skip()
- * prints "not ok ... # SKIP", which tests/run.sh counts as a failure, so an
- * absent kernel is reported from main() as a TAP skip line instead. */
+/* The fetched kernel's path, or false if the cache has none. */
 static bool real_kernel_present(void)
 {
 	const char *cache = getenv("KVMINI_CACHE");
@@ -849,28 +1078,38 @@ static void test_real_kernel(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_good_bzimage),
-	    cmocka_unit_test(test_e820_layout),
-	    cmocka_unit_test(test_pci_hole),
-	    cmocka_unit_test(test_page_tables),
-	    cmocka_unit_test(test_apply_sregs),
-	    cmocka_unit_test(test_malformed),
-	    cmocka_unit_test(test_truncated_everywhere),
-	    cmocka_unit_test(test_corrupt_headers),
-	    cmocka_unit_test(test_pvh_good),
-	    cmocka_unit_test(test_pvh_malformed),
-	    cmocka_unit_test(test_real_kernel),
-	};
-	size_t n = sizeof(tests) / sizeof(tests[0]);
+	struct CMUnitTest tests[16];
+	size_t n = 0;
 
-	if (!real_kernel_present()) {
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_good_bzimage);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_e820_layout);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_pci_hole);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_page_tables);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_apply_sregs);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_malformed);
+	tests[n++] =
+	    (struct CMUnitTest)cmocka_unit_test(test_truncated_everywhere);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_corrupt_headers);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_pvh_good);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_pvh_malformed);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_entry_softkvm);
+	/* cmocka's skip() prints "not ok ... # SKIP", which tests/run.sh
+	 * counts as a failure: absent prerequisites are reported here as TAP
+	 * skip lines and their tests left out. */
+	if (host_kvm_usable())
+		tests[n++] =
+		    (struct CMUnitTest)cmocka_unit_test(test_entry_host_kvm);
+	else
+		printf("ok - test_entry_host_kvm # SKIP /dev/kvm cannot create "
+		       "a VM here\n");
+	if (real_kernel_present())
+		tests[n++] =
+		    (struct CMUnitTest)cmocka_unit_test(test_real_kernel);
+	else
 		printf("ok - test_real_kernel # SKIP no %s (run "
 		       "scripts/fetch-guest.sh)\n",
 		       kp);
-		fflush(stdout);
-		n--; /* test_real_kernel is last */
-	}
+	fflush(stdout);
 	return _cmocka_run_group_tests("vmm_linux", tests, n, setup_mem,
 				       teardown_mem);
 }
