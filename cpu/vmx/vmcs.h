@@ -119,12 +119,16 @@ static inline int vmcs_write_field(struct vmcs *v, uint64_t enc, uint64_t val,
 		return 12; /* VMXERR_UNSUPPORTED_VMCS_COMPONENT */
 	if (type == VMCS_RO && !ro_writable)
 		return 13; /* VMXERR_VMWRITE_READ_ONLY_VMCS_COMPONENT */
+	uint64_t old = v->field[slot], nv;
+
 	if (high)
-		v->field[slot] = (v->field[slot] & 0xffffffffull) |
-				 (val & 0xffffffffull) << 32;
+		nv = (old & 0xffffffffull) | (val & 0xffffffffull) << 32;
 	else
-		v->field[slot] = vmcs_truncate(enc, val);
-	v->dirty |= 1u << type;
+		nv = vmcs_truncate(enc, val);
+	v->field[slot] = nv;
+	/* Rewriting the same value changes nothing worth re-checking. */
+	if (nv != old)
+		v->dirty |= 1u << type;
 	return 0;
 }
 
