@@ -168,7 +168,9 @@ void rt_set_gate_dpl(int vec, int dpl);
 unsigned long rt_cmdline_ulong(const char *key, unsigned long dflt);
 
 #ifdef __x86_64__
-/* Page tables built by entry64.S: PD entries for 4 GiB of 2 MiB pages. */
+/* Page tables built by entry64.S: PML4[0] -> PDPT[0..3] -> 4 PDs of
+ * 2 MiB pages for the first 4 GiB; the rest of the PDPT is free. */
+extern uint64_t rt_pml4[512], rt_pdpt[512];
 extern uint64_t rt_pd[4 * 512];
 /* Clears/sets the present bit of the 2 MiB page holding addr (< 4 GiB). */
 void rt_map_2m(uint64_t addr, int present);
