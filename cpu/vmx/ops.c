@@ -88,9 +88,12 @@ enum vmx_result cpu_vmptrld(struct cpu *cpu, void *ptr)
 	/* Also rejects bit 31 (shadow VMCS): no VMCS shadowing here. */
 	if (v->revision_id != VMCS_REVISION_ID)
 		return vmx_fail(cpu, VMXERR_VMPTRLD_INCORRECT_VMCS_REVISION_ID);
+	/* A VMCS arriving from elsewhere may have been checked by another
+	 * processor (model): check it again. Reloading the current one
+	 * changes nothing. */
+	if (v != cpu->current_vmcs)
+		v->dirty = VMCS_DIRTY_ALL;
 	cpu->current_vmcs = v;
-	/* Possibly checked by another processor (model): check again. */
-	v->dirty = VMCS_DIRTY_ALL;
 	return VMX_SUCCEED;
 }
 
