@@ -434,6 +434,8 @@ int vmx_vcpu_run(struct kvm_vcpu *vcpu)
 
 	vmx->exit.entry_result = res;
 	if (res == VMX_SUCCEED) {
+		/* The exit stored guest state into the VMCS. */
+		vmcs_shadow_drop_guest_state(vcpu);
 		vmx_read_exit_info(vmx);
 		if (!(vmx->exit.reason & VMX_EXIT_REASONS_FAILED_VMENTRY))
 			vmx->loaded_vmcs->launched = true;

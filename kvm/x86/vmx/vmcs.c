@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "kvm/page_alloc.h"
 #include "kvm/report.h"
@@ -67,10 +68,32 @@ int alloc_kvm_area(void)
 	return 0;
 }
 
+/* -1: not shadowed (read-only data, the entry interruption field whose
+ * valid bit the CPU clears, indexes beyond the table). */
+static inline __attribute__((always_inline)) int
+shadow_slot(enum vmcs_field field)
+{
+	unsigned type = (field >> 10) & 3, width = (field >> 13) & 3;
+	unsigned index = (field >> 1) & 0x1ff;
+
+	if (type == 1 || index >= 64 || (field & 1) ||
+	    field == VM_ENTRY_INTR_INFO_FIELD)
+		return -1;
+	return (int)(type << 8 | width << 6 | index);
+}
+
+void vmcs_shadow_drop_guest_state(struct kvm_vcpu *vcpu)
+{
+	memset(to_vmx(vcpu)->vmcs_shadow_valid + VMCS_SHADOW_GUEST_FIRST, 0,
+	       VMCS_SHADOW_GUEST_COUNT);
+}
+
 uint64_t vmcs_read(struct kvm_vcpu *vcpu, enum vmcs_field field)
 {
+	struct vcpu_vmx *vmx = to_vmx(vcpu);
 	uint64_t v = 0;
 	enum vmx_result r = cpu_vmread(vcpu_host_cpu(vcpu), field, &v);
+	int slot = shadow_slot(field);
 
 	if (r != VMX_SUCCEED) {
 		static bool warned;
@@ -80,19 +103,36 @@ uint64_t vmcs_read(struct kvm_vcpu *vcpu, enum vmcs_field field)
 		warned = true;
 		return 0;
 	}
+	if (slot >= 0) {
+		vmx->vmcs_shadow[slot] = v;
+		vmx->vmcs_shadow_valid[slot] = 1;
+	}
 	return v;
 }
 
 void vmcs_write(struct kvm_vcpu *vcpu, enum vmcs_field field, uint64_t val)
 {
-	enum vmx_result r = cpu_vmwrite(vcpu_host_cpu(vcpu), field, val);
+	struct vcpu_vmx *vmx = to_vmx(vcpu);
+	int slot = shadow_slot(field);
+	enum vmx_result r;
 
+	if (slot >= 0 && vmx->vmcs_shadow_valid[slot] &&
+	    vmx->vmcs_shadow[slot] == val)
+		return;
+	r = cpu_vmwrite(vcpu_host_cpu(vcpu), field, val);
 	if (r != VMX_SUCCEED) {
 		static bool warned;
 
+		if (slot >= 0)
+			vmx->vmcs_shadow_valid[slot] = 0;
 		if (!warned)
 			pr_err("vmwrite %#x = %#llx failed (%d)", field,
 			       (unsigned long long)val, r);
 		warned = true;
+		return;
+	}
+	if (slot >= 0) {
+		vmx->vmcs_shadow[slot] = val;
+		vmx->vmcs_shadow_valid[slot] = 1;
 	}
 }

@@ -12,6 +12,11 @@
 #include "kvm/x86/vmx/capabilities.h"
 #include "kvm/x86/vmx/vmcs.h"
 
+/* Shadow slot of a field: type (11:10), width (14:13), index (6:1). */
+#define VMCS_SHADOW_SLOTS	1024
+#define VMCS_SHADOW_GUEST_FIRST (2 << 8)
+#define VMCS_SHADOW_GUEST_COUNT 256
+
 /* Exit information read once per exit (vmx_get_exit_info). */
 struct vmx_exit_info {
 	uint32_t reason; /* full VM_EXIT_REASON */
@@ -36,6 +41,14 @@ struct vcpu_vmx {
 	struct vmx_exit_info exit;
 	/* an event written into VM_ENTRY_INTR_INFO_FIELD for this entry */
 	uint32_t injected_intr_info;
+	/*
+	 * What this vCPU's VMCS holds, as far as we know it, so unchanged
+	 * fields are not written again (Linux keeps similar register and
+	 * control shadows). Guest-state entries are dropped at every VM exit
+	 * (the exit rewrote them) and refilled by the reads that follow.
+	 */
+	uint64_t vmcs_shadow[VMCS_SHADOW_SLOTS];
+	uint8_t vmcs_shadow_valid[VMCS_SHADOW_SLOTS];
 };
 
 _Static_assert(offsetof(struct vcpu_vmx, vcpu) == 0,
@@ -60,6 +73,8 @@ void free_kvm_area(void);
  * KVM bug (unsupported field), reported once on stderr. */
 uint64_t vmcs_read(struct kvm_vcpu *vcpu, enum vmcs_field field);
 void vmcs_write(struct kvm_vcpu *vcpu, enum vmcs_field field, uint64_t val);
+/* Forget what the shadow knows of guest-state fields (after a VM exit). */
+void vmcs_shadow_drop_guest_state(struct kvm_vcpu *vcpu);
 static inline struct cpu *vcpu_host_cpu(struct kvm_vcpu *vcpu)
 {
 	return host_cpu(vcpu->cpu);
