@@ -339,20 +339,13 @@ void vmx_save_guest_state(struct vcpu_vmx *vmx)
 		a->db[i] = cpu_read_dr(cpu, i);
 	a->dr6 = cpu_read_dr(cpu, 6);
 	a->dr7 = vmcs_read(vcpu, GUEST_DR7);
-	a->sysenter_cs = vmcs_read(vcpu, GUEST_SYSENTER_CS);
-	a->sysenter_esp = vmcs_read(vcpu, GUEST_SYSENTER_ESP);
-	a->sysenter_eip = vmcs_read(vcpu, GUEST_SYSENTER_EIP);
-	if (vmx->exit_ctls & VM_EXIT_SAVE_IA32_PAT)
-		a->pat = vmcs_read(vcpu, GUEST_IA32_PAT);
+	/* SYSENTER_*, PAT, EFER and the SYSCALL MSRs change only through
+	 * WRMSR, which always exits (every MSR is intercepted): vcpu->arch
+	 * already has them. */
 	a->interruptibility =
 	    (uint32_t)vmcs_read(vcpu, GUEST_INTERRUPTIBILITY_INFO) & 3;
-	/* The processor's MSRs now hold the guest's values (SWAPGS changes
-	 * KERNEL_GS_BASE without an exit). */
+	/* ...except KERNEL_GS_BASE, which SWAPGS exchanges without an exit. */
 	cpu_rdmsr(cpu, MSR_KERNEL_GS_BASE, &a->kernel_gs_base);
-	cpu_rdmsr(cpu, MSR_STAR, &a->star);
-	cpu_rdmsr(cpu, MSR_LSTAR, &a->lstar);
-	cpu_rdmsr(cpu, MSR_CSTAR, &a->cstar);
-	cpu_rdmsr(cpu, MSR_SYSCALL_MASK, &a->sfmask);
 }
 
 /* ---- entry -------------------------------------------------------------- */
