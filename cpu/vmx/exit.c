@@ -100,7 +100,16 @@ static void save_guest_state(struct vmx_env *env)
 		VMCS(v, VM_ENTRY_CONTROLS) &= ~(uint64_t)VM_ENTRY_IA32E_MODE;
 	VMCS(v, GUEST_INTERRUPTIBILITY_INFO) = g->interruptibility;
 	VMCS(v, GUEST_ACTIVITY_STATE) = g->activity;
-	VMCS(v, GUEST_PENDING_DBG_EXCEPTIONS) = 0;
+	/* No #DB is left pending across an exit, except the single-step
+	 * trap a STI/MOV-SS shadow (or HLT) defers: record it as BS so the
+	 * state is valid for the next entry (SDM 26.3.1.5). */
+	VMCS(v, GUEST_PENDING_DBG_EXCEPTIONS) =
+	    ((g->interruptibility &
+	      (X86_INTR_BLOCK_STI | X86_INTR_BLOCK_MOV_SS)) ||
+	     g->activity == X86_HLT) &&
+		    (g->rflags & (1ull << 8)) && !(g->debugctl & 2)
+		? 1ull << 14
+		: 0;
 	if (env->exit_ctls & VM_EXIT_SAVE_VMX_PREEMPTION_TIMER) {
 		uint64_t now = __rdtsc(), left = 0;
 
