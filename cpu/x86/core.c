@@ -285,6 +285,7 @@ uint32_t x86_run(struct x86_state *st, struct x86_core *c,
 	c->iret_nmi = false;
 	memset(exit, 0, sizeof(*exit));
 	x86_update_mode(c);
+	x86_fpu_ensure(st);
 	budget = c->ctl.insn_budget;
 
 	if (setjmp(c->jb)) {

@@ -79,7 +79,17 @@
 enum x86_opk { OPK_NONE, OPK_REG, OPK_MEM, OPK_IMM, OPK_PTR };
 
 /* Register classes of a decoded register operand. */
-enum x86_rk { RK_GPR, RK_GPR8H, RK_SEG, RK_CR, RK_DR, RK_OTHER };
+enum x86_rk {
+	RK_GPR,
+	RK_GPR8H,
+	RK_SEG,
+	RK_CR,
+	RK_DR,
+	RK_XMM,
+	RK_ST,
+	RK_MMX,
+	RK_OTHER
+};
 
 #define REG_NONE 0xff
 #define REG_RIP	 16
@@ -397,6 +407,10 @@ void x86_register_data(x86_handler *t);
 void x86_register_string(x86_handler *t);
 void x86_register_control(x86_handler *t);
 void x86_register_system(x86_handler *t);
+void x86_register_sse(x86_handler *t);
+void x86_register_fpu(x86_handler *t);
+/* Power-on x87/SSE values when the state was never initialised. */
+void x86_fpu_ensure(struct x86_state *st);
 x86_handler x86_string_handler(uint8_t opcode);
 /* Zydis names these MOV / RET; decode.c binds them by opcode. */
 void x86_h_mov_cr(struct x86_core *c, const struct x86_insn *i);

@@ -63,6 +63,18 @@ static void init_tables(void)
 			m->rk = RK_DR;
 			m->reg = r - ZYDIS_REGISTER_DR0;
 			break;
+		case ZYDIS_REGCLASS_XMM:
+			m->rk = RK_XMM;
+			m->reg = r - ZYDIS_REGISTER_XMM0;
+			break;
+		case ZYDIS_REGCLASS_X87:
+			m->rk = RK_ST;
+			m->reg = r - ZYDIS_REGISTER_ST0;
+			break;
+		case ZYDIS_REGCLASS_MMX:
+			m->rk = RK_MMX;
+			m->reg = r - ZYDIS_REGISTER_MM0;
+			break;
 		case ZYDIS_REGCLASS_IP:
 			m->rk = RK_OTHER;
 			m->reg = REG_RIP;
@@ -78,6 +90,8 @@ static void init_tables(void)
 	x86_register_string(handlers);
 	x86_register_control(handlers);
 	x86_register_system(handlers);
+	x86_register_sse(handlers);
+	x86_register_fpu(handlers);
 }
 
 void x86_decode_init(struct x86_core *c)

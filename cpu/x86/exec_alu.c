@@ -21,8 +21,8 @@
 enum aluop { A_ADD, A_OR, A_ADC, A_SBB, A_AND, A_SUB, A_XOR, A_CMP };
 
 static inline __attribute__((always_inline)) uint64_t
-alu(struct x86_core *c, unsigned op, uint64_t a,
-			   uint64_t b, unsigned size, uint64_t *f)
+alu(struct x86_core *c, unsigned op, uint64_t a, uint64_t b, unsigned size,
+    uint64_t *f)
 {
 	uint64_t cf = c->st->rflags & F_CF;
 	uint64_t r;

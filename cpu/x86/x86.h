@@ -78,6 +78,22 @@ struct x86_dtable {
 
 enum x86_activity { X86_ACTIVE = 0, X86_HLT = 1, X86_SHUTDOWN = 2 };
 
+/*
+ * x87/SSE register file (not in the VMCS: like the GPRs it is simply the
+ * processor's state and persists across VM entry/exit). Field meanings
+ * follow the FXSAVE image. A zeroed struct (inited == false) is given
+ * the power-on values (FCW 0x37f, MXCSR 0x1f80) on first use.
+ */
+struct x86_fpu {
+	bool inited;
+	uint16_t fcw, fsw, fop;
+	uint8_t ftw;	   /* abridged tag: bit n set = R<n> in use */
+	uint64_t fip, fdp; /* last x87 instruction / operand pointers */
+	uint32_t mxcsr;
+	uint8_t st[8][16]; /* physical R0-R7, 80-bit values in bytes 0-9 */
+	uint8_t xmm[16][16];
+};
+
 struct x86_state {
 	uint64_t gpr[16];
 	uint64_t rip;
@@ -93,6 +109,7 @@ struct x86_state {
 	uint64_t debugctl;
 	uint32_t interruptibility;
 	enum x86_activity activity;
+	struct x86_fpu fpu;
 };
 
 /* ---- execution API ------------------------------------------------- */

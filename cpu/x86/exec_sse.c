@@ -1,0 +1,1282 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * SSE/SSE2 (legacy encodings, XMM registers; no MMX forms): moves, logic,
+ * packed integer arithmetic/compare/shift/shuffle/pack, scalar and packed
+ * single/double arithmetic, compares and conversions, MXCSR, FXSAVE and
+ * FXRSTOR. Floating point runs on the host's SSE unit with the guest's
+ * rounding mode; exception flags are accumulated into MXCSR, unmasked
+ * SIMD exceptions (#XM) are not raised (see FEATURES.md).
+ */
+#include <fenv.h>
+#include <math.h>
+
+#include <Zydis/Zydis.h>
+
+#include "cpu/x86/core.h"
+
+typedef union {
+	uint8_t b[16];
+	uint16_t w[8];
+	uint32_t d[4];
+	uint64_t q[2];
+	int8_t sb[16];
+	int16_t sw[8];
+	int32_t sd[4];
+	int64_t sq[2];
+	float f[4];
+	double fd[2];
+} v128;
+
+void x86_fpu_ensure(struct x86_state *st)
+{
+	struct x86_fpu *f = &st->fpu;
+	if (f->inited)
+		return;
+	memset(f, 0, sizeof(*f));
+	f->inited = true;
+	f->fcw = 0x37f;
+	f->mxcsr = 0x1f80;
+}
+
+/* #UD without CR4.OSFXSR or with CR0.EM; #NM with CR0.TS. */
+static void sse_check(struct x86_core *c)
+{
+	if ((c->st->cr0 & CR0_EM) || !(c->st->cr4 & CR4_OSFXSR))
+		x86_ud(c);
+	if (c->st->cr0 & CR0_TS)
+		x86_raise(c, X86_EXC_NM, false, 0);
+}
+
+static bool needs_alignment(uint16_t mn)
+{
+	switch (mn) {
+	case ZYDIS_MNEMONIC_MOVUPS:
+	case ZYDIS_MNEMONIC_MOVUPD:
+	case ZYDIS_MNEMONIC_MOVDQU:
+	case ZYDIS_MNEMONIC_LDDQU:
+		return false;
+	default:
+		return true;
+	}
+}
+
+static uint8_t *xmm(struct x86_core *c, unsigned r)
+{
+	return c->st->fpu.xmm[r & 15];
+}
+
+/* Read operand n as up to 16 bytes (zero-extended). */
+static void vread(struct x86_core *c, const struct x86_insn *i, unsigned n,
+		  v128 *v)
+{
+	const struct x86_op *o = &i->op[n];
+	memset(v, 0, sizeof(*v));
+	switch (o->kind) {
+	case OPK_REG:
+		if (o->rk == RK_XMM) {
+			memcpy(v, xmm(c, o->reg), 16);
+			return;
+		}
+		if (o->rk == RK_GPR) {
+			v->q[0] = gpr_read(c, o->reg, o->size);
+			return;
+		}
+		x86_unimplemented(c, "MMX operand");
+	case OPK_MEM: {
+		uint64_t ea = x86_ea(c, i, o);
+		unsigned size = o->size;
+		if (size == 16) {
+			if ((ea + c->st->seg[o->seg].base) & 15 &&
+			    needs_alignment(i->mnemonic))
+				x86_gp(c, 0);
+			v->q[0] = mem_read(c, o->seg, ea, 8);
+			v->q[1] = mem_read(c, o->seg,
+					   (ea + 8) & size_mask(i->asz), 8);
+		} else if (size == 1 || size == 2 || size == 4 || size == 8) {
+			v->q[0] = mem_read(c, o->seg, ea, size);
+		} else {
+			x86_unimplemented(c, "SSE memory operand size");
+		}
+		return;
+	}
+	case OPK_IMM:
+		v->q[0] = (uint64_t)o->disp;
+		return;
+	default:
+		x86_unimplemented(c, "SSE operand");
+	}
+}
+
+/* Write `size` bytes of v to operand n (XMM: only those bytes). */
+static void vwrite(struct x86_core *c, const struct x86_insn *i, unsigned n,
+		   const v128 *v, unsigned size)
+{
+	const struct x86_op *o = &i->op[n];
+	switch (o->kind) {
+	case OPK_REG:
+		if (o->rk == RK_XMM) {
+			memcpy(xmm(c, o->reg), v, size);
+			return;
+		}
+		if (o->rk == RK_GPR) {
+			gpr_write(c, o->reg, o->size, v->q[0]);
+			return;
+		}
+		x86_unimplemented(c, "MMX operand");
+	case OPK_MEM: {
+		uint64_t ea = x86_ea(c, i, o);
+		if (size == 16) {
+			if ((ea + c->st->seg[o->seg].base) & 15 &&
+			    needs_alignment(i->mnemonic))
+				x86_gp(c, 0);
+			x86_mem_probe_write(c, o->seg, ea, 16);
+			mem_write(c, o->seg, ea, 8, v->q[0]);
+			mem_write(c, o->seg, (ea + 8) & size_mask(i->asz), 8,
+				  v->q[1]);
+		} else {
+			mem_write(c, o->seg, ea, size, v->q[0]);
+		}
+		return;
+	}
+	default:
+		x86_unimplemented(c, "SSE operand");
+	}
+}
+
+static bool is_xmm(const struct x86_op *o)
+{
+	return o->kind == OPK_REG && o->rk == RK_XMM;
+}
+
+/* ---- moves -------------------------------------------------------------- */
+
+static HANDLER(h_mov128)
+{
+	v128 v;
+	sse_check(c);
+	vread(c, i, 1, &v);
+	vwrite(c, i, 0, &v, 16);
+}
+
+/* MOVD/MOVQ: to XMM zero-extends; from XMM stores the low 4/8 bytes. */
+static HANDLER(h_movdq)
+{
+	v128 v;
+	unsigned size = i->mnemonic == ZYDIS_MNEMONIC_MOVD ? 4 : 8;
+	sse_check(c);
+	if (!is_xmm(&i->op[0]) && !is_xmm(&i->op[1]))
+		x86_unimplemented(c, "MMX movd/movq");
+	vread(c, i, 1, &v);
+	if (size == 4)
+		v.q[0] &= 0xffffffffu;
+	v.q[1] = 0;
+	if (is_xmm(&i->op[0]))
+		vwrite(c, i, 0, &v, 16);
+	else
+		vwrite(c, i, 0, &v, size);
+}
+
+/* MOVSS/MOVSD (SSE): memory source zeroes the rest, register merges. */
+static void movs_scalar(struct x86_core *c, const struct x86_insn *i,
+			unsigned size)
+{
+	v128 v;
+	sse_check(c);
+	vread(c, i, 1, &v);
+	if (is_xmm(&i->op[0]) && i->op[1].kind == OPK_MEM)
+		vwrite(c, i, 0, &v, 16);
+	else
+		vwrite(c, i, 0, &v, size);
+}
+
+static HANDLER(h_movss)
+{
+	movs_scalar(c, i, 4);
+}
+static HANDLER(h_movsd_sse)
+{
+	movs_scalar(c, i, 8);
+}
+
+/* MOVLPS/MOVLPD/MOVHPS/MOVHPD/MOVHLPS/MOVLHPS */
+static HANDLER(h_movlh)
+{
+	v128 d, s;
+	bool high = i->mnemonic == ZYDIS_MNEMONIC_MOVHPS ||
+		    i->mnemonic == ZYDIS_MNEMONIC_MOVHPD;
+	sse_check(c);
+	vread(c, i, 1, &s);
+	if (!is_xmm(&i->op[0])) { /* store */
+		v128 o = {0};
+		o.q[0] = high ? s.q[1] : s.q[0];
+		vwrite(c, i, 0, &o, 8);
+		return;
+	}
+	vread(c, i, 0, &d);
+	switch (i->mnemonic) {
+	case ZYDIS_MNEMONIC_MOVHLPS:
+		d.q[0] = s.q[1];
+		break;
+	case ZYDIS_MNEMONIC_MOVLHPS:
+		d.q[1] = s.q[0];
+		break;
+	default:
+		if (high)
+			d.q[1] = s.q[0];
+		else
+			d.q[0] = s.q[0];
+	}
+	vwrite(c, i, 0, &d, 16);
+}
+
+static HANDLER(h_movmsk)
+{
+	v128 s;
+	uint64_t m = 0;
+	sse_check(c);
+	vread(c, i, 1, &s);
+	if (i->mnemonic == ZYDIS_MNEMONIC_PMOVMSKB) {
+		for (unsigned n = 0; n < 16; n++)
+			m |= (uint64_t)(s.b[n] >> 7) << n;
+	} else if (i->mnemonic == ZYDIS_MNEMONIC_MOVMSKPS) {
+		for (unsigned n = 0; n < 4; n++)
+			m |= (uint64_t)(s.d[n] >> 31) << n;
+	} else {
+		for (unsigned n = 0; n < 2; n++)
+			m |= (s.q[n] >> 63) << n;
+	}
+	gpr_write(c, i->op[0].reg, i->op[0].size, m);
+}
+
+static HANDLER(h_movnti)
+{
+	x86_op_write(c, i, 0, x86_op_read(c, i, 1));
+}
+
+/* ---- packed integer ------------------------------------------------------ */
+
+enum pop {
+	P_AND,
+	P_ANDN,
+	P_OR,
+	P_XOR,
+	P_ADDB,
+	P_ADDW,
+	P_ADDD,
+	P_ADDQ,
+	P_SUBB,
+	P_SUBW,
+	P_SUBD,
+	P_SUBQ,
+	P_ADDUSB,
+	P_ADDUSW,
+	P_SUBUSB,
+	P_SUBUSW,
+	P_ADDSB,
+	P_ADDSW,
+	P_SUBSB,
+	P_SUBSW,
+	P_CMPEQB,
+	P_CMPEQW,
+	P_CMPEQD,
+	P_CMPGTB,
+	P_CMPGTW,
+	P_CMPGTD,
+	P_MINUB,
+	P_MAXUB,
+	P_MINSW,
+	P_MAXSW,
+	P_AVGB,
+	P_AVGW,
+	P_MULLW,
+	P_MULHW,
+	P_MULHUW,
+	P_MULUDQ,
+	P_MADDWD,
+	P_SADBW,
+	P_UNPCKLBW,
+	P_UNPCKLWD,
+	P_UNPCKLDQ,
+	P_UNPCKLQDQ,
+	P_UNPCKHBW,
+	P_UNPCKHWD,
+	P_UNPCKHDQ,
+	P_UNPCKHQDQ,
+	P_PACKSSWB,
+	P_PACKSSDW,
+	P_PACKUSWB,
+	P_NR
+};
+
+static int sat(int v, int lo, int hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+static void pint(v128 *d, const v128 *s, unsigned op)
+{
+	v128 r = *d;
+	unsigned n;
+	switch (op) {
+	case P_AND:
+		r.q[0] &= s->q[0], r.q[1] &= s->q[1];
+		break;
+	case P_ANDN:
+		r.q[0] = ~d->q[0] & s->q[0], r.q[1] = ~d->q[1] & s->q[1];
+		break;
+	case P_OR:
+		r.q[0] |= s->q[0], r.q[1] |= s->q[1];
+		break;
+	case P_XOR:
+		r.q[0] ^= s->q[0], r.q[1] ^= s->q[1];
+		break;
+	case P_ADDB:
+		for (n = 0; n < 16; n++)
+			r.b[n] = d->b[n] + s->b[n];
+		break;
+	case P_ADDW:
+		for (n = 0; n < 8; n++)
+			r.w[n] = d->w[n] + s->w[n];
+		break;
+	case P_ADDD:
+		for (n = 0; n < 4; n++)
+			r.d[n] = d->d[n] + s->d[n];
+		break;
+	case P_ADDQ:
+		for (n = 0; n < 2; n++)
+			r.q[n] = d->q[n] + s->q[n];
+		break;
+	case P_SUBB:
+		for (n = 0; n < 16; n++)
+			r.b[n] = d->b[n] - s->b[n];
+		break;
+	case P_SUBW:
+		for (n = 0; n < 8; n++)
+			r.w[n] = d->w[n] - s->w[n];
+		break;
+	case P_SUBD:
+		for (n = 0; n < 4; n++)
+			r.d[n] = d->d[n] - s->d[n];
+		break;
+	case P_SUBQ:
+		for (n = 0; n < 2; n++)
+			r.q[n] = d->q[n] - s->q[n];
+		break;
+	case P_ADDUSB:
+		for (n = 0; n < 16; n++)
+			r.b[n] = sat(d->b[n] + s->b[n], 0, 255);
+		break;
+	case P_ADDUSW:
+		for (n = 0; n < 8; n++)
+			r.w[n] = sat(d->w[n] + s->w[n], 0, 65535);
+		break;
+	case P_SUBUSB:
+		for (n = 0; n < 16; n++)
+			r.b[n] = sat(d->b[n] - s->b[n], 0, 255);
+		break;
+	case P_SUBUSW:
+		for (n = 0; n < 8; n++)
+			r.w[n] = sat(d->w[n] - s->w[n], 0, 65535);
+		break;
+	case P_ADDSB:
+		for (n = 0; n < 16; n++)
+			r.sb[n] = sat(d->sb[n] + s->sb[n], -128, 127);
+		break;
+	case P_ADDSW:
+		for (n = 0; n < 8; n++)
+			r.sw[n] = sat(d->sw[n] + s->sw[n], -32768, 32767);
+		break;
+	case P_SUBSB:
+		for (n = 0; n < 16; n++)
+			r.sb[n] = sat(d->sb[n] - s->sb[n], -128, 127);
+		break;
+	case P_SUBSW:
+		for (n = 0; n < 8; n++)
+			r.sw[n] = sat(d->sw[n] - s->sw[n], -32768, 32767);
+		break;
+	case P_CMPEQB:
+		for (n = 0; n < 16; n++)
+			r.b[n] = d->b[n] == s->b[n] ? 0xff : 0;
+		break;
+	case P_CMPEQW:
+		for (n = 0; n < 8; n++)
+			r.w[n] = d->w[n] == s->w[n] ? 0xffff : 0;
+		break;
+	case P_CMPEQD:
+		for (n = 0; n < 4; n++)
+			r.d[n] = d->d[n] == s->d[n] ? ~0u : 0;
+		break;
+	case P_CMPGTB:
+		for (n = 0; n < 16; n++)
+			r.b[n] = d->sb[n] > s->sb[n] ? 0xff : 0;
+		break;
+	case P_CMPGTW:
+		for (n = 0; n < 8; n++)
+			r.w[n] = d->sw[n] > s->sw[n] ? 0xffff : 0;
+		break;
+	case P_CMPGTD:
+		for (n = 0; n < 4; n++)
+			r.d[n] = d->sd[n] > s->sd[n] ? ~0u : 0;
+		break;
+	case P_MINUB:
+		for (n = 0; n < 16; n++)
+			r.b[n] = d->b[n] < s->b[n] ? d->b[n] : s->b[n];
+		break;
+	case P_MAXUB:
+		for (n = 0; n < 16; n++)
+			r.b[n] = d->b[n] > s->b[n] ? d->b[n] : s->b[n];
+		break;
+	case P_MINSW:
+		for (n = 0; n < 8; n++)
+			r.sw[n] = d->sw[n] < s->sw[n] ? d->sw[n] : s->sw[n];
+		break;
+	case P_MAXSW:
+		for (n = 0; n < 8; n++)
+			r.sw[n] = d->sw[n] > s->sw[n] ? d->sw[n] : s->sw[n];
+		break;
+	case P_AVGB:
+		for (n = 0; n < 16; n++)
+			r.b[n] = (d->b[n] + s->b[n] + 1) >> 1;
+		break;
+	case P_AVGW:
+		for (n = 0; n < 8; n++)
+			r.w[n] = (d->w[n] + s->w[n] + 1) >> 1;
+		break;
+	case P_MULLW:
+		for (n = 0; n < 8; n++)
+			r.w[n] = (uint16_t)(d->sw[n] * s->sw[n]);
+		break;
+	case P_MULHW:
+		for (n = 0; n < 8; n++)
+			r.w[n] = (uint16_t)((d->sw[n] * s->sw[n]) >> 16);
+		break;
+	case P_MULHUW:
+		for (n = 0; n < 8; n++)
+			r.w[n] =
+			    (uint16_t)(((uint32_t)d->w[n] * s->w[n]) >> 16);
+		break;
+	case P_MULUDQ:
+		r.q[0] = (uint64_t)d->d[0] * s->d[0];
+		r.q[1] = (uint64_t)d->d[2] * s->d[2];
+		break;
+	case P_MADDWD:
+		for (n = 0; n < 4; n++)
+			r.d[n] =
+			    (uint32_t)(d->sw[2 * n] * s->sw[2 * n] +
+				       d->sw[2 * n + 1] * s->sw[2 * n + 1]);
+		break;
+	case P_SADBW:
+		for (n = 0; n < 2; n++) {
+			unsigned sum = 0;
+			for (unsigned k = 0; k < 8; k++) {
+				int x = d->b[8 * n + k] - s->b[8 * n + k];
+				sum += x < 0 ? -x : x;
+			}
+			r.q[n] = sum;
+		}
+		break;
+	case P_UNPCKLBW:
+		for (n = 0; n < 8; n++)
+			r.b[2 * n] = d->b[n], r.b[2 * n + 1] = s->b[n];
+		break;
+	case P_UNPCKHBW:
+		for (n = 0; n < 8; n++)
+			r.b[2 * n] = d->b[n + 8], r.b[2 * n + 1] = s->b[n + 8];
+		break;
+	case P_UNPCKLWD:
+		for (n = 0; n < 4; n++)
+			r.w[2 * n] = d->w[n], r.w[2 * n + 1] = s->w[n];
+		break;
+	case P_UNPCKHWD:
+		for (n = 0; n < 4; n++)
+			r.w[2 * n] = d->w[n + 4], r.w[2 * n + 1] = s->w[n + 4];
+		break;
+	case P_UNPCKLDQ:
+		r.d[0] = d->d[0], r.d[1] = s->d[0], r.d[2] = d->d[1],
+		r.d[3] = s->d[1];
+		break;
+	case P_UNPCKHDQ:
+		r.d[0] = d->d[2], r.d[1] = s->d[2], r.d[2] = d->d[3],
+		r.d[3] = s->d[3];
+		break;
+	case P_UNPCKLQDQ:
+		r.q[0] = d->q[0], r.q[1] = s->q[0];
+		break;
+	case P_UNPCKHQDQ:
+		r.q[0] = d->q[1], r.q[1] = s->q[1];
+		break;
+	case P_PACKSSWB:
+		for (n = 0; n < 8; n++) {
+			r.sb[n] = sat(d->sw[n], -128, 127);
+			r.sb[n + 8] = sat(s->sw[n], -128, 127);
+		}
+		break;
+	case P_PACKUSWB:
+		for (n = 0; n < 8; n++) {
+			r.b[n] = sat(d->sw[n], 0, 255);
+			r.b[n + 8] = sat(s->sw[n], 0, 255);
+		}
+		break;
+	case P_PACKSSDW:
+		for (n = 0; n < 4; n++) {
+			r.sw[n] = sat(d->sd[n] < -32768	 ? -32768
+				      : d->sd[n] > 32767 ? 32767
+							 : d->sd[n],
+				      -32768, 32767);
+			r.sw[n + 4] = sat(s->sd[n] < -32768  ? -32768
+					  : s->sd[n] > 32767 ? 32767
+							     : s->sd[n],
+					  -32768, 32767);
+		}
+		break;
+	}
+	*d = r;
+}
+
+static uint8_t pint_op[ZYDIS_MNEMONIC_MAX_VALUE + 1];
+
+static HANDLER(h_pint)
+{
+	v128 d, s;
+	sse_check(c);
+	if (!is_xmm(&i->op[0]))
+		x86_unimplemented(c, "MMX integer op");
+	vread(c, i, 0, &d);
+	vread(c, i, 1, &s);
+	pint(&d, &s, pint_op[i->mnemonic]);
+	vwrite(c, i, 0, &d, 16);
+}
+
+/* PSLL/PSRL/PSRA W/D/Q by xmm/m128 or imm8; PSLLDQ/PSRLDQ by bytes. */
+static HANDLER(h_pshift)
+{
+	v128 d, s;
+	uint64_t cnt;
+	unsigned n;
+	uint16_t mn = i->mnemonic;
+
+	sse_check(c);
+	if (!is_xmm(&i->op[0]))
+		x86_unimplemented(c, "MMX shift");
+	vread(c, i, 0, &d);
+	vread(c, i, 1, &s);
+	cnt = i->op[1].kind == OPK_IMM ? (s.q[0] & 0xff) : s.q[0];
+	switch (mn) {
+	case ZYDIS_MNEMONIC_PSLLW:
+		for (n = 0; n < 8; n++)
+			d.w[n] = cnt > 15 ? 0 : d.w[n] << cnt;
+		break;
+	case ZYDIS_MNEMONIC_PSLLD:
+		for (n = 0; n < 4; n++)
+			d.d[n] = cnt > 31 ? 0 : d.d[n] << cnt;
+		break;
+	case ZYDIS_MNEMONIC_PSLLQ:
+		for (n = 0; n < 2; n++)
+			d.q[n] = cnt > 63 ? 0 : d.q[n] << cnt;
+		break;
+	case ZYDIS_MNEMONIC_PSRLW:
+		for (n = 0; n < 8; n++)
+			d.w[n] = cnt > 15 ? 0 : d.w[n] >> cnt;
+		break;
+	case ZYDIS_MNEMONIC_PSRLD:
+		for (n = 0; n < 4; n++)
+			d.d[n] = cnt > 31 ? 0 : d.d[n] >> cnt;
+		break;
+	case ZYDIS_MNEMONIC_PSRLQ:
+		for (n = 0; n < 2; n++)
+			d.q[n] = cnt > 63 ? 0 : d.q[n] >> cnt;
+		break;
+	case ZYDIS_MNEMONIC_PSRAW:
+		for (n = 0; n < 8; n++)
+			d.sw[n] = d.sw[n] >> (cnt > 15 ? 15 : cnt);
+		break;
+	case ZYDIS_MNEMONIC_PSRAD:
+		for (n = 0; n < 4; n++)
+			d.sd[n] = d.sd[n] >> (cnt > 31 ? 31 : cnt);
+		break;
+	case ZYDIS_MNEMONIC_PSLLDQ: {
+		v128 r = {0};
+		if (cnt < 16)
+			memcpy(&r.b[cnt], d.b, 16 - cnt);
+		d = r;
+		break;
+	}
+	default: { /* PSRLDQ */
+		v128 r = {0};
+		if (cnt < 16)
+			memcpy(r.b, &d.b[cnt], 16 - cnt);
+		d = r;
+		break;
+	}
+	}
+	vwrite(c, i, 0, &d, 16);
+}
+
+static HANDLER(h_pshuf)
+{
+	v128 s, r;
+	unsigned imm = (unsigned)i->op[2].disp & 0xff, n;
+	sse_check(c);
+	if (!is_xmm(&i->op[0]))
+		x86_unimplemented(c, "MMX pshufw");
+	vread(c, i, 1, &s);
+	r = s;
+	switch (i->mnemonic) {
+	case ZYDIS_MNEMONIC_PSHUFD:
+		for (n = 0; n < 4; n++)
+			r.d[n] = s.d[(imm >> (2 * n)) & 3];
+		break;
+	case ZYDIS_MNEMONIC_PSHUFLW:
+		for (n = 0; n < 4; n++)
+			r.w[n] = s.w[(imm >> (2 * n)) & 3];
+		break;
+	default: /* PSHUFHW */
+		for (n = 0; n < 4; n++)
+			r.w[4 + n] = s.w[4 + ((imm >> (2 * n)) & 3)];
+		break;
+	}
+	vwrite(c, i, 0, &r, 16);
+}
+
+static HANDLER(h_shufp)
+{
+	v128 d, s, r;
+	unsigned imm = (unsigned)i->op[2].disp & 0xff;
+	sse_check(c);
+	vread(c, i, 0, &d);
+	vread(c, i, 1, &s);
+	if (i->mnemonic == ZYDIS_MNEMONIC_SHUFPS) {
+		r.d[0] = d.d[imm & 3];
+		r.d[1] = d.d[(imm >> 2) & 3];
+		r.d[2] = s.d[(imm >> 4) & 3];
+		r.d[3] = s.d[(imm >> 6) & 3];
+	} else {
+		r.q[0] = d.q[imm & 1];
+		r.q[1] = s.q[(imm >> 1) & 1];
+	}
+	vwrite(c, i, 0, &r, 16);
+}
+
+static HANDLER(h_pinsrw)
+{
+	v128 d;
+	unsigned imm = (unsigned)i->op[2].disp & 7;
+	uint16_t v = (uint16_t)x86_op_read(c, i, 1);
+	sse_check(c);
+	if (!is_xmm(&i->op[0]))
+		x86_unimplemented(c, "MMX pinsrw");
+	vread(c, i, 0, &d);
+	d.w[imm] = v;
+	vwrite(c, i, 0, &d, 16);
+}
+
+static HANDLER(h_pextrw)
+{
+	v128 s;
+	unsigned imm = (unsigned)i->op[2].disp & 7;
+	sse_check(c);
+	if (!is_xmm(&i->op[1]))
+		x86_unimplemented(c, "MMX pextrw");
+	vread(c, i, 1, &s);
+	gpr_write(c, i->op[0].reg, i->op[0].size, s.w[imm]);
+}
+
+/* ---- floating point ------------------------------------------------------ */
+
+static const int rc_modes[4] = {FE_TONEAREST, FE_DOWNWARD, FE_UPWARD,
+				FE_TOWARDZERO};
+
+static int fp_begin(struct x86_core *c)
+{
+	int old = fegetround();
+	feclearexcept(FE_ALL_EXCEPT);
+	fesetround(rc_modes[(c->st->fpu.mxcsr >> 13) & 3]);
+	return old;
+}
+
+static void fp_end(struct x86_core *c, int old)
+{
+	int e = fetestexcept(FE_ALL_EXCEPT);
+	uint32_t f = 0;
+	if (e & FE_INVALID)
+		f |= 1;
+	if (e & FE_DIVBYZERO)
+		f |= 4;
+	if (e & FE_OVERFLOW)
+		f |= 8;
+	if (e & FE_UNDERFLOW)
+		f |= 16;
+	if (e & FE_INEXACT)
+		f |= 32;
+	c->st->fpu.mxcsr |= f;
+	fesetround(old);
+}
+
+enum fop { F_ADD, F_SUB, F_MUL, F_DIV, F_MIN, F_MAX, F_SQRT };
+
+static float fop_s(unsigned op, float a, float b)
+{
+	switch (op) {
+	case F_ADD:
+		return a + b;
+	case F_SUB:
+		return a - b;
+	case F_MUL:
+		return a * b;
+	case F_DIV:
+		return a / b;
+	case F_MIN: /* NaN or equal: the second operand, as SSE does */
+		return a < b ? a : b;
+	case F_MAX:
+		return a > b ? a : b;
+	default:
+		return sqrtf(b);
+	}
+}
+
+static double fop_d(unsigned op, double a, double b)
+{
+	switch (op) {
+	case F_ADD:
+		return a + b;
+	case F_SUB:
+		return a - b;
+	case F_MUL:
+		return a * b;
+	case F_DIV:
+		return a / b;
+	case F_MIN:
+		return a < b ? a : b;
+	case F_MAX:
+		return a > b ? a : b;
+	default:
+		return sqrt(b);
+	}
+}
+
+static uint8_t fp_op[ZYDIS_MNEMONIC_MAX_VALUE + 1];
+/* shape: 0 = PS, 1 = PD, 2 = SS, 3 = SD */
+static uint8_t fp_shape[ZYDIS_MNEMONIC_MAX_VALUE + 1];
+
+static HANDLER(h_fparith)
+{
+	v128 d, s;
+	unsigned op = fp_op[i->mnemonic], shape = fp_shape[i->mnemonic];
+	int old;
+	sse_check(c);
+	vread(c, i, 0, &d);
+	vread(c, i, 1, &s);
+	old = fp_begin(c);
+	switch (shape) {
+	case 0:
+		for (unsigned n = 0; n < 4; n++)
+			d.f[n] = fop_s(op, d.f[n], s.f[n]);
+		break;
+	case 1:
+		for (unsigned n = 0; n < 2; n++)
+			d.fd[n] = fop_d(op, d.fd[n], s.fd[n]);
+		break;
+	case 2:
+		d.f[0] = fop_s(op, d.f[0], s.f[0]);
+		break;
+	default:
+		d.fd[0] = fop_d(op, d.fd[0], s.fd[0]);
+	}
+	fp_end(c, old);
+	vwrite(c, i, 0, &d, 16);
+}
+
+static bool fcmp(unsigned pred, double a, double b)
+{
+	bool un = isnan(a) || isnan(b);
+	switch (pred & 7) {
+	case 0:
+		return !un && a == b;
+	case 1:
+		return !un && a < b;
+	case 2:
+		return !un && a <= b;
+	case 3:
+		return un;
+	case 4:
+		return un || a != b;
+	case 5:
+		return un || !(a < b);
+	case 6:
+		return un || !(a <= b);
+	default:
+		return !un;
+	}
+}
+
+static HANDLER(h_fpcmp)
+{
+	v128 d, s;
+	unsigned shape = fp_shape[i->mnemonic];
+	unsigned pred = (unsigned)i->op[2].disp;
+	sse_check(c);
+	vread(c, i, 0, &d);
+	vread(c, i, 1, &s);
+	switch (shape) {
+	case 0:
+		for (unsigned n = 0; n < 4; n++)
+			d.d[n] = fcmp(pred, d.f[n], s.f[n]) ? ~0u : 0;
+		break;
+	case 1:
+		for (unsigned n = 0; n < 2; n++)
+			d.q[n] = fcmp(pred, d.fd[n], s.fd[n]) ? ~0ull : 0;
+		break;
+	case 2:
+		d.d[0] = fcmp(pred, d.f[0], s.f[0]) ? ~0u : 0;
+		break;
+	default:
+		d.q[0] = fcmp(pred, d.fd[0], s.fd[0]) ? ~0ull : 0;
+	}
+	vwrite(c, i, 0, &d, 16);
+}
+
+static HANDLER(h_comis)
+{
+	v128 d, s;
+	double a, b;
+	uint64_t f;
+	bool sd = i->mnemonic == ZYDIS_MNEMONIC_COMISD ||
+		  i->mnemonic == ZYDIS_MNEMONIC_UCOMISD;
+	sse_check(c);
+	vread(c, i, 0, &d);
+	vread(c, i, 1, &s);
+	a = sd ? d.fd[0] : d.f[0];
+	b = sd ? s.fd[0] : s.f[0];
+	if (isnan(a) || isnan(b)) {
+		f = F_ZF | F_PF | F_CF;
+		c->st->fpu.mxcsr |=
+		    1; /* invalid (QNaN for COMIS only, approx.) */
+	} else if (a > b) {
+		f = 0;
+	} else if (a < b) {
+		f = F_CF;
+	} else {
+		f = F_ZF;
+	}
+	set_arith_flags(c, f);
+}
+
+static int64_t cvt_int(struct x86_core *c, double v, unsigned size, bool trunc)
+{
+	double r;
+	double lim = size == 8 ? 9223372036854775808.0 : 2147483648.0;
+	int64_t indef = size == 8 ? INT64_MIN : INT32_MIN;
+	if (isnan(v)) {
+		c->st->fpu.mxcsr |= 1;
+		return indef;
+	}
+	if (trunc) {
+		r = trunc ? (v < 0 ? ceil(v) : floor(v)) : v;
+	} else {
+		int old = fp_begin(c);
+		r = nearbyint(v);
+		fp_end(c, old);
+	}
+	if (r >= lim || r < -lim) {
+		c->st->fpu.mxcsr |= 1;
+		return indef;
+	}
+	if (r != v)
+		c->st->fpu.mxcsr |= 32;
+	return (int64_t)r;
+}
+
+static HANDLER(h_cvt)
+{
+	v128 d, s, r;
+	uint16_t mn = i->mnemonic;
+	int old;
+	sse_check(c);
+	vread(c, i, 1, &s);
+	if (is_xmm(&i->op[0]))
+		vread(c, i, 0, &d);
+	else
+		memset(&d, 0, sizeof(d));
+	r = d;
+	old = fp_begin(c);
+	switch (mn) {
+	case ZYDIS_MNEMONIC_CVTSI2SS:
+		r.f[0] = i->op[1].size == 8 ? (float)(int64_t)s.q[0]
+					    : (float)(int32_t)s.d[0];
+		break;
+	case ZYDIS_MNEMONIC_CVTSI2SD:
+		r.fd[0] = i->op[1].size == 8 ? (double)(int64_t)s.q[0]
+					     : (double)(int32_t)s.d[0];
+		break;
+	case ZYDIS_MNEMONIC_CVTSS2SD:
+		r.fd[0] = s.f[0];
+		break;
+	case ZYDIS_MNEMONIC_CVTSD2SS:
+		r.f[0] = (float)s.fd[0];
+		break;
+	case ZYDIS_MNEMONIC_CVTPS2PD:
+		r.fd[0] = s.f[0];
+		r.fd[1] = s.f[1];
+		break;
+	case ZYDIS_MNEMONIC_CVTPD2PS:
+		r.f[0] = (float)s.fd[0];
+		r.f[1] = (float)s.fd[1];
+		r.q[1] = 0;
+		break;
+	case ZYDIS_MNEMONIC_CVTDQ2PS:
+		for (unsigned n = 0; n < 4; n++)
+			r.f[n] = (float)s.sd[n];
+		break;
+	case ZYDIS_MNEMONIC_CVTDQ2PD:
+		r.fd[1] = s.sd[1];
+		r.fd[0] = s.sd[0];
+		break;
+	default:
+		fp_end(c, old);
+		goto to_int;
+	}
+	fp_end(c, old);
+	vwrite(c, i, 0, &r, 16);
+	return;
+to_int:
+	switch (mn) {
+	case ZYDIS_MNEMONIC_CVTSS2SI:
+	case ZYDIS_MNEMONIC_CVTTSS2SI:
+	case ZYDIS_MNEMONIC_CVTSD2SI:
+	case ZYDIS_MNEMONIC_CVTTSD2SI: {
+		bool t = mn == ZYDIS_MNEMONIC_CVTTSS2SI ||
+			 mn == ZYDIS_MNEMONIC_CVTTSD2SI;
+		bool dbl = mn == ZYDIS_MNEMONIC_CVTSD2SI ||
+			   mn == ZYDIS_MNEMONIC_CVTTSD2SI;
+		unsigned size = i->op[0].size;
+		int64_t v = cvt_int(c, dbl ? s.fd[0] : s.f[0], size, t);
+		gpr_write(c, i->op[0].reg, size, (uint64_t)v);
+		return;
+	}
+	case ZYDIS_MNEMONIC_CVTPS2DQ:
+	case ZYDIS_MNEMONIC_CVTTPS2DQ:
+		for (unsigned n = 0; n < 4; n++)
+			r.sd[n] = (int32_t)cvt_int(
+			    c, s.f[n], 4, mn == ZYDIS_MNEMONIC_CVTTPS2DQ);
+		break;
+	case ZYDIS_MNEMONIC_CVTPD2DQ:
+	case ZYDIS_MNEMONIC_CVTTPD2DQ:
+		for (unsigned n = 0; n < 2; n++)
+			r.sd[n] = (int32_t)cvt_int(
+			    c, s.fd[n], 4, mn == ZYDIS_MNEMONIC_CVTTPD2DQ);
+		r.q[1] = 0;
+		break;
+	default:
+		x86_unimplemented(c, ZydisMnemonicGetString(mn));
+	}
+	vwrite(c, i, 0, &r, 16);
+}
+
+static HANDLER(h_unpckp)
+{
+	v128 d, s, r;
+	sse_check(c);
+	vread(c, i, 0, &d);
+	vread(c, i, 1, &s);
+	switch (i->mnemonic) {
+	case ZYDIS_MNEMONIC_UNPCKLPS:
+		r.d[0] = d.d[0], r.d[1] = s.d[0], r.d[2] = d.d[1],
+		r.d[3] = s.d[1];
+		break;
+	case ZYDIS_MNEMONIC_UNPCKHPS:
+		r.d[0] = d.d[2], r.d[1] = s.d[2], r.d[2] = d.d[3],
+		r.d[3] = s.d[3];
+		break;
+	case ZYDIS_MNEMONIC_UNPCKLPD:
+		r.q[0] = d.q[0], r.q[1] = s.q[0];
+		break;
+	default:
+		r.q[0] = d.q[1], r.q[1] = s.q[1];
+	}
+	vwrite(c, i, 0, &r, 16);
+}
+
+/* ---- MXCSR, FXSAVE/FXRSTOR ---------------------------------------------- */
+
+#define MXCSR_MASK 0xffffu
+
+static HANDLER(h_ldmxcsr)
+{
+	uint32_t v;
+	sse_check(c);
+	v = (uint32_t)x86_op_read(c, i, 0);
+	if (v & ~MXCSR_MASK)
+		x86_gp(c, 0);
+	c->st->fpu.mxcsr = v;
+}
+
+static HANDLER(h_stmxcsr)
+{
+	sse_check(c);
+	x86_op_write(c, i, 0, c->st->fpu.mxcsr);
+}
+
+static HANDLER(h_fxsave)
+{
+	const struct x86_op *o = &i->op[0];
+	struct x86_fpu *f = &c->st->fpu;
+	uint64_t ea = x86_ea(c, i, o), lin = ea + c->st->seg[o->seg].base;
+	bool w64 = i->mnemonic == ZYDIS_MNEMONIC_FXSAVE64;
+	uint8_t img[512];
+	unsigned nx = c->long64 ? 16 : 8;
+
+	if (c->st->cr0 & (CR0_TS | CR0_EM))
+		x86_raise(c, (c->st->cr0 & CR0_EM) ? X86_EXC_UD : X86_EXC_NM,
+			  false, 0);
+	if (lin & 15)
+		x86_gp(c, 0);
+	memset(img, 0, sizeof(img));
+	memcpy(img + 0, &f->fcw, 2);
+	memcpy(img + 2, &f->fsw, 2);
+	img[4] = f->ftw;
+	memcpy(img + 6, &f->fop, 2);
+	if (w64) {
+		memcpy(img + 8, &f->fip, 8);
+		memcpy(img + 16, &f->fdp, 8);
+	} else {
+		memcpy(img + 8, &f->fip, 4);
+		memcpy(img + 16, &f->fdp, 4);
+	}
+	if (c->st->cr4 & CR4_OSFXSR) {
+		uint32_t mask = MXCSR_MASK;
+		memcpy(img + 24, &f->mxcsr, 4);
+		memcpy(img + 28, &mask, 4);
+		memcpy(img + 160, f->xmm, nx * 16);
+	}
+	/* ST0..ST7 in stack order */
+	for (unsigned n = 0; n < 8; n++) {
+		unsigned top = (f->fsw >> 11) & 7;
+		memcpy(img + 32 + 16 * n, f->st[(top + n) & 7], 10);
+	}
+	x86_mem_probe_write(c, o->seg, ea, 512);
+	for (unsigned n = 0; n < 512; n += 8) {
+		uint64_t q;
+		memcpy(&q, img + n, 8);
+		mem_write(c, o->seg, (ea + n) & size_mask(i->asz), 8, q);
+	}
+}
+
+static HANDLER(h_fxrstor)
+{
+	const struct x86_op *o = &i->op[0];
+	struct x86_fpu *f = &c->st->fpu;
+	uint64_t ea = x86_ea(c, i, o), lin = ea + c->st->seg[o->seg].base;
+	bool w64 = i->mnemonic == ZYDIS_MNEMONIC_FXRSTOR64;
+	uint8_t img[512];
+	unsigned nx = c->long64 ? 16 : 8;
+	uint32_t mxcsr;
+
+	if (c->st->cr0 & (CR0_TS | CR0_EM))
+		x86_raise(c, (c->st->cr0 & CR0_EM) ? X86_EXC_UD : X86_EXC_NM,
+			  false, 0);
+	if (lin & 15)
+		x86_gp(c, 0);
+	for (unsigned n = 0; n < 512; n += 8) {
+		uint64_t q =
+		    mem_read(c, o->seg, (ea + n) & size_mask(i->asz), 8);
+		memcpy(img + n, &q, 8);
+	}
+	memcpy(&mxcsr, img + 24, 4);
+	if ((c->st->cr4 & CR4_OSFXSR) && (mxcsr & ~MXCSR_MASK))
+		x86_gp(c, 0);
+	memcpy(&f->fcw, img + 0, 2);
+	memcpy(&f->fsw, img + 2, 2);
+	f->ftw = img[4];
+	memcpy(&f->fop, img + 6, 2);
+	f->fip = f->fdp = 0;
+	memcpy(&f->fip, img + 8, w64 ? 8 : 4);
+	memcpy(&f->fdp, img + 16, w64 ? 8 : 4);
+	for (unsigned n = 0; n < 8; n++) {
+		unsigned top = (f->fsw >> 11) & 7;
+		memset(f->st[(top + n) & 7], 0, 16);
+		memcpy(f->st[(top + n) & 7], img + 32 + 16 * n, 10);
+	}
+	if (c->st->cr4 & CR4_OSFXSR) {
+		f->mxcsr = mxcsr;
+		memcpy(f->xmm, img + 160, nx * 16);
+	}
+}
+
+void x86_register_sse(x86_handler *t)
+{
+	static const struct {
+		uint16_t mn;
+		uint8_t op;
+	} pints[] = {
+	    {ZYDIS_MNEMONIC_PAND, P_AND},
+	    {ZYDIS_MNEMONIC_ANDPS, P_AND},
+	    {ZYDIS_MNEMONIC_ANDPD, P_AND},
+	    {ZYDIS_MNEMONIC_PANDN, P_ANDN},
+	    {ZYDIS_MNEMONIC_ANDNPS, P_ANDN},
+	    {ZYDIS_MNEMONIC_ANDNPD, P_ANDN},
+	    {ZYDIS_MNEMONIC_POR, P_OR},
+	    {ZYDIS_MNEMONIC_ORPS, P_OR},
+	    {ZYDIS_MNEMONIC_ORPD, P_OR},
+	    {ZYDIS_MNEMONIC_PXOR, P_XOR},
+	    {ZYDIS_MNEMONIC_XORPS, P_XOR},
+	    {ZYDIS_MNEMONIC_XORPD, P_XOR},
+	    {ZYDIS_MNEMONIC_PADDB, P_ADDB},
+	    {ZYDIS_MNEMONIC_PADDW, P_ADDW},
+	    {ZYDIS_MNEMONIC_PADDD, P_ADDD},
+	    {ZYDIS_MNEMONIC_PADDQ, P_ADDQ},
+	    {ZYDIS_MNEMONIC_PSUBB, P_SUBB},
+	    {ZYDIS_MNEMONIC_PSUBW, P_SUBW},
+	    {ZYDIS_MNEMONIC_PSUBD, P_SUBD},
+	    {ZYDIS_MNEMONIC_PSUBQ, P_SUBQ},
+	    {ZYDIS_MNEMONIC_PADDUSB, P_ADDUSB},
+	    {ZYDIS_MNEMONIC_PADDUSW, P_ADDUSW},
+	    {ZYDIS_MNEMONIC_PSUBUSB, P_SUBUSB},
+	    {ZYDIS_MNEMONIC_PSUBUSW, P_SUBUSW},
+	    {ZYDIS_MNEMONIC_PADDSB, P_ADDSB},
+	    {ZYDIS_MNEMONIC_PADDSW, P_ADDSW},
+	    {ZYDIS_MNEMONIC_PSUBSB, P_SUBSB},
+	    {ZYDIS_MNEMONIC_PSUBSW, P_SUBSW},
+	    {ZYDIS_MNEMONIC_PCMPEQB, P_CMPEQB},
+	    {ZYDIS_MNEMONIC_PCMPEQW, P_CMPEQW},
+	    {ZYDIS_MNEMONIC_PCMPEQD, P_CMPEQD},
+	    {ZYDIS_MNEMONIC_PCMPGTB, P_CMPGTB},
+	    {ZYDIS_MNEMONIC_PCMPGTW, P_CMPGTW},
+	    {ZYDIS_MNEMONIC_PCMPGTD, P_CMPGTD},
+	    {ZYDIS_MNEMONIC_PMINUB, P_MINUB},
+	    {ZYDIS_MNEMONIC_PMAXUB, P_MAXUB},
+	    {ZYDIS_MNEMONIC_PMINSW, P_MINSW},
+	    {ZYDIS_MNEMONIC_PMAXSW, P_MAXSW},
+	    {ZYDIS_MNEMONIC_PAVGB, P_AVGB},
+	    {ZYDIS_MNEMONIC_PAVGW, P_AVGW},
+	    {ZYDIS_MNEMONIC_PMULLW, P_MULLW},
+	    {ZYDIS_MNEMONIC_PMULHW, P_MULHW},
+	    {ZYDIS_MNEMONIC_PMULHUW, P_MULHUW},
+	    {ZYDIS_MNEMONIC_PMULUDQ, P_MULUDQ},
+	    {ZYDIS_MNEMONIC_PMADDWD, P_MADDWD},
+	    {ZYDIS_MNEMONIC_PSADBW, P_SADBW},
+	    {ZYDIS_MNEMONIC_PUNPCKLBW, P_UNPCKLBW},
+	    {ZYDIS_MNEMONIC_PUNPCKLWD, P_UNPCKLWD},
+	    {ZYDIS_MNEMONIC_PUNPCKLDQ, P_UNPCKLDQ},
+	    {ZYDIS_MNEMONIC_PUNPCKLQDQ, P_UNPCKLQDQ},
+	    {ZYDIS_MNEMONIC_PUNPCKHBW, P_UNPCKHBW},
+	    {ZYDIS_MNEMONIC_PUNPCKHWD, P_UNPCKHWD},
+	    {ZYDIS_MNEMONIC_PUNPCKHDQ, P_UNPCKHDQ},
+	    {ZYDIS_MNEMONIC_PUNPCKHQDQ, P_UNPCKHQDQ},
+	    {ZYDIS_MNEMONIC_PACKSSWB, P_PACKSSWB},
+	    {ZYDIS_MNEMONIC_PACKSSDW, P_PACKSSDW},
+	    {ZYDIS_MNEMONIC_PACKUSWB, P_PACKUSWB},
+	};
+	static const struct {
+		uint16_t mn;
+		uint8_t op, shape;
+	} fps[] = {
+	    {ZYDIS_MNEMONIC_ADDPS, F_ADD, 0},
+	    {ZYDIS_MNEMONIC_ADDPD, F_ADD, 1},
+	    {ZYDIS_MNEMONIC_ADDSS, F_ADD, 2},
+	    {ZYDIS_MNEMONIC_ADDSD, F_ADD, 3},
+	    {ZYDIS_MNEMONIC_SUBPS, F_SUB, 0},
+	    {ZYDIS_MNEMONIC_SUBPD, F_SUB, 1},
+	    {ZYDIS_MNEMONIC_SUBSS, F_SUB, 2},
+	    {ZYDIS_MNEMONIC_SUBSD, F_SUB, 3},
+	    {ZYDIS_MNEMONIC_MULPS, F_MUL, 0},
+	    {ZYDIS_MNEMONIC_MULPD, F_MUL, 1},
+	    {ZYDIS_MNEMONIC_MULSS, F_MUL, 2},
+	    {ZYDIS_MNEMONIC_MULSD, F_MUL, 3},
+	    {ZYDIS_MNEMONIC_DIVPS, F_DIV, 0},
+	    {ZYDIS_MNEMONIC_DIVPD, F_DIV, 1},
+	    {ZYDIS_MNEMONIC_DIVSS, F_DIV, 2},
+	    {ZYDIS_MNEMONIC_DIVSD, F_DIV, 3},
+	    {ZYDIS_MNEMONIC_MINPS, F_MIN, 0},
+	    {ZYDIS_MNEMONIC_MINPD, F_MIN, 1},
+	    {ZYDIS_MNEMONIC_MINSS, F_MIN, 2},
+	    {ZYDIS_MNEMONIC_MINSD, F_MIN, 3},
+	    {ZYDIS_MNEMONIC_MAXPS, F_MAX, 0},
+	    {ZYDIS_MNEMONIC_MAXPD, F_MAX, 1},
+	    {ZYDIS_MNEMONIC_MAXSS, F_MAX, 2},
+	    {ZYDIS_MNEMONIC_MAXSD, F_MAX, 3},
+	    {ZYDIS_MNEMONIC_SQRTPS, F_SQRT, 0},
+	    {ZYDIS_MNEMONIC_SQRTPD, F_SQRT, 1},
+	    {ZYDIS_MNEMONIC_SQRTSS, F_SQRT, 2},
+	    {ZYDIS_MNEMONIC_SQRTSD, F_SQRT, 3},
+	};
+	static const uint16_t cmps[4] = {
+	    ZYDIS_MNEMONIC_CMPPS, ZYDIS_MNEMONIC_CMPPD, ZYDIS_MNEMONIC_CMPSS,
+	    ZYDIS_MNEMONIC_CMPSD};
+	static const uint16_t mov128[] = {
+	    ZYDIS_MNEMONIC_MOVAPS,  ZYDIS_MNEMONIC_MOVAPD,
+	    ZYDIS_MNEMONIC_MOVDQA,  ZYDIS_MNEMONIC_MOVUPS,
+	    ZYDIS_MNEMONIC_MOVUPD,  ZYDIS_MNEMONIC_MOVDQU,
+	    ZYDIS_MNEMONIC_LDDQU,   ZYDIS_MNEMONIC_MOVNTPS,
+	    ZYDIS_MNEMONIC_MOVNTPD, ZYDIS_MNEMONIC_MOVNTDQ,
+	    ZYDIS_MNEMONIC_MOVNTDQA};
+	static const uint16_t shifts[] = {
+	    ZYDIS_MNEMONIC_PSLLW, ZYDIS_MNEMONIC_PSLLD, ZYDIS_MNEMONIC_PSLLQ,
+	    ZYDIS_MNEMONIC_PSRLW, ZYDIS_MNEMONIC_PSRLD, ZYDIS_MNEMONIC_PSRLQ,
+	    ZYDIS_MNEMONIC_PSRAW, ZYDIS_MNEMONIC_PSRAD, ZYDIS_MNEMONIC_PSLLDQ,
+	    ZYDIS_MNEMONIC_PSRLDQ};
+	static const uint16_t cvts[] = {
+	    ZYDIS_MNEMONIC_CVTSI2SS, ZYDIS_MNEMONIC_CVTSI2SD,
+	    ZYDIS_MNEMONIC_CVTSS2SD, ZYDIS_MNEMONIC_CVTSD2SS,
+	    ZYDIS_MNEMONIC_CVTPS2PD, ZYDIS_MNEMONIC_CVTPD2PS,
+	    ZYDIS_MNEMONIC_CVTDQ2PS, ZYDIS_MNEMONIC_CVTDQ2PD,
+	    ZYDIS_MNEMONIC_CVTSS2SI, ZYDIS_MNEMONIC_CVTTSS2SI,
+	    ZYDIS_MNEMONIC_CVTSD2SI, ZYDIS_MNEMONIC_CVTTSD2SI,
+	    ZYDIS_MNEMONIC_CVTPS2DQ, ZYDIS_MNEMONIC_CVTTPS2DQ,
+	    ZYDIS_MNEMONIC_CVTPD2DQ, ZYDIS_MNEMONIC_CVTTPD2DQ};
+	unsigned n;
+
+	for (n = 0; n < sizeof(pints) / sizeof(pints[0]); n++) {
+		t[pints[n].mn] = h_pint;
+		pint_op[pints[n].mn] = pints[n].op;
+	}
+	for (n = 0; n < sizeof(fps) / sizeof(fps[0]); n++) {
+		t[fps[n].mn] = h_fparith;
+		fp_op[fps[n].mn] = fps[n].op;
+		fp_shape[fps[n].mn] = fps[n].shape;
+	}
+	for (n = 0; n < 4; n++) {
+		t[cmps[n]] = h_fpcmp;
+		fp_shape[cmps[n]] = n;
+	}
+	for (n = 0; n < sizeof(mov128) / sizeof(mov128[0]); n++)
+		t[mov128[n]] = h_mov128;
+	for (n = 0; n < sizeof(shifts) / sizeof(shifts[0]); n++)
+		t[shifts[n]] = h_pshift;
+	for (n = 0; n < sizeof(cvts) / sizeof(cvts[0]); n++)
+		t[cvts[n]] = h_cvt;
+	t[ZYDIS_MNEMONIC_MOVD] = h_movdq;
+	t[ZYDIS_MNEMONIC_MOVQ] = h_movdq;
+	t[ZYDIS_MNEMONIC_MOVSS] = h_movss;
+	t[ZYDIS_MNEMONIC_MOVSD] = h_movsd_sse; /* string MOVSD: by opcode */
+	t[ZYDIS_MNEMONIC_MOVLPS] = h_movlh;
+	t[ZYDIS_MNEMONIC_MOVLPD] = h_movlh;
+	t[ZYDIS_MNEMONIC_MOVHPS] = h_movlh;
+	t[ZYDIS_MNEMONIC_MOVHPD] = h_movlh;
+	t[ZYDIS_MNEMONIC_MOVHLPS] = h_movlh;
+	t[ZYDIS_MNEMONIC_MOVLHPS] = h_movlh;
+	t[ZYDIS_MNEMONIC_MOVMSKPS] = h_movmsk;
+	t[ZYDIS_MNEMONIC_MOVMSKPD] = h_movmsk;
+	t[ZYDIS_MNEMONIC_PMOVMSKB] = h_movmsk;
+	t[ZYDIS_MNEMONIC_MOVNTI] = h_movnti;
+	t[ZYDIS_MNEMONIC_PSHUFD] = h_pshuf;
+	t[ZYDIS_MNEMONIC_PSHUFLW] = h_pshuf;
+	t[ZYDIS_MNEMONIC_PSHUFHW] = h_pshuf;
+	t[ZYDIS_MNEMONIC_SHUFPS] = h_shufp;
+	t[ZYDIS_MNEMONIC_SHUFPD] = h_shufp;
+	t[ZYDIS_MNEMONIC_PINSRW] = h_pinsrw;
+	t[ZYDIS_MNEMONIC_PEXTRW] = h_pextrw;
+	t[ZYDIS_MNEMONIC_COMISS] = h_comis;
+	t[ZYDIS_MNEMONIC_UCOMISS] = h_comis;
+	t[ZYDIS_MNEMONIC_COMISD] = h_comis;
+	t[ZYDIS_MNEMONIC_UCOMISD] = h_comis;
+	t[ZYDIS_MNEMONIC_UNPCKLPS] = h_unpckp;
+	t[ZYDIS_MNEMONIC_UNPCKHPS] = h_unpckp;
+	t[ZYDIS_MNEMONIC_UNPCKLPD] = h_unpckp;
+	t[ZYDIS_MNEMONIC_UNPCKHPD] = h_unpckp;
+	t[ZYDIS_MNEMONIC_LDMXCSR] = h_ldmxcsr;
+	t[ZYDIS_MNEMONIC_STMXCSR] = h_stmxcsr;
+	t[ZYDIS_MNEMONIC_FXSAVE] = h_fxsave;
+	t[ZYDIS_MNEMONIC_FXSAVE64] = h_fxsave;
+	t[ZYDIS_MNEMONIC_FXRSTOR] = h_fxrstor;
+	t[ZYDIS_MNEMONIC_FXRSTOR64] = h_fxrstor;
+}
