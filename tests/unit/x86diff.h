@@ -87,6 +87,9 @@ struct x86diff_case {
 	uint32_t len;	/* code offset of the end marker */
 	uint32_t ninsn; /* instruction start offsets, for disassembly */
 	uint16_t insn_off[X86DIFF_MAX_INSNS];
+	/* insn starts a group (a point where a prefix of the case is itself
+	 * a valid case: setup and fix-ups are never cut off) */
+	bool group_start[X86DIFF_MAX_INSNS];
 	uint32_t undef_flags; /* flags undefined at the end, on any path */
 	uint32_t undef_any;   /* ... or at any point (a fault mid-way) */
 	uint32_t classes;     /* classes used */

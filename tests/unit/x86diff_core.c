@@ -278,6 +278,8 @@ static void x86diff_minimize(struct x86diff_core *xc,
 		uint32_t end = k < c->ninsn ? c->insn_off[k] : c->len;
 		char text[96];
 
+		if (k < c->ninsn && !c->group_start[k])
+			continue;
 		*p = *c;
 		memset(p->code + end, 0xcc, X86DIFF_CODE_SIZE - end);
 		p->len = end;

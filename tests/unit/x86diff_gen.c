@@ -2019,6 +2019,7 @@ static bool gen_try(struct x86diff_case *c, uint64_t seed, uint64_t attempt,
 	g.rng = seed_mix(seed ^ (attempt << 48));
 	memset(c->code, 0xcc, sizeof(c->code));
 	c->ninsn = 0;
+	memset(c->group_start, 0, sizeof(c->group_start));
 	c->classes = 0;
 	c->seed = seed;
 	c->name = NULL;
@@ -2045,6 +2046,8 @@ static bool gen_try(struct x86diff_case *c, uint64_t seed, uint64_t attempt,
 		g.undef |= g.pending[g.group];
 		c->undef_any |= g.undef;
 		g.group_off[g.group] = g.off;
+		if (c->ninsn < X86DIFF_MAX_INSNS)
+			c->group_start[c->ninsn] = true;
 		for (unsigned tries = 0;; tries++) {
 			struct gen save = g;
 			uint32_t ninsn = c->ninsn;
@@ -2141,6 +2144,7 @@ void x86diff_from_bytes(struct x86diff_case *c, const struct x86diff_fixed *f,
 		    x86diff_disasm(&c->code[off], c->len - off,
 				   X86DIFF_CODE_ADDR + off, buf, sizeof(buf));
 
+		c->group_start[n] = true;
 		c->insn_off[n++] = (uint16_t)off;
 		off += l ? l : 1;
 	}

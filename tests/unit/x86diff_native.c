@@ -2,20 +2,26 @@
 /*
  * x86diff native runner: the host CPU is the oracle.
  *
- * A forked child maps the code and data at the same fixed addresses the
- * core uses, loads every GPR and RFLAGS from the case through a small
- * trampoline and jumps to the sequence. The sequence ends in INT3; its
- * SIGTRAP (or the SIGFPE of a #DE, or any other fault) hands the final
- * registers to a handler through the signal frame, which copies them and
- * the data buffer to shared memory and exits. A crash or hang of the
- * child costs one case, never the test process.
+ * A forked server child maps the code and data at the same fixed addresses
+ * the core uses. For each case it loads every GPR and RFLAGS through a
+ * small trampoline and jumps to the sequence. The sequence ends in INT3;
+ * its SIGTRAP (or the SIGFPE of a #DE, or any other fault) hands the final
+ * registers, vector, error code and CR2 to a handler through the signal
+ * frame, which copies them and the data buffer to shared memory and
+ * siglongjmps back to the server loop. A crash or hang of the child costs
+ * one case (the server is restarted), never the test process; one fork
+ * serves many cases, which matters under ASan.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -58,9 +64,20 @@ __asm__(".pushsection .text\n"
 
 _Static_assert(X86DIFF_CODE_ADDR == 0x10000000, "trampoline target");
 
-/* Only ever set in the forked child. */
-static struct x86diff_result *x86diff_child_out;
-static uint32_t x86diff_child_end;
+/* Shared between the test process and its server child. */
+struct x86diff_shared {
+	struct x86diff_case c;
+	struct x86diff_result r;
+};
+
+/* Only ever set in the server child. */
+static struct x86diff_shared *x86diff_child_sh;
+static sigjmp_buf x86diff_child_jb;
+
+/* The parent's view of the server. */
+static struct x86diff_shared *x86diff_sh;
+static pid_t x86diff_server_pid;
+static int x86diff_cmd_fd = -1, x86diff_done_fd = -1;
 
 static void x86diff_child_signal(int sig, siginfo_t *si, void *ctx)
 {
@@ -70,9 +87,11 @@ static void x86diff_child_signal(int sig, siginfo_t *si, void *ctx)
 	    REG_R12, REG_R13, REG_R14, REG_R15,
 	};
 	ucontext_t *uc = ctx;
-	struct x86diff_result *r = x86diff_child_out;
+	struct x86diff_result *r = &x86diff_child_sh->r;
 	const greg_t *gr = uc->uc_mcontext.gregs;
 
+	if (sig == SIGALRM)
+		_exit(3); /* a hang: the parent restarts us */
 	for (int i = 0; i < 16; i++)
 		r->regs.gpr[i] = (uint64_t)gr[map[i]];
 	r->regs.rip = (uint64_t)gr[REG_RIP];
@@ -86,60 +105,42 @@ static void x86diff_child_signal(int sig, siginfo_t *si, void *ctx)
 	if (sig == SIGTRAP) {
 		/* INT3 is a trap: RIP is past it */
 		r->regs.rip--;
-		if (r->regs.rip == X86DIFF_CODE_ADDR + x86diff_child_end)
+		if (r->regs.rip == X86DIFF_CODE_ADDR + x86diff_child_sh->c.len)
 			r->end = X86DIFF_END_MARKER;
 	}
 	if (r->end == X86DIFF_END_MARKER)
 		r->vector = -1;
 	memcpy(r->data, (void *)X86DIFF_DATA_ADDR, X86DIFF_DATA_SIZE);
-	_exit(0);
+	siglongjmp(x86diff_child_jb, 1);
 }
 
 static void __attribute__((noreturn))
-x86diff_child(const struct x86diff_case *c, struct x86diff_result *out)
+x86diff_server(struct x86diff_shared *sh, int cmd, int done)
 {
-	static const int sigs[] = {SIGTRAP, SIGFPE, SIGILL, SIGBUS, SIGSEGV};
+	static const int sigs[] = {SIGTRAP, SIGFPE,  SIGILL,
+				   SIGBUS,  SIGSEGV, SIGALRM};
 	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
 	struct sigaction sa;
 	stack_t ss;
-	uint64_t frame[18];
-	void *code, *data;
+	static uint64_t frame[18];
+	uint8_t *code, *data;
+	char b;
 
-	alarm(10);
-	x86diff_child_out = out;
-	x86diff_child_end = c->len;
+	x86diff_child_sh = sh;
 	code = mmap((void *)X86DIFF_CODE_ADDR, X86DIFF_CODE_SIZE,
 		    PROT_READ | PROT_WRITE, flags, -1, 0);
 	data = mmap((void *)X86DIFF_DATA_ADDR, X86DIFF_DATA_SIZE,
 		    PROT_READ | PROT_WRITE, flags, -1, 0);
-	if (code != (void *)X86DIFF_CODE_ADDR ||
-	    data != (void *)X86DIFF_DATA_ADDR) {
-		snprintf(out->msg, sizeof(out->msg),
-			 "native: cannot map the fixed code/data: %s",
-			 strerror(errno));
-		_exit(2);
-	}
-	memcpy(code, c->code, X86DIFF_CODE_SIZE);
-	memcpy(code + c->len, "\xcc", 1);
-	if (c->entry >= 5) {
-		/* the trampoline enters at offset 0: jmp rel32 to the entry */
-		int32_t rel = (int32_t)c->entry - 5;
-
-		memcpy(code, "\xe9", 1);
-		memcpy(code + 1, &rel, 4);
-	}
-	memcpy(data, c->data, X86DIFF_DATA_SIZE);
-	if (mprotect(code, X86DIFF_CODE_SIZE, PROT_READ | PROT_EXEC)) {
-		snprintf(out->msg, sizeof(out->msg), "native: mprotect: %s",
-			 strerror(errno));
-		_exit(2);
-	}
 	ss.ss_sp = mmap(NULL, 1 << 16, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ss.ss_size = 1 << 16;
 	ss.ss_flags = 0;
-	if (ss.ss_sp == MAP_FAILED || sigaltstack(&ss, NULL)) {
-		snprintf(out->msg, sizeof(out->msg), "native: sigaltstack");
+	if (code != (void *)X86DIFF_CODE_ADDR ||
+	    data != (void *)X86DIFF_DATA_ADDR || ss.ss_sp == MAP_FAILED ||
+	    sigaltstack(&ss, NULL)) {
+		snprintf(sh->r.msg, sizeof(sh->r.msg),
+			 "native: cannot map the fixed code/data: %s",
+			 strerror(errno));
 		_exit(2);
 	}
 	memset(&sa, 0, sizeof(sa));
@@ -149,53 +150,121 @@ x86diff_child(const struct x86diff_case *c, struct x86diff_result *out)
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaction(sigs[i], &sa, NULL);
 
-	static const int order[15] = {0, 1,  2,	 3,  5,	 6,  7, 8,
-				      9, 10, 11, 12, 13, 14, 15};
-	for (int i = 0; i < 15; i++)
-		frame[i] = c->init.gpr[order[i]];
-	frame[15] = c->init.rflags;
-	frame[16] = c->init.gpr[4];
-	frame[17] = 0;
-	x86diff_native_enter(frame);
+	while (read(cmd, &b, 1) == 1) {
+		const struct x86diff_case *c = &sh->c;
+
+		if (sigsetjmp(x86diff_child_jb, 1)) {
+			alarm(0);
+			if (write(done, "d", 1) != 1)
+				_exit(4);
+			continue;
+		}
+		if (mprotect(code, X86DIFF_CODE_SIZE, PROT_READ | PROT_WRITE))
+			_exit(5);
+		memcpy(code, c->code, X86DIFF_CODE_SIZE);
+		if (c->len < X86DIFF_CODE_SIZE)
+			code[c->len] = 0xcc;
+		if (c->entry >= 5) {
+			/* the trampoline enters at offset 0: jmp rel32 */
+			int32_t rel = (int32_t)c->entry - 5;
+
+			code[0] = 0xe9;
+			memcpy(code + 1, &rel, 4);
+		}
+		memcpy(data, c->data, X86DIFF_DATA_SIZE);
+		if (mprotect(code, X86DIFF_CODE_SIZE, PROT_READ | PROT_EXEC))
+			_exit(5);
+
+		static const int order[15] = {0, 1,  2,	 3,  5,	 6,  7, 8,
+					      9, 10, 11, 12, 13, 14, 15};
+		for (int i = 0; i < 15; i++)
+			frame[i] = c->init.gpr[order[i]];
+		frame[15] = c->init.rflags;
+		frame[16] = c->init.gpr[4];
+		frame[17] = 0;
+		alarm(5);
+		x86diff_native_enter(frame);
+	}
+	_exit(0);
+}
+
+static void x86diff_server_stop(void)
+{
+	if (x86diff_server_pid > 0) {
+		close(x86diff_cmd_fd);
+		kill(x86diff_server_pid, SIGKILL);
+		while (waitpid(x86diff_server_pid, NULL, 0) < 0 &&
+		       errno == EINTR)
+			;
+	}
+	x86diff_server_pid = 0;
+	x86diff_cmd_fd = x86diff_done_fd = -1;
+}
+
+static int x86diff_server_start(void)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (!x86diff_sh) {
+		x86diff_sh =
+		    mmap(NULL, sizeof(*x86diff_sh), PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (x86diff_sh == MAP_FAILED) {
+			x86diff_sh = NULL;
+			return -1;
+		}
+	}
+	/* a socket, not a pipe: send() to a dead child must not SIGPIPE */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return -1;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		x86diff_server(x86diff_sh, sv[1], sv[1]);
+	}
+	close(sv[1]);
+	x86diff_server_pid = pid;
+	x86diff_cmd_fd = x86diff_done_fd = sv[0];
+	return 0;
 }
 
 int x86diff_run_native(const struct x86diff_case *c, struct x86diff_result *r)
 {
-	struct x86diff_result *shared;
-	int status;
-	pid_t pid;
+	struct pollfd pfd;
+	char b;
 
 	memset(r, 0, sizeof(*r));
 	r->end = X86DIFF_END_ERROR;
 	r->vector = -1;
-	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE,
-		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (shared == MAP_FAILED) {
-		snprintf(r->msg, sizeof(r->msg), "native: mmap: %s",
+	if (x86diff_server_pid <= 0 && x86diff_server_start()) {
+		snprintf(r->msg, sizeof(r->msg), "native: cannot start: %s",
 			 strerror(errno));
 		return -1;
 	}
-	memset(shared, 0, sizeof(*shared));
-	shared->end = X86DIFF_END_ERROR;
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		snprintf(r->msg, sizeof(r->msg), "native: fork: %s",
-			 strerror(errno));
-		munmap(shared, sizeof(*shared));
-		return -1;
-	}
-	if (pid == 0)
-		x86diff_child(c, shared);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	memcpy(r, shared, sizeof(*r));
-	munmap(shared, sizeof(*shared));
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	memcpy(&x86diff_sh->c, c, sizeof(*c));
+	memset(&x86diff_sh->r, 0, sizeof(x86diff_sh->r));
+	x86diff_sh->r.end = X86DIFF_END_ERROR;
+	x86diff_sh->r.vector = -1;
+	pfd.fd = x86diff_done_fd;
+	pfd.events = POLLIN;
+	if (send(x86diff_cmd_fd, "r", 1, MSG_NOSIGNAL) != 1 ||
+	    poll(&pfd, 1, 20000) != 1 || read(x86diff_done_fd, &b, 1) != 1) {
+		/* the child died or hung: report, restart next time */
+		memcpy(r, &x86diff_sh->r, sizeof(*r));
 		r->end = X86DIFF_END_ERROR;
 		if (!r->msg[0])
 			snprintf(r->msg, sizeof(r->msg),
-				 "native: child died (status %#x)", status);
+				 "native: the child died");
+		x86diff_server_stop();
+		return 0;
 	}
+	memcpy(r, &x86diff_sh->r, sizeof(*r));
 	return 0;
 }
