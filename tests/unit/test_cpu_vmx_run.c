@@ -8,6 +8,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -311,6 +313,30 @@ static void test_injection_ept_violation(void **state)
 	assert_int_equal(vfx_rd(f, IDT_VECTORING_INFO_FIELD), 0);
 }
 
+static void *kicker(void *arg)
+{
+	const struct timespec ms = {0, 2 * 1000 * 1000};
+
+	nanosleep(&ms, NULL);
+	cpu_kick(arg);
+	return NULL;
+}
+
+/* A kick from another thread ends an endless guest loop. */
+static void test_kick_from_thread(void **state)
+{
+	NEED_CORE();
+	struct vfx *f = *state;
+	static const uint8_t spin[] = {0xeb, 0xfe}; /* jmp $ */
+	pthread_t t;
+
+	code(f, spin, sizeof(spin));
+	assert_int_equal(pthread_create(&t, NULL, kicker, f->cpu), 0);
+	assert_int_equal(launch(f), 1);
+	assert_int_equal(vfx_rd(f, GUEST_RIP), 0x1000);
+	pthread_join(t, NULL);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -324,6 +350,7 @@ int main(void)
 	    T(test_cr_msr),
 	    T(test_vpid_tagging),
 	    T(test_injection_ept_violation),
+	    T(test_kick_from_thread),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
