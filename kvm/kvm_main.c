@@ -226,6 +226,7 @@ out_free:
 
 static void kvm_destroy_vm(struct kvm *kvm)
 {
+	kvm_arch_pre_destroy_vm(kvm);
 	for (int i = 0; i < kvm->created_vcpus; i++) {
 		struct kvm_vcpu *vcpu = kvm->vcpus[i];
 

@@ -172,6 +172,8 @@ int kvm_arch_check_processor_compat(int cpu);
 int kvm_arch_hardware_enable(int cpu);
 void kvm_arch_hardware_disable(int cpu);
 int kvm_arch_init_vm(struct kvm *kvm, unsigned long type);
+/* Stop everything that looks at the vCPUs before they are freed. */
+void kvm_arch_pre_destroy_vm(struct kvm *kvm);
 void kvm_arch_destroy_vm(struct kvm *kvm);
 int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu);
 void kvm_arch_vcpu_destroy(struct kvm_vcpu *vcpu);

@@ -300,9 +300,14 @@ int kvm_arch_init_vm(struct kvm *kvm, unsigned long type)
 	return r;
 }
 
-void kvm_arch_destroy_vm(struct kvm *kvm)
+void kvm_arch_pre_destroy_vm(struct kvm *kvm)
 {
 	kvm_stop_kick_watcher(kvm);
+}
+
+void kvm_arch_destroy_vm(struct kvm *kvm)
+{
+	kvm_stop_kick_watcher(kvm); /* if creation failed half way */
 	if (kvm_x86_ops->vm_destroy)
 		kvm_x86_ops->vm_destroy(kvm);
 	kvm_tdp_mmu_destroy_vm(kvm);

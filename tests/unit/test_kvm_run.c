@@ -439,6 +439,80 @@ static void test_interrupt_spinning_guest(void **state)
 	check_interrupt_spin("default,-preemption-timer");
 }
 
+/* Several vCPUs of one VM running at once from their own threads, more
+ * vCPUs than host CPUs (they share soft CPUs), while another thread moves
+ * a memslot under them: every vCPU finishes its OUT loop. */
+struct vthread {
+	int fd;
+	struct kvm_run *run;
+	int outs;
+};
+
+static void *vcpu_loop(void *arg)
+{
+	struct vthread *t = arg;
+
+	for (;;) {
+		int r = softkvm_ioctl(t->fd, KVM_RUN, NULL);
+
+		if (r < 0 || t->run->exit_reason != KVM_EXIT_IO)
+			break;
+		t->outs++;
+	}
+	return NULL;
+}
+
+static void test_concurrent_vcpus(void **state)
+{
+	static const uint8_t code[] = {
+	    0xb9, 0xe8, 0x03,	    /* mov cx, 1000 */
+	    0xe6, 0x10,		    /* 1: out 0x10, al */
+	    0x8b, 0x1e, 0x00, 0xb0, /* mov bx, [0xb000] */
+	    0xe2, 0xf8,		    /* loop 1b */
+	    0xf4,		    /* hlt */
+	};
+	struct g *g = guest("default", code, sizeof(code));
+	struct vthread t[4];
+	pthread_t th[4];
+	struct kvm_regs r;
+	struct kvm_sregs s;
+
+	assert_int_equal(set_mem(g, 1, 0, 0xb000, 0x1000, g->ram2), 0);
+	softkvm_ioctl(g->vcpu, KVM_GET_SREGS, &s);
+	softkvm_ioctl(g->vcpu, KVM_GET_REGS, &r);
+	t[0].fd = g->vcpu;
+	for (int i = 1; i < 4; i++) {
+		t[i].fd =
+		    softkvm_ioctl(g->vm, KVM_CREATE_VCPU, (void *)(long)i);
+		assert_true(t[i].fd >= 0);
+		assert_int_equal(softkvm_ioctl(t[i].fd, KVM_SET_SREGS, &s), 0);
+		assert_int_equal(softkvm_ioctl(t[i].fd, KVM_SET_REGS, &r), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		t[i].run = softkvm_run_page(t[i].fd);
+		t[i].outs = 0;
+		pthread_create(&th[i], NULL, vcpu_loop, &t[i]);
+	}
+	/* Churn the data slot: the loads either hit memory or become MMIO
+	 * exits (which end that vCPU's loop early, also fine): no crash, no
+	 * stale mapping after the move returns. */
+	for (int k = 0; k < 50; k++) {
+		set_mem(g, 1, 0, 0xc000, 0x1000, g->ram2);
+		set_mem(g, 1, 0, 0xb000, 0x1000, g->ram2);
+	}
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < 4; i++) {
+		assert_true(t[i].run->exit_reason == KVM_EXIT_HLT ||
+			    t[i].run->exit_reason == KVM_EXIT_MMIO);
+		if (t[i].run->exit_reason == KVM_EXIT_HLT)
+			assert_int_equal(t[i].outs, 1000);
+	}
+	for (int i = 1; i < 4; i++)
+		softkvm_close(t[i].fd);
+	done(g);
+}
+
 static void test_triple_fault(void **state)
 {
 	static const uint8_t code[] = {0x0f, 0x0b}; /* ud2 */
@@ -499,6 +573,7 @@ int main(void)
 	    cmocka_unit_test(test_string_out),
 	    cmocka_unit_test(test_immediate_exit),
 	    cmocka_unit_test(test_interrupt_spinning_guest),
+	    cmocka_unit_test(test_concurrent_vcpus),
 	    cmocka_unit_test(test_triple_fault),
 	    cmocka_unit_test(test_fail_entry),
 	    cmocka_unit_test(test_real_mode_needs_ug),
