@@ -33,7 +33,7 @@ enum cpu_feature {
 	CPU_FEAT_IO_BITMAPS,	/* primary control "use I/O bitmaps" */
 	CPU_FEAT_MSR_BITMAPS,	/* primary control "use MSR bitmaps" */
 	CPU_FEAT_EPT_EXEC_ONLY, /* EPT_VPID_CAP bit 0: execute-only entries */
-	CPU_FEAT_UNCOND_IO,	/* primary control "unconditional I/O exiting" */
+	CPU_FEAT_UNCOND_IO, /* primary control "unconditional I/O exiting" */
 	CPU_FEAT_COUNT
 };
 
@@ -138,6 +138,10 @@ enum vmx_result cpu_invvpid(struct cpu *cpu, uint64_t type, uint16_t vpid,
  * DR6, and the MSRs STAR/LSTAR/CSTAR/SFMASK/KERNEL_GS_BASE (cpu_wrmsr).
  */
 uint64_t *cpu_gprs(struct cpu *cpu); /* 16 entries */
+/* The x87/SSE register file (struct x86_fpu, cpu/x86/x86.h), likewise
+ * the processor's own: KVM_GET_FPU/KVM_SET_FPU read and write it. */
+struct x86_fpu;
+struct x86_fpu *cpu_fpu(struct cpu *cpu);
 uint64_t cpu_read_cr2(struct cpu *cpu);
 void cpu_write_cr2(struct cpu *cpu, uint64_t val);
 /* n = 0..3 or 6; other n read 0 / are ignored. */

@@ -78,9 +78,10 @@ static void test_cpuid(void **state)
 	assert_true(r[0] >= 1);
 	cpu_cpuid(cpu, 1, 0, r);
 	assert_true(r[2] & (1u << 5));	 /* VMX */
-	assert_false(r[3] & (1u << 0));	 /* no x87 yet */
-	assert_false(r[3] & (1u << 25)); /* no SSE yet */
-	assert_true(r[2] & (1u << 13)); /* CX16: the core implements it */
+	assert_true(r[3] & (1u << 0));	 /* x87 */
+	assert_true(r[3] & (1u << 26));	 /* SSE2 */
+	assert_false(r[3] & (1u << 23)); /* no MMX yet */
+	assert_true(r[2] & (1u << 13));	 /* CX16: the core implements it */
 	assert_false(r[2] & (1u << 26)); /* no XSAVE */
 	cpu_cpuid(cpu, 7, 0, r);
 	assert_true(r[1] & (1u << 7)); /* SMEP */
