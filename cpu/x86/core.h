@@ -379,6 +379,9 @@ void *x86_mem_ptr(struct x86_core *c, unsigned seg, uint64_t off,
 		  unsigned size);
 /* Check that a write of `size` at seg:off would succeed (for
  * instructions that must fault before changing anything). */
+/* Same for a linear address: a read-modify-write that crosses a page
+ * must fault as a write on either page before reading. */
+void x86_lin_probe_write(struct x86_core *c, uint64_t lin, unsigned size);
 void x86_mem_probe_write(struct x86_core *c, unsigned seg, uint64_t off,
 			 unsigned size);
 

@@ -133,6 +133,7 @@ static uint64_t rmw(struct x86_core *c, const struct x86_insn *i, rmw_fn fn,
 			r = fn(c, a, arg, size, &f, ctx);
 			st_le(p, size, r);
 		} else {
+			x86_lin_probe_write(c, lin, size);
 			a = lin_read(c, lin, size);
 			r = fn(c, a, arg, size, &f, ctx);
 			lin_write(c, lin, size, r);
@@ -429,6 +430,7 @@ static void do_shxd(struct x86_core *c, const struct x86_insn *i, bool left)
 	if (d->kind == OPK_MEM) {
 		ea = x86_ea(c, i, d);
 		lin = seg_lin(c, d->seg, ea, size, MA_WRITE);
+		x86_lin_probe_write(c, lin, size);
 		a = lin_read(c, lin, size);
 	} else {
 		a = x86_op_read(c, i, 0);
@@ -612,6 +614,8 @@ static void do_bt(struct x86_core *c, const struct x86_insn *i, unsigned op)
 				if (!p)
 					p = x86_lin_ptr_slow(c, lin, MA_WRITE);
 			}
+			if (!p)
+				x86_lin_probe_write(c, lin, size);
 			v = p ? ld_le(p, size) : lin_read(c, lin, size);
 			for (;;) {
 				nv = op == B_BTS   ? v | (1ull << bit)
@@ -642,6 +646,8 @@ static void do_bt(struct x86_core *c, const struct x86_insn *i, unsigned op)
 						p = x86_lin_ptr_slow(c, lin,
 								     MA_WRITE);
 				}
+				if (!p)
+					x86_lin_probe_write(c, lin, size);
 				v = p ? ld_le(p, size) : lin_read(c, lin, size);
 				for (;;) {
 					nv = op == B_BTS   ? v | (1ull << bit)
@@ -798,6 +804,8 @@ static HANDLER(h_cmpxchg)
 			old = acc;
 			cas(p, size, &old, src);
 		} else {
+			if (!p)
+				x86_lin_probe_write(c, lin, size);
 			old = p ? ld_le(p, size) : lin_read(c, lin, size);
 			/* the destination is written either way */
 			if (p)
@@ -854,6 +862,7 @@ static HANDLER(h_cmpxchgnb)
 			lo = elo;
 			hi = ehi;
 		} else {
+			x86_lin_probe_write(c, lin, 16);
 			lo = lin_read(c, lin, 8);
 			hi = lin_read(c, lin + 8, 8);
 			eq = lo == elo && hi == ehi;
@@ -872,6 +881,7 @@ static HANDLER(h_cmpxchgnb)
 			cur = exp;
 			eq = cas(p, 8, &cur, nv);
 		} else {
+			x86_lin_probe_write(c, lin, 8);
 			cur = lin_read(c, lin, 8);
 			eq = cur == exp;
 			lin_write(c, lin, 8, eq ? nv : cur);

@@ -107,6 +107,10 @@ static HANDLER(h_xchg)
 							  __ATOMIC_SEQ_CST);
 			}
 		} else {
+			uint64_t ea = x86_ea(c, i, mo);
+			x86_lin_probe_write(
+			    c, seg_lin(c, mo->seg, ea, mo->size, MA_WRITE),
+			    mo->size);
 			old = x86_op_read(c, i, m);
 			x86_op_write(c, i, m, v);
 		}

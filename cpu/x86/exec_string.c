@@ -11,6 +11,90 @@
 
 enum strop { SO_MOVS, SO_CMPS, SO_STOS, SO_LODS, SO_SCAS, SO_INS, SO_OUTS };
 
+/* Flat addressing: linear address == offset for this segment. */
+static bool seg_flat(struct x86_core *c, unsigned seg)
+{
+	const struct x86_seg *s = &c->st->seg[seg];
+	if (c->long64)
+		return seg < X86_FS || !s->base;
+	return !s->base && s->limit == 0xffffffffu &&
+	       !(s->ar & X86_AR_UNUSABLE) && (s->ar & 0xe) == 0x2;
+}
+
+static uint8_t *page_ptr(struct x86_core *c, uint64_t lin, unsigned kind)
+{
+	uint8_t *p = tlb_hit(c, lin, kind);
+	return p ? p : x86_lin_ptr_slow(c, lin, kind);
+}
+
+/*
+ * REP MOVS/STOS with DF=0 on flat segments: whole runs within one source
+ * and one destination page at a time (memcpy/memset speed). Stops early
+ * (returning false) for anything unusual; the element loop then carries
+ * on exactly. Registers are updated per run, so a fault on the next run
+ * leaves a restartable state, as the element loop would.
+ */
+static bool rep_fast(struct x86_core *c, const struct x86_insn *i, unsigned op,
+		     unsigned size)
+{
+	struct x86_state *st = c->st;
+	unsigned asz = i->asz;
+	uint64_t am = size_mask(asz);
+	uint64_t done = 0;
+
+	if ((st->rflags & F_DF) || asz == 2 || !seg_flat(c, X86_ES) ||
+	    (op == SO_MOVS && !seg_flat(c, i->seg)))
+		return false;
+	while (st->gpr[X86_RCX] & am) {
+		uint64_t cnt = st->gpr[X86_RCX] & am;
+		uint64_t di = st->gpr[X86_RDI] & am, si = st->gpr[X86_RSI] & am;
+		uint64_t n = (0x1000 - (di & 0xfff)) / size;
+		uint8_t *pd, *ps = NULL;
+
+		if (op == SO_MOVS) {
+			uint64_t ns = (0x1000 - (si & 0xfff)) / size;
+			if (ns < n)
+				n = ns;
+		}
+		if (n > cnt)
+			n = cnt;
+		if (!n ||
+		    (c->long64 && (((int64_t)(di << 16) >> 16) != (int64_t)di ||
+				   ((int64_t)(si << 16) >> 16) != (int64_t)si)))
+			return false; /* element straddles a page: slow path */
+		if (op == SO_MOVS)
+			ps = page_ptr(c, si, MA_READ);
+		pd = page_ptr(c, di, MA_WRITE);
+		if (op == SO_STOS) {
+			uint64_t v = st->gpr[X86_RAX];
+			if (size == 1) {
+				memset(pd, (int)(v & 0xff), n);
+			} else {
+				for (uint64_t k = 0; k < n; k++)
+					st_le(pd + k * size, size, v);
+			}
+		} else if (ps + n * size <= pd || pd + n * size <= ps) {
+			memcpy(pd, ps, n * size);
+		} else if (size == 1) {
+			for (uint64_t k = 0; k < n; k++)
+				pd[k] = ps[k]; /* overlap: forward, bytewise */
+		} else {
+			return false; /* overlapping wider elements: exact loop
+				       */
+		}
+		gpr_write(c, X86_RDI, asz, di + n * size);
+		if (op == SO_MOVS)
+			gpr_write(c, X86_RSI, asz, si + n * size);
+		gpr_write(c, X86_RCX, asz, cnt - n);
+		done += n;
+		if (done >= REP_CHUNK * 16 && (st->gpr[X86_RCX] & am)) {
+			c->next_rip = st->rip; /* yield to the run loop */
+			return true;
+		}
+	}
+	return true;
+}
+
 static void string_op(struct x86_core *c, const struct x86_insn *i, unsigned op,
 		      unsigned size)
 {
@@ -21,6 +105,8 @@ static void string_op(struct x86_core *c, const struct x86_insn *i, unsigned op,
 	bool rep = i->pfx & (PFX_REP | PFX_REPNE);
 	unsigned n = 0;
 
+	if (rep && (op == SO_MOVS || op == SO_STOS) && rep_fast(c, i, op, size))
+		return;
 	if (op == SO_INS || op == SO_OUTS) {
 		/* privilege and intercept checks for the whole instruction */
 		x86_io_check(c, i, (uint16_t)st->gpr[X86_RDX], size,

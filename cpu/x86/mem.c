@@ -151,6 +151,15 @@ void *x86_mem_ptr(struct x86_core *c, unsigned seg, uint64_t off, unsigned size)
 	return p ? p : x86_lin_ptr_slow(c, lin, MA_WRITE);
 }
 
+void x86_lin_probe_write(struct x86_core *c, uint64_t lin, unsigned size)
+{
+	unsigned first = 0x1000 - (lin & 0xfff);
+	if (!tlb_hit(c, lin, MA_WRITE))
+		x86_lin_ptr_slow(c, lin, MA_WRITE);
+	if (first < size)
+		x86_lin_ptr_slow(c, lin + first, MA_WRITE);
+}
+
 void x86_mem_probe_write(struct x86_core *c, unsigned seg, uint64_t off,
 			 unsigned size)
 {

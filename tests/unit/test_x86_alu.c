@@ -204,6 +204,36 @@ static void test_stack_call(void **state)
 	tenv_free(t);
 }
 
+static void test_rep_runs(void **state)
+{
+	/* mov rdi,0x20ff0; mov rsi,0x30ff8; mov ecx,0x2100; rep movsb;
+	 * mov rdi,0x40ffc; mov eax,0xdeadbeef; mov ecx,3; rep stosd;
+	 * mov rsi,0x50000; lea rdi,[rsi+1]; mov ecx,100; rep movsb; hlt */
+	static const uint8_t c[] = {
+	    0x48, 0xc7, 0xc7, 0xf0, 0x0f, 0x02, 0x00, 0x48, 0xc7, 0xc6,
+	    0xf8, 0x0f, 0x03, 0x00, 0xb9, 0x00, 0x21, 0x00, 0x00, 0xf3,
+	    0xa4, 0x48, 0xc7, 0xc7, 0xfc, 0x0f, 0x04, 0x00, 0xb8, 0xef,
+	    0xbe, 0xad, 0xde, 0xb9, 0x03, 0x00, 0x00, 0x00, 0xf3, 0xab,
+	    0x48, 0xc7, 0xc6, 0x00, 0x00, 0x05, 0x00, 0x48, 0x8d, 0x7e,
+	    0x01, 0xb9, 0x64, 0x00, 0x00, 0x00, 0xf3, 0xa4, 0xf4};
+	struct tenv *t = tenv_new();
+	tenv_long_mode(t, 0);
+	for (unsigned n = 0; n < 0x2100; n++)
+		t->mem[0x30ff8 + n] = (uint8_t)(n * 7 + 1);
+	t->mem[0x50000] = 0xab;
+	assert_int_equal(tenv_run64(t, c, sizeof(c)), X86_EXIT_HLT);
+	for (unsigned n = 0; n < 0x2100; n++)
+		assert_int_equal(t->mem[0x20ff0 + n], (uint8_t)(n * 7 + 1));
+	for (unsigned n = 0; n < 3; n++)
+		assert_int_equal(tenv_rd(t, 0x40ffc + 4 * n, 4), 0xdeadbeef);
+	for (unsigned n = 1; n <= 100; n++)
+		assert_int_equal(t->mem[0x50000 + n], 0xab); /* replicated */
+	assert_int_equal(t->st.gpr[X86_RCX], 0);
+	assert_int_equal(t->st.gpr[X86_RDI], 0x50065);
+	assert_int_equal(t->st.gpr[X86_RSI], 0x50064);
+	tenv_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -217,6 +247,7 @@ int main(void)
 	    cmocka_unit_test(test_strings),
 	    cmocka_unit_test(test_atomics_bits),
 	    cmocka_unit_test(test_stack_call),
+	    cmocka_unit_test(test_rep_runs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
