@@ -62,7 +62,7 @@ static bool entry_intr_info_ok(const struct vmx_env *env)
 		   (vec == 8 || (vec >= 10 && vec <= 14) || vec == 17);
 	if (has_err != want_err)
 		return false;
-	if (has_err && (VMCS(v, VM_ENTRY_EXCEPTION_ERROR_CODE) & 0xffff8000u))
+	if (has_err && (VMCS(v, VM_ENTRY_EXCEPTION_ERROR_CODE) & 0xffff0000u))
 		return false;
 	if (type == INTR_TYPE_SOFT_INTR ||
 	    type == INTR_TYPE_PRIV_SW_EXCEPTION ||
