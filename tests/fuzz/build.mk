@@ -8,7 +8,7 @@ FUZZ_OBJ := $(call obj,$(FUZZ_SRC)) \
             $(filter $(BUILD)/obj/tests/unit/x86diff_%,$(TESTLIB_OBJ))
 
 SEED     ?=
-COUNT    ?= 20000
+COUNT    ?= 100000
 CLASSES  ?=
 MAXINSNS ?= 20
 

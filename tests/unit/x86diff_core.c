@@ -76,11 +76,15 @@ static int x86diff_gpa_to_hva(void *opaque, uint64_t gpa, unsigned access,
 	return 0;
 }
 
-/* Stop on everything: CPUID (the end marker) and exceptions. */
+/*
+ * Stop on everything (CPUID, the end marker; exceptions), so that a core
+ * asking about an instruction before its CPL3 #GP/#UD checks shows up as a
+ * divergence; except PAUSE, legal at CPL3 and not an exit on bare metal.
+ */
 static bool x86diff_intercept(void *opaque, const struct x86_intercept *what,
 			      struct x86_exit *exit)
 {
-	return true;
+	return what->reason != X86_EXIT_PAUSE;
 }
 
 static const struct x86_env_ops x86diff_env_ops = {
