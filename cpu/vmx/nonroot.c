@@ -14,8 +14,6 @@
 #include "cpu/vmx/ept.h"
 #include "cpu/vmx/vmx_state.h"
 
-#define EXC_PF	14
-#define EXC_NMI 2
 /* How many instructions the core runs between preemption-timer checks. */
 #define TIMER_CHECK_INSNS 4096
 
