@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Run one kvmini test guest under QEMU and report like build/kvmini run.
 
-usage: qemu_run.py [--accel tcg|kvm] [--append CMDLINE] [--timeout S] IMAGE
+usage: qemu_run.py [--accel tcg|kvm] [--cpu MODEL] [--append CMDLINE]
+                   [--timeout S] IMAGE
 
 IMAGE.elf is booted with -kernel (multiboot), IMAGE.bin (16-bit flat, with a
 boot-sector signature) as a raw disk, which SeaBIOS loads at 0000:7c00.
@@ -20,6 +21,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--accel", default="tcg")
     ap.add_argument("--append", default=None)
+    ap.add_argument("--cpu", default=None, help="QEMU -cpu model")
     ap.add_argument("--timeout", type=float, default=60)
     ap.add_argument("--qemu", default="qemu-system-x86_64")
     ap.add_argument("image")
@@ -31,6 +33,8 @@ def main():
            "-no-reboot", "-m", "256", "-monitor", "stdio",
            "-serial", "file:" + out,
            "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
+    if a.cpu:
+        cmd += ["-cpu", a.cpu]
     if a.image.endswith(".bin"):
         cmd += ["-drive", "file=%s,format=raw,if=ide,index=0,snapshot=on"
                 % a.image]

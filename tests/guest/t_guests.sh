@@ -8,7 +8,8 @@
 # exit with guests/NAME.status; when kvm and soft both ran they must also
 # agree with each other. QEMU may differ where QEMU's machine differs from
 # kvmini's contract: guests/NAME.qemu.expected / NAME.qemu.status then
-# hold what QEMU does. guests/NAME.args is the guest command line.
+# hold what QEMU does. guests/NAME.args is the guest command line,
+# guests/NAME.qemu-cpu a QEMU -cpu model when the default lacks a feature.
 #
 # Hosts whose /dev/kvm is kvm_pvm (paging-based, no VMX) cannot run some
 # guests at all (the same failure under QEMU -accel kvm): guests/NAME.pvm
@@ -115,6 +116,7 @@ for n in "${names[@]}"; do
 	fi
 	qargs=()
 	[ -f "guests/$n.args" ] && qargs=(--append "$(cat "guests/$n.args")")
+	[ -f "guests/$n.qemu-cpu" ] && qargs+=(--cpu "$(cat "guests/$n.qemu-cpu")")
 	exp=guests/$n.expected st=guests/$n.status
 	[ -f "guests/$n.qemu.expected" ] && exp=guests/$n.qemu.expected
 	[ -f "guests/$n.qemu.status" ] && st=guests/$n.qemu.status

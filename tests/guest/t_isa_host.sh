@@ -2,7 +2,7 @@
 # The isa guests' expected constants, checked on real silicon: guests/isa.c
 # built with -DISA_HOST is an ordinary 64-bit program running the same
 # checks natively at CPL3 (everything but the #DE-through-the-IDT part),
-# as a 64-bit and as a 32-bit program.
+# as a 64-bit and as a 32-bit program; and guests/isa64x.c's extensions.
 set -u
 cd "$(dirname "$0")/../.."
 if [ "$(uname -m)" != x86_64 ] || ! command -v gcc >/dev/null; then
@@ -28,7 +28,7 @@ report() {
 		return
 	fi
 	if [ $rc = 0 ] &&
-	   grep -q '^isa: all [0-9]* checks passed$' "$tmp/out"; then
+	   grep -qE '^isa(64x)?: all [0-9]+ checks passed$' "$tmp/out"; then
 		echo "ok - isa constants on the host CPU, $label ($(tail -1 "$tmp/out"))"
 	else
 		echo "not ok - isa constants on the host CPU, $label"
@@ -46,4 +46,15 @@ report 32-bit gcc -m32 -march=i686 -O2 -ffreestanding -fno-pie -no-pie \
 	-static -nostdlib -mgeneral-regs-only -fno-stack-protector \
 	-fno-asynchronous-unwind-tables -DISA_HOST -DISA_HOST_NOLIBC \
 	-DRT_HOST_PUTC -Iguests/rt -o "$tmp/isa" guests/isa.c \
-	guests/rt/console.c guests/rt/lib.c tests/guest/isa_host32.c
+	guests/rt/console.c guests/rt/lib.c tests/guest/isa_host.c
+# the extensions guest, 64-bit, needs the host to have them
+if grep -qw popcnt /proc/cpuinfo && grep -qw movbe /proc/cpuinfo &&
+   grep -qw abm /proc/cpuinfo && grep -qw cx16 /proc/cpuinfo; then
+	report isa64x gcc -O2 -ffreestanding -fno-pie -no-pie -static \
+		-nostdlib -mgeneral-regs-only -mno-red-zone \
+		-fno-stack-protector -DRT_HOST_PUTC -Iguests/rt -o "$tmp/isa" \
+		guests/isa64x.c guests/rt/console.c guests/rt/lib.c \
+		tests/guest/isa_host.c
+else
+	echo "ok - isa constants on the host CPU, isa64x # SKIP host lacks popcnt/movbe/abm/cx16"
+fi
