@@ -10,6 +10,9 @@
 #                          marker line, "" if never seen), EXIT_S (to exit)
 #                          and SESSION_RC (0 ok, 1 no marker, 2 no exit)
 #   GUEST_SCRIPT           what is typed after the marker (default below)
+#   GUEST_END              its last command (default "poweroff -f", which
+#                          needs ACPI to end the VM; without ACPI the kernel
+#                          only halts: use "reboot -f" with -no-reboot)
 #
 # Typing only after the marker matters: bytes that reach the UART before
 # the shell has the console open are dropped by the kernel's serial driver.
@@ -32,7 +35,7 @@ echo "@@cpu $(head -1 /proc/cpuinfo)"
 dd if=/dev/zero bs=1024 count=64 2>/dev/null | tr "\000" k >/tmp/f
 echo "@@md5 $(md5sum </tmp/f)"
 echo "@@done"
-poweroff -f
+'"${GUEST_END:-poweroff -f}"'
 '
 
 now_s() { # seconds since the epoch with microseconds
