@@ -316,8 +316,14 @@ uint32_t x86_run(struct x86_state *st, struct x86_core *c,
 		}
 		if (boundary_checks(c))
 			return exit->reason;
-		/* Run a stretch of instructions without the slow checks. */
-		for (unsigned n = 0; n < 256; n++) {
+		/* Run a stretch of instructions without the slow checks; with a
+		 * window exit armed, re-check after every instruction (POPF or
+		 * IRET may open the window without a shadow). */
+		unsigned stretch =
+		    (c->ctl.intr_window_exiting || c->ctl.nmi_window_exiting)
+			? 1
+			: 256;
+		for (unsigned n = 0; n < stretch; n++) {
 			const struct x86_insn *i;
 			uint32_t shadow =
 			    st->interruptibility &

@@ -411,6 +411,7 @@ void x86_register_string(x86_handler *t);
 void x86_register_control(x86_handler *t);
 void x86_register_system(x86_handler *t);
 void x86_register_sse(x86_handler *t);
+void x86_register_legacy(x86_handler *t);
 void x86_register_fpu(x86_handler *t);
 /* Power-on x87/SSE values when the state was never initialised. */
 void x86_fpu_ensure(struct x86_state *st);

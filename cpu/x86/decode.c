@@ -91,6 +91,7 @@ static void init_tables(void)
 	x86_register_control(handlers);
 	x86_register_system(handlers);
 	x86_register_sse(handlers);
+	x86_register_legacy(handlers);
 	x86_register_fpu(handlers);
 }
 

@@ -342,6 +342,61 @@ static void test_real_mode_ivt(void **state)
 	tenv_free(t);
 }
 
+static void prot32_setup(struct tenv *t)
+{
+	struct x86_state *st = &t->st;
+	memset(st, 0, sizeof(*st));
+	tenv_wr(t, GDT + 0x08, 8, 0x00cf9b000000ffffull);
+	tenv_wr(t, GDT + 0x10, 8, 0x00cf93000000ffffull);
+	st->gdtr.base = GDT;
+	st->gdtr.limit = 0x17;
+	for (unsigned s = X86_ES; s <= X86_GS; s++) {
+		st->seg[s].sel = s == X86_CS ? 0x08 : 0x10;
+		st->seg[s].limit = 0xffffffffu;
+		st->seg[s].ar = (s == X86_CS ? 0xb : 0x3) | 0x10 | 0x80 |
+				X86_AR_DB | X86_AR_G;
+	}
+	st->seg[X86_LDTR].ar = X86_AR_UNUSABLE;
+	st->seg[X86_TR].ar = 0x8b;
+	st->seg[X86_TR].limit = 0x67;
+	st->cr0 = 0x11;
+	st->rflags = 2;
+	st->gpr[X86_RSP] = 0x70000;
+}
+
+static void test_prot32_legacy(void **state)
+{
+	/* mov ebx,0x20000; lds ecx,[ebx]; mov al,0x79; add al,0x35; daa;
+	 * mov dl,al; setc dh; mov al,53; aam 10; mov si,ax; aad 10;
+	 * mov di,ax; mov eax,5; bound eax,[ebx+8]; mov eax,20;
+	 * bound eax,[ebx+8]; hlt */
+	static const uint8_t c[] = {
+	    0xbb, 0x00, 0x00, 0x02, 0x00, 0xc5, 0x0b, 0xb0, 0x79, 0x04,
+	    0x35, 0x27, 0x88, 0xc2, 0x0f, 0x92, 0xc6, 0xb0, 0x35, 0xd4,
+	    0x0a, 0x66, 0x89, 0xc6, 0xd5, 0x0a, 0x66, 0x89, 0xc7, 0xb8,
+	    0x05, 0x00, 0x00, 0x00, 0x62, 0x43, 0x08, 0xb8, 0x14, 0x00,
+	    0x00, 0x00, 0x62, 0x43, 0x08, 0xf4};
+	struct tenv *t = tenv_new();
+	prot32_setup(t);
+	t->st.seg[X86_DS].sel = 0;
+	tenv_wr(t, 0x20000, 4, 0x12345678);
+	tenv_wr(t, 0x20004, 2, 0x10);
+	tenv_wr(t, 0x20008, 4, 0);
+	tenv_wr(t, 0x2000c, 4, 10);
+	t->exc_bitmap = 1u << X86_EXC_BR;
+	tenv_load(t, CODE, c, sizeof(c));
+	t->st.rip = CODE;
+	assert_int_equal(tenv_run(t), X86_EXIT_EXCEPTION_NMI);
+	assert_int_equal(t->exit.intr_info & 0xff, X86_EXC_BR);
+	assert_int_equal(t->st.rip, CODE + 0x2a);
+	assert_int_equal(t->st.gpr[X86_RCX], 0x12345678);
+	assert_int_equal(t->st.seg[X86_DS].sel, 0x10);
+	assert_int_equal(t->st.gpr[X86_RDX] & 0xffff, 0x0114);
+	assert_int_equal(t->st.gpr[X86_RSI] & 0xffff, 0x0503);
+	assert_int_equal(t->st.gpr[X86_RDI] & 0xffff, 0x0035);
+	tenv_free(t);
+}
+
 static void test_prot32_idt(void **state)
 {
 	/* mov eax,5; int 0x30; hlt  /  handler: mov ebx,9; iretd */
@@ -409,6 +464,7 @@ int main(void)
 	    cmocka_unit_test(test_unimplemented_stop),
 	    cmocka_unit_test(test_real_mode_ivt),
 	    cmocka_unit_test(test_prot32_idt),
+	    cmocka_unit_test(test_prot32_legacy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
