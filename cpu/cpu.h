@@ -157,6 +157,16 @@ void cpu_write_dr(struct cpu *cpu, unsigned n, uint64_t val);
  */
 void cpu_guest_memory_written(struct cpu *cpu, uint64_t gpa, uint64_t len);
 
+/* Counters for benchmarks and `kvmini info` (monotonic since cpu_create). */
+struct cpu_stats {
+	uint64_t vm_entries;	 /* VMLAUNCH/VMRESUME that entered the guest */
+	uint64_t vm_exits;	 /* VM exits, failed entries (33/34) included */
+	uint64_t ept_tlb_hits;	 /* guest-physical translations from the TLB */
+	uint64_t ept_tlb_misses; /* ... that needed an EPT walk */
+	uint64_t insns_retired;	 /* guest instructions the core retired */
+};
+void cpu_get_stats(struct cpu *cpu, struct cpu_stats *stats);
+
 /*
  * kvmini-specific basic exit reasons (the SDM leaves these numbers unused):
  * the software CPU met an instruction it does not implement yet, or an

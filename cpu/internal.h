@@ -71,7 +71,8 @@ struct cpu {
 	struct x86_state guest;
 	struct x86_core *core; /* NULL until cpu/x86 provides x86_run */
 	struct vmx_tlb *tlb;
-	char diag[96]; /* cpu_exit_diag() */
+	uint64_t vm_entries, vm_exits; /* cpu_get_stats() */
+	char diag[96];		       /* cpu_exit_diag() */
 	/* IA32_VMX_* MSRs 0x480..0x490, computed once from the model. */
 	uint64_t vmx_cap[17];
 	uint32_t vmx_cap_present; /* bit (msr - 0x480) */

@@ -3,6 +3,7 @@
 #include <stddef.h>
 
 #include "cpu/vmx/core_glue.h"
+#include "cpu/vmx/tlb.h"
 
 #pragma weak x86_core_create
 #pragma weak x86_core_destroy
@@ -64,4 +65,15 @@ void cpu_guest_memory_written(struct cpu *cpu, uint64_t gpa, uint64_t len)
 {
 	if (cpu->core && x86_code_written)
 		x86_code_written(cpu->core, gpa, len);
+}
+
+void cpu_get_stats(struct cpu *cpu, struct cpu_stats *st)
+{
+	struct x86_ctl *ctl = vmx_core_ctl(cpu);
+
+	st->vm_entries = cpu->vm_entries;
+	st->vm_exits = cpu->vm_exits;
+	st->ept_tlb_hits = cpu->tlb->hits;
+	st->ept_tlb_misses = cpu->tlb->misses;
+	st->insns_retired = ctl ? ctl->insns_retired : 0;
 }

@@ -152,6 +152,7 @@ enum vmx_result vmx_vm_entry(struct cpu *cpu, bool launch)
 	}
 	/* The entry succeeded: from here on the VMCS is launched. */
 	cpu->current_vmcs->launch_state = VMCS_LAUNCH_LAUNCHED;
+	cpu->vm_entries++;
 	vmx_tlb_enter_context(cpu, env.vpid_on, env.vpid,
 			      env.ept_on ? env.eptp : 0);
 	cpu->diag[0] = 0;

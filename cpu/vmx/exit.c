@@ -186,6 +186,7 @@ static void load_host_state(struct vmx_env *env)
 
 void vmx_vm_exit(struct vmx_env *env, const struct x86_exit *ex)
 {
+	env->cpu->vm_exits++;
 	record_exit_info(env, ex, ex->reason);
 	save_guest_state(env);
 	store_msr_area(env);
@@ -197,6 +198,7 @@ void vmx_entry_fail_exit(struct vmx_env *env, uint32_t reason, uint64_t qual)
 {
 	struct x86_exit ex;
 
+	env->cpu->vm_exits++;
 	memset(&ex, 0, sizeof(ex));
 	ex.qualification = qual;
 	record_exit_info(env, &ex, reason | VMX_EXIT_REASONS_FAILED_VMENTRY);

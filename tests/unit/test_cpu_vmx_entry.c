@@ -359,6 +359,10 @@ static void test_msr_load_fail(void **state)
 	assert_int_equal(cpu_vmlaunch(f->cpu), VMX_SUCCEED);
 	assert_int_equal(vfx_rd(f, VM_EXIT_REASON), 0x80000022u);
 	assert_int_equal(vfx_rd(f, EXIT_QUALIFICATION), 2);
+	struct cpu_stats st;
+	cpu_get_stats(f->cpu, &st);
+	assert_int_equal(st.vm_entries, 0);
+	assert_int_equal(st.vm_exits, 1);
 	assert_int_equal(((struct vmcs *)f->vmcs)->launch_state,
 			 VMCS_LAUNCH_CLEAR);
 }

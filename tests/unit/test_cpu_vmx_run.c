@@ -75,6 +75,13 @@ static void test_mov_out_hlt(void **state)
 	assert_int_equal(cpu_gprs(f->cpu)[X86_RAX] & 0xff, 0x42);
 	assert_int_equal(resume_after(f), 12);
 	assert_int_equal(vfx_rd(f, GUEST_RIP), 0x1004);
+
+	struct cpu_stats st;
+	cpu_get_stats(f->cpu, &st);
+	assert_int_equal(st.vm_entries, 2);
+	assert_int_equal(st.vm_exits, 2);
+	assert_true(st.insns_retired >= 1);  /* mov; out exits unretired */
+	assert_true(st.ept_tlb_misses >= 1); /* the code page */
 }
 
 static void test_io_bitmaps(void **state)
