@@ -161,12 +161,60 @@ static HANDLER(h_iret)
 	x86_iret(c, i->osz);
 }
 
+/*
+ * INT n in virtual-8086 mode with CR4.VME: the TSS interrupt redirection
+ * bitmap may send it to the 8086 handler in the IVT at linear 0 (SDM
+ * 20.3.3, methods 5 and 6). KVM's real-mode-as-vm86 relies on this.
+ */
+static bool vm86_redirect(struct x86_core *c, uint8_t vec)
+{
+	struct x86_state *st = c->st;
+	const struct x86_seg *tr = &st->seg[X86_TR];
+	unsigned iopl = (st->rflags & F_IOPL) >> 12;
+	uint64_t iomap, ent, sp, fl;
+	uint64_t ssb = st->seg[X86_SS].base;
+
+	if (!(st->cr4 & CR4_VME) || tr->limit < 0x67)
+		return false;
+	iomap = x86_sys_read(c, tr->base + 0x66, 2);
+	if (iomap < 32 || iomap - 32 + vec / 8 > tr->limit)
+		x86_gp(c, 0);
+	if ((x86_sys_read(c, tr->base + iomap - 32 + vec / 8, 1) >> (vec & 7)) &
+	    1)
+		return false; /* redirection bit set: protected-mode IDT */
+	ent = lin_read(c, vec * 4u, 4);
+	fl = st->rflags & 0xffff;
+	if (iopl < 3)
+		fl = (fl & ~F_IF) | ((st->rflags & F_VIF) ? F_IF : 0) | F_IOPL;
+	sp = st->gpr[X86_RSP];
+	sp = (sp - 2) & 0xffff;
+	lin_write(c, ssb + sp, 2, fl);
+	sp = (sp - 2) & 0xffff;
+	lin_write(c, ssb + sp, 2, st->seg[X86_CS].sel);
+	sp = (sp - 2) & 0xffff;
+	lin_write(c, ssb + sp, 2, c->next_rip);
+	gpr_write(c, X86_RSP, 2, sp);
+	x86_set_real_seg(c, X86_CS, ent >> 16);
+	c->next_rip = ent & 0xffff;
+	st->rflags &= ~(F_TF | F_RF);
+	if (iopl == 3)
+		st->rflags &= ~F_IF;
+	else
+		st->rflags &= ~F_VIF;
+	return true;
+}
+
 static HANDLER(h_int)
 {
 	struct x86_state *st = c->st;
-	if ((st->rflags & F_VM) && ((st->rflags & F_IOPL) >> 12) < 3)
-		x86_gp(c, 0);
-	x86_raise_sw(c, (uint8_t)i->op[0].disp, X86_EVT_SW_INT);
+	uint8_t vec = (uint8_t)i->op[0].disp;
+	if (st->rflags & F_VM) {
+		if (vm86_redirect(c, vec))
+			return;
+		if (((st->rflags & F_IOPL) >> 12) < 3)
+			x86_gp(c, 0);
+	}
+	x86_raise_sw(c, vec, X86_EVT_SW_INT);
 }
 
 static HANDLER(h_int3)

@@ -441,6 +441,82 @@ static void test_mode_switches(void **state)
 	tenv_free(t);
 }
 
+/* INT n in virtual-8086 mode redirected by CR4.VME to the IVT at 0. */
+static void test_vm86_int_redirect(void **state)
+{
+	static const uint8_t c[] = {0xcd, 0x10, 0xe6, 0x80}; /* int; out */
+	static const uint8_t h[] = {0xb8, 0x34, 0x12, 0xcf}; /* mov ax; iret */
+	struct tenv *t = tenv_new();
+	struct x86_state *st = &t->st;
+
+	prot32_setup(t);
+	st->rflags =
+	    0x2 | (1u << 17) | (3u << 12) | (1u << 9); /* VM IOPL3 IF */
+	st->cr4 = 1;				       /* VME */
+	for (unsigned s = X86_ES; s <= X86_GS; s++) {
+		st->seg[s].sel = s == X86_CS ? 0x0700 : 0;
+		st->seg[s].base = st->seg[s].sel << 4;
+		st->seg[s].limit = 0xffff;
+		st->seg[s].ar = 0xf3;
+	}
+	st->seg[X86_TR].base = TSS;
+	st->seg[X86_TR].limit = 0x88 + 0x2000;
+	tenv_wr(t, TSS + 0x66, 2, 0x88); /* I/O bitmap; redirection before */
+	st->gpr[X86_RSP] = 0x6000;
+	tenv_wr(t, 0x10 * 4, 4, 0x08000100);
+	tenv_load(t, 0x8100, h, sizeof(h));
+	tenv_load(t, 0x7000, c, sizeof(c));
+	st->rip = 0;
+	assert_int_equal(tenv_run(t), X86_EXIT_IO_INSTRUCTION);
+	assert_int_equal(st->gpr[X86_RAX] & 0xffff, 0x1234);
+	assert_int_equal(st->rip, 2);
+	assert_int_equal(st->gpr[X86_RSP], 0x6000);
+	assert_int_equal(t->exit.qualification >> 16, 0x80);
+	tenv_free(t);
+}
+
+/* 32-bit: IRETD to CPL3 (data segments nulled), INT 0x80 back to CPL0
+ * with the stack from the 32-bit TSS. */
+static void test_prot32_rings(void **state)
+{
+	/* push 0x23; push 0x60000; pushfd; push 0x1b; push 0x10010; iretd */
+	static const uint8_t k[] = {0x6a, 0x23, 0x68, 0x00, 0x00, 0x06,
+				    0x00, 0x9c, 0x6a, 0x1b, 0x68, 0x10,
+				    0x00, 0x01, 0x00, 0xcf};
+	/* user at 0x10010: mov eax,7; int 0x80 */
+	static const uint8_t u[] = {0xb8, 0x07, 0x00, 0x00, 0x00, 0xcd, 0x80};
+	struct tenv *t = tenv_new();
+	struct x86_state *st = &t->st;
+	uint64_t gate = (0x6000 & 0xffff) | (0x08ull << 16) | (0xeeull << 40);
+
+	prot32_setup(t);
+	tenv_wr(t, GDT + 0x18, 8, 0x00cffb000000ffffull); /* user code */
+	tenv_wr(t, GDT + 0x20, 8, 0x00cff3000000ffffull); /* user data */
+	st->gdtr.limit = 0x27;
+	st->seg[X86_TR].base = TSS;
+	tenv_wr(t, TSS + 4, 4, 0x90000); /* ESP0 */
+	tenv_wr(t, TSS + 8, 4, 0x10);	 /* SS0 */
+	st->idtr.base = IDT;
+	st->idtr.limit = 0x7ff;
+	tenv_wr(t, IDT + 0x80 * 8, 8, gate);
+	t->mem[0x6000] = 0xf4;
+	tenv_load(t, CODE, k, sizeof(k));
+	tenv_load(t, CODE + 0x10, u, sizeof(u));
+	st->rip = CODE;
+	assert_int_equal(tenv_run(t), X86_EXIT_HLT);
+	assert_int_equal(st->rip, 0x6000);
+	assert_int_equal(st->seg[X86_CS].sel, 0x08);
+	assert_int_equal(st->seg[X86_SS].sel, 0x10);
+	assert_int_equal(st->gpr[X86_RSP], 0x90000 - 20);
+	assert_int_equal(tenv_rd(t, 0x90000 - 20, 4), CODE + 0x17); /* EIP */
+	assert_int_equal(tenv_rd(t, 0x90000 - 16, 4), 0x1b);	    /* CS */
+	assert_int_equal(tenv_rd(t, 0x90000 - 8, 4), 0x60000);	    /* ESP */
+	assert_int_equal(tenv_rd(t, 0x90000 - 4, 4), 0x23);	    /* SS */
+	assert_int_equal(st->seg[X86_DS].sel, 0); /* nulled by the IRET */
+	assert_int_equal(st->gpr[X86_RAX], 7);
+	tenv_free(t);
+}
+
 static void test_prot32_idt(void **state)
 {
 	/* mov eax,5; int 0x30; hlt  /  handler: mov ebx,9; iretd */
@@ -509,6 +585,8 @@ int main(void)
 	    cmocka_unit_test(test_real_mode_ivt),
 	    cmocka_unit_test(test_prot32_idt),
 	    cmocka_unit_test(test_mode_switches),
+	    cmocka_unit_test(test_vm86_int_redirect),
+	    cmocka_unit_test(test_prot32_rings),
 	    cmocka_unit_test(test_prot32_legacy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
