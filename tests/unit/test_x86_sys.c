@@ -517,6 +517,48 @@ static void test_prot32_rings(void **state)
 	tenv_free(t);
 }
 
+/* 32-bit paging (4 MiB PSE page + page table) and PAE (2 MiB page +
+ * page table): translations, then a not-present #PF with CR2. */
+static void test_legacy_paging(void **state)
+{
+	/* mov eax,cr0; or eax,0x80000000; mov cr0,eax; mov eax,[0x400010];
+	 * mov ebx,[0x300000]; mov ecx,[0x800000]; hlt */
+	static const uint8_t c[] = {
+	    0x0f, 0x20, 0xc0, 0x0d, 0x00, 0x00, 0x00, 0x80, 0x0f, 0x22,
+	    0xc0, 0xa1, 0x10, 0x00, 0x40, 0x00, 0x8b, 0x1d, 0x00, 0x00,
+	    0x30, 0x00, 0x8b, 0x0d, 0x00, 0x00, 0x80, 0x00, 0xf4};
+	for (int pae = 0; pae < 2; pae++) {
+		struct tenv *t = tenv_new();
+		prot32_setup(t);
+		if (!pae) {
+			t->st.cr4 = 0x10; /* PSE */
+			t->st.cr3 = 0x100000;
+			tenv_wr(t, 0x100000, 4, 0x000083);
+			tenv_wr(t, 0x100004, 4, 0x101003);
+			tenv_wr(t, 0x101000, 4, 0x2003);
+		} else {
+			t->st.cr4 = 0x20; /* PAE */
+			t->st.cr3 = 0x102000;
+			tenv_wr(t, 0x102000, 8, 0x103001);
+			tenv_wr(t, 0x103000, 8, 0x000083);
+			tenv_wr(t, 0x103008, 8, 0x200083);
+			tenv_wr(t, 0x103010, 8, 0x104003);
+			tenv_wr(t, 0x104000, 8, 0x2003);
+		}
+		tenv_wr(t, 0x2010, 4, 0xaabbccdd);
+		tenv_wr(t, 0x300000, 4, 0x11223344);
+		t->exc_bitmap = 1u << X86_EXC_PF;
+		tenv_load(t, CODE, c, sizeof(c));
+		t->st.rip = CODE;
+		assert_int_equal(tenv_run(t), X86_EXIT_EXCEPTION_NMI);
+		expect_pf(t, 0x800000, 0);
+		assert_int_equal(t->st.gpr[X86_RAX], 0xaabbccdd);
+		assert_int_equal(t->st.gpr[X86_RBX], 0x11223344);
+		assert_int_equal(t->st.rip, CODE + 0x16);
+		tenv_free(t);
+	}
+}
+
 static void test_prot32_idt(void **state)
 {
 	/* mov eax,5; int 0x30; hlt  /  handler: mov ebx,9; iretd */
@@ -587,6 +629,7 @@ int main(void)
 	    cmocka_unit_test(test_mode_switches),
 	    cmocka_unit_test(test_vm86_int_redirect),
 	    cmocka_unit_test(test_prot32_rings),
+	    cmocka_unit_test(test_legacy_paging),
 	    cmocka_unit_test(test_prot32_legacy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
