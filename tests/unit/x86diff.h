@@ -64,6 +64,9 @@ enum x86diff_class {
 	X86DIFF_C_EXTRA,  /* popcnt lzcnt tzcnt movbe enter/leave */
 	X86DIFF_C_FAULT,  /* a last instruction that faults: #PF #GP #SS #UD
 			     #DE #BP, compared with vector, error code, CR2 */
+	X86DIFF_C_COMPAT, /* a mode, not instructions: about half the cases
+			     run as 32-bit compatibility-mode code (CS.L=0,
+			     no REX, 40-4F = inc/dec, pusha/popa) */
 	X86DIFF_C_COUNT
 };
 #define X86DIFF_ALL_CLASSES ((1u << X86DIFF_C_COUNT) - 1)
@@ -96,6 +99,7 @@ struct x86diff_case {
 	struct x86diff_regs init;
 	uint8_t data[X86DIFF_DATA_SIZE];
 	const char *name; /* hand-written and regression cases */
+	bool compat;	  /* 32-bit compatibility-mode code (CS 0x23) */
 };
 
 /* How a run ended. */
@@ -127,7 +131,7 @@ struct x86diff_fixed {
 	const uint8_t *bytes;
 	uint32_t len;
 	uint32_t undef_flags;
-	uint32_t classes;
+	uint32_t classes; /* with the compat32 bit: 32-bit code */
 	void (*setup)(struct x86diff_case *c);
 };
 void x86diff_from_bytes(struct x86diff_case *c, const struct x86diff_fixed *f,
@@ -150,6 +154,9 @@ void x86diff_print_result(const char *who, const struct x86diff_result *r,
 /* Disassemble one instruction; returns its length, 0 if undecodable. */
 unsigned x86diff_disasm(const uint8_t *p, size_t len, uint64_t addr, char *buf,
 			size_t bufsz);
+/* ... as 32-bit code when m32 */
+unsigned x86diff_disasm_mode(const uint8_t *p, size_t len, uint64_t addr,
+			     char *buf, size_t bufsz, bool m32);
 
 /* Small deterministic PRNG (xorshift64*). */
 static inline uint64_t x86diff_rand(uint64_t *s)

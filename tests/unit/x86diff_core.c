@@ -208,6 +208,11 @@ int x86diff_run_core(struct x86diff_core *xc, const struct x86diff_case *c,
 	st.rip = c->init.rip;
 	st.rflags = c->init.rflags;
 	st.cr3 = GPA_PML4;
+	if (c->compat) {
+		/* Linux's __USER32_CS: 32-bit code in long mode */
+		st.seg[X86_CS].sel = 0x23;
+		st.seg[X86_CS].ar = (st.seg[X86_CS].ar & ~X86_AR_L) | X86_AR_DB;
+	}
 	st.seg[X86_TR].base = TSS_ADDR;
 	st.seg[X86_TR].limit = 0x67;
 
@@ -294,9 +299,10 @@ static void x86diff_minimize(struct x86diff_core *xc,
 		x86diff_run_core(xc, p, b);
 		if (x86diff_compare(p, a, b, null))
 			continue;
-		x86diff_disasm(
-		    &c->code[c->insn_off[k - 1]], c->len - c->insn_off[k - 1],
-		    X86DIFF_CODE_ADDR + c->insn_off[k - 1], text, sizeof(text));
+		x86diff_disasm_mode(&c->code[c->insn_off[k - 1]],
+				    c->len - c->insn_off[k - 1],
+				    X86DIFF_CODE_ADDR + c->insn_off[k - 1],
+				    text, sizeof(text), c->compat);
 		fprintf(out,
 			"  first divergence after instruction %u (+%04x: %s); "
 			"prefix run:\n",

@@ -14,6 +14,13 @@
 		.len = sizeof((const uint8_t[]){__VA_ARGS__}),                 \
 		.undef_flags = (undef), .classes = 1u << X86DIFF_C_##cls,      \
 	}
+#define F32(nm, cls, undef, ...)                                               \
+	{                                                                      \
+		.name = nm, .bytes = (const uint8_t[]){__VA_ARGS__},           \
+		.len = sizeof((const uint8_t[]){__VA_ARGS__}),                 \
+		.undef_flags = (undef),                                        \
+		.classes = 1u << X86DIFF_C_##cls | 1u << X86DIFF_C_COMPAT,     \
+	}
 #define ARITH X86DIFF_ARITH
 #define MULU  (X86DIFF_SF | X86DIFF_ZF | X86DIFF_AF | X86DIFF_PF)
 #define BTU   (X86DIFF_OF | X86DIFF_SF | X86DIFF_AF | X86DIFF_PF)
@@ -174,6 +181,15 @@ const struct x86diff_fixed x86diff_fixed_cases[] = {
       0xf3, 0x48, 0x0f, 0xbd, 0xc8, 0xf3, 0x0f, 0xbc, 0xd0),
     /* call +0; pop rax: rax = the address after the call */
     F("call-pop", BRANCH, 0, 0xe8, 0x00, 0x00, 0x00, 0x00, 0x58),
+    /* 32-bit compatibility mode: 40+r/48+r are inc/dec, pushad/popad */
+    F32("compat-incdec-pusha", ALU, 0, 0x40, 0x4b, 0x66, 0x47, 0x60, 0x61),
+    /* compatibility mode: a write through CS faults (#GP(0)), a read
+     * does not: mov eax, cs:[DATA+0x100]; mov cs:[DATA+0x100], eax */
+    F32("compat-cs-write-gp", FAULT, 0, 0x2e, 0xa1, 0x00, 0x01, 0x00, 0x20,
+	0x2e, 0xa3, 0x00, 0x01, 0x00, 0x20),
+    /* ... also for a shift by 0: shr dword cs:[DATA+0x100], 0 */
+    F32("compat-cs-shift0-gp", FAULT, 0, 0x2e, 0xc1, 0x2d, 0x00, 0x01, 0x00,
+	0x20, 0x00),
     /* jrcxz over one inc; then jmp rel32 over a nop */
     F("jrcxz-jmp", BRANCH, 0, 0xe3, 0x03, 0x48, 0xff, 0xc0, 0xe9, 0x01, 0x00,
       0x00, 0x00, 0x90),

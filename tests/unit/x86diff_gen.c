@@ -78,6 +78,7 @@ struct gen {
 	unsigned nfix;
 	bool full;
 	uint32_t align; /* gen_mem: operand alignment (0: any) */
+	bool m32;	/* compatibility mode: 32-bit code, no REX */
 };
 
 static uint64_t rnd(struct gen *g)
@@ -100,25 +101,26 @@ static uint32_t range(struct gen *g, uint32_t lo, uint32_t hi)
 	return lo + below(g, hi - lo);
 }
 
+/* Operand widths and registers; compatibility mode has no REX. */
 static unsigned rnd_width(struct gen *g)
 {
 	static const unsigned w[] = {1, 2, 4, 8};
 
-	return w[below(g, 4)];
+	return w[below(g, g->m32 ? 3 : 4)];
 }
 
 static unsigned rnd_width_nz8(struct gen *g)
 {
 	static const unsigned w[] = {2, 4, 8, 8};
 
-	return w[below(g, 4)];
+	return w[below(g, g->m32 ? 2 : 4)];
 }
 
 /* A register that may be written: never RSP. */
 static int rnd_wreg(struct gen *g, uint32_t avoid)
 {
 	for (;;) {
-		int r = (int)below(g, 16);
+		int r = (int)below(g, g->m32 ? 8 : 16);
 
 		if (r != RSP && !(avoid & (1u << r)))
 			return r;
@@ -127,7 +129,7 @@ static int rnd_wreg(struct gen *g, uint32_t avoid)
 
 static int rnd_reg(struct gen *g)
 {
-	return (int)below(g, 16);
+	return (int)below(g, g->m32 ? 8 : 16);
 }
 
 static uint64_t interesting(struct gen *g)
@@ -232,15 +234,17 @@ static bool emit(struct gen *g, const struct enc *e)
 	}
 	unsigned legacy = n;
 
-	if (e->dead_rex)
+	if (e->dead_rex && !g->m32)
 		b[n++] = e->dead_rex;
 	for (unsigned i = 0; i < e->npfx; i++)
 		b[n++] = e->pfx[i];
-	if (e->modrm && e->rm_mem && e->m.addr32)
+	/* (a 67 in compatibility mode would mean 16-bit addressing; 32-bit
+	 * is the default there) */
+	if (e->modrm && e->rm_mem && e->m.addr32 && !g->m32)
 		b[n++] = 0x67;
-	if (e->w == 2 || e->extra66)
+	if (e->w == 2 || (e->extra66 && !g->m32))
 		b[n++] = 0x66;
-	if (e->dead_rex && n == legacy + 1)
+	if (e->dead_rex && !g->m32 && n == legacy + 1)
 		n = legacy; /* no legacy prefix follows: it would be live */
 	if (e->w == 8 && !e->d64)
 		rex |= 8;
@@ -259,6 +263,13 @@ static bool emit(struct gen *g, const struct enc *e)
 	if (e->opreg >= 0 && (e->opreg & 8))
 		rex |= 1;
 	bool has_rex = rex || e->rex;
+
+	if (g->m32) {
+		/* 40-4F are INC/DEC there */
+		if (rex)
+			return false;
+		has_rex = false;
+	}
 
 	if (writes_rsp(e->reg, e->wr_reg, has_rex) ||
 	    (!e->rm_mem && writes_rsp(e->rm, e->wr_rm, has_rex)) ||
@@ -323,8 +334,11 @@ static bool emit(struct gen *g, const struct enc *e)
 	if (n > 15)
 		return false;
 	if (disp_at >= 0) {
-		int64_t d = (int64_t)e->m.target -
-			    (int64_t)(X86DIFF_CODE_ADDR + g->off + n);
+		/* 32-bit code has no RIP-relative form: the same ModRM is an
+		 * absolute disp32 there */
+		int64_t d =
+		    (int64_t)e->m.target -
+		    (g->m32 ? 0 : (int64_t)(X86DIFF_CODE_ADDR + g->off + n));
 		int32_t d32 = (int32_t)d;
 
 		memcpy(&b[disp_at], &d32, 4);
@@ -349,6 +363,20 @@ static bool emit(struct gen *g, const struct enc *e)
 		    .abs = true,
 		};
 	}
+	c->insn_off[c->ninsn++] = (uint16_t)g->off;
+	memcpy(&c->code[g->off], b, n);
+	g->off += n;
+	return true;
+}
+
+/* Write a prepared byte string as one instruction. */
+static bool emit_bytes(struct gen *g, const uint8_t *b, unsigned n)
+{
+	struct x86diff_case *c = g->c;
+
+	if (c->ninsn >= X86DIFF_MAX_INSNS - 1 ||
+	    g->off + n + 16 > X86DIFF_CODE_SIZE)
+		return false;
 	c->insn_off[c->ninsn++] = (uint16_t)g->off;
 	memcpy(&c->code[g->off], b, n);
 	g->off += n;
@@ -498,9 +526,11 @@ static bool gen_rm(struct gen *g, struct enc *e, bool mem_ok, bool written,
 	e->modrm = true;
 	if (mem_ok && chance(g, 3)) {
 		e->rm_mem = true;
+		/* segment overrides: ignored in 64-bit mode; real (flat)
+		 * segments in compatibility mode, where CS is not writable */
 		if (chance(g, 10))
-			e->pfx[e->npfx++] =
-			    (uint8_t[]){0x2e, 0x3e, 0x26, 0x36}[below(g, 4)];
+			e->pfx[e->npfx++] = (uint8_t[]){
+			    0x3e, 0x26, 0x36, 0x2e}[below(g, g->m32 ? 3 : 4)];
 		return gen_mem(g, &e->m, DATA_LO, DATA_HI, avoid, used);
 	}
 	/* a written RSP/SPL is refused by emit(); AH is fine */
@@ -620,6 +650,17 @@ static bool gen_alu(struct gen *g)
 		return true;
 	case 9: /* inc, dec */
 	case 10:
+		if (g->m32 && w != 1 && chance(g, 2)) {
+			/* the one-byte forms 40+r / 48+r (REX in 64-bit) */
+			e.op[0] = chance(g, 2) ? 0x40 : 0x48;
+			e.nop = 1;
+			e.opreg = rnd_wreg(g, 0);
+			e.wr_opreg = w;
+			if (!emit(g, &e))
+				return false;
+			flags(g, X86DIFF_ARITH & ~X86DIFF_CF, 0);
+			return true;
+		}
 		e.op[0] = w == 1 ? 0xfe : 0xff;
 		e.nop = 1;
 		e.reg = (int)below(g, 2);
@@ -956,7 +997,7 @@ static bool gen_string(struct gen *g)
 	static const uint8_t ops[] = {0xa4, 0xaa, 0xac, 0xae, 0xa6};
 	unsigned which = below(g, 5), w = rnd_width(g);
 	unsigned rep = below(g, 3); /* none, f3, f2 (cmp only) */
-	bool cmp = which >= 3, a32 = chance(g, 6);
+	bool cmp = which >= 3, a32 = !g->m32 && chance(g, 6);
 	uint32_t n = chance(g, 4)   ? 0
 		     : chance(g, 3) ? below(g, 300)
 				    : below(g, 17);
@@ -1219,7 +1260,7 @@ static bool gen_mov(struct gen *g)
 		break;
 	case 5: { /* lea: any registers, nothing is accessed */
 		if (w == 1)
-			w = e.w = 8;
+			w = e.w = g->m32 ? 4 : 8;
 		e.op[0] = 0x8d;
 		e.nop = 1;
 		e.reg = rnd_wreg(g, 0);
@@ -1266,7 +1307,7 @@ static bool gen_mov(struct gen *g)
 		    (uint8_t)((chance(g, 2) ? 0xa0 : 0xa2) + (w == 1 ? 0 : 1));
 		e.nop = 1;
 		e.imm = X86DIFF_DATA_ADDR + range(g, DATA_LO, DATA_HI);
-		e.immsz = 8;
+		e.immsz = g->m32 ? 4 : 8;
 		break;
 	default: /* nop, nop r/m (no access) */
 		if (chance(g, 2)) {
@@ -1381,6 +1422,15 @@ static bool gen_stack(struct gen *g)
 	uint32_t used = 0;
 	bool w16 = chance(g, 6);
 
+	if (g->m32 && chance(g, 6)) {
+		/* pushad; popad (ESP's slot is skipped): 16-bit with 66 */
+		uint8_t p = w16 ? 0x66 : 0;
+
+		return (p ? emit_bytes(g, (uint8_t[]){p, 0x60}, 2)
+			  : emit_bytes(g, (uint8_t[]){0x60}, 1)) &&
+		       (p ? emit_bytes(g, (uint8_t[]){p, 0x61}, 2)
+			  : emit_bytes(g, (uint8_t[]){0x61}, 1));
+	}
 	if (chance(g, 8)) {
 		/* push rsp; pop r */
 		struct enc e = enc0();
@@ -1425,7 +1475,7 @@ static bool gen_flags(struct gen *g)
 		if (g->undef) {
 			/* the image stays in memory: mask it there */
 			e = enc0();
-			e.w = 8;
+			e.w = g->m32 ? 4 : 8;
 			e.op[0] = 0x81;
 			e.nop = 1;
 			e.modrm = true;
@@ -1449,7 +1499,7 @@ static bool gen_flags(struct gen *g)
 	case 3: /* push x; and qword [rsp], safe; popfq */
 		if (!gen_push_src(g, false, &used))
 			return false;
-		e.w = 8;
+		e.w = g->m32 ? 4 : 8;
 		e.op[0] = 0x81;
 		e.modrm = true;
 		e.reg = 4;
@@ -1592,7 +1642,7 @@ static bool gen_branch_indirect(struct gen *g, unsigned left)
 			e = enc0();
 			e.nop = 1;
 			e.op[0] = imm ? 0xc2 : 0xc3;
-			e.imm = 8;
+			e.imm = g->m32 ? 4 : 8;
 			e.immsz = imm ? 2 : 0;
 		}
 		if (!emit(g, &e))
@@ -1723,20 +1773,6 @@ static bool gen_extra(struct gen *g)
 	}
 }
 
-/* Write a prepared byte string as one instruction. */
-static bool emit_bytes(struct gen *g, const uint8_t *b, unsigned n)
-{
-	struct x86diff_case *c = g->c;
-
-	if (c->ninsn >= X86DIFF_MAX_INSNS - 1 ||
-	    g->off + n + 16 > X86DIFF_CODE_SIZE)
-		return false;
-	c->insn_off[c->ninsn++] = (uint16_t)g->off;
-	memcpy(&c->code[g->off], b, n);
-	g->off += n;
-	return true;
-}
-
 /*
  * The last group: an instruction that faults. The native run sees the
  * vector, error code and CR2 in the signal frame; the core must raise the
@@ -1834,6 +1870,16 @@ static bool gen_fault(struct gen *g)
 		e.m.target =
 		    X86DIFF_CODE_ADDR + below(g, X86DIFF_CODE_SIZE - 8);
 		e.m.disp = (int32_t)e.m.target;
+		if (chance(g, 2)) {
+			/* a shift/rotate whose masked count is 0 changes
+			 * nothing, yet is checked as a write */
+			static const int ops[] = {0, 1, 2, 3, 4, 5, 7};
+
+			e.op[0] = w == 1 ? 0xc0 : 0xc1;
+			e.reg = ops[below(g, 7)];
+			e.imm = chance(g, 2) ? 0 : (w == 8 ? 64 : 32);
+			e.immsz = 1;
+		}
 		return emit(g, &e);
 	case 4: { /* jump into the NX data */
 		int r = rnd_wreg(g, 0);
@@ -1851,6 +1897,9 @@ static bool gen_fault(struct gen *g)
 	}
 	case 5: { /* non-canonical address: #GP(0), or #SS(0) via rbp/rsp */
 		bool ss = chance(g, 3);
+
+		if (g->m32)
+			return false;
 		int r = ss ? RBP : rnd_wreg(g, 1u << RBP);
 
 		e.w = 8;
@@ -1893,6 +1942,8 @@ static bool gen_fault(struct gen *g)
 			b[n++] = 0xc0 | (uint8_t)below(g, 64);
 			break;
 		case 2:
+			if (g->m32)
+				return false; /* valid there */
 			b[n++] = invalid64[below(g, sizeof(invalid64))];
 			break;
 		default:
@@ -1918,7 +1969,12 @@ static bool gen_fault(struct gen *g)
 	}
 	case 8: /* int3 in the middle */
 		return emit_bytes(g, (uint8_t[]){0xcc}, 1);
-	default: { /* #DE: divide by zero, or INT_MIN / -1 */
+	default: {	    /* #DE: divide by zero, or INT_MIN / -1 */
+		if (g->m32) /* mov ecx, 0|-1; mov eax, 1<<31; cdq; idiv ecx */
+			return emit_mov32(g, RCX, chance(g, 2) ? 0 : ~0u) &&
+			       emit_mov32(g, RAX, 0x80000000u) &&
+			       emit_bytes(g, (uint8_t[]){0x99}, 1) &&
+			       emit_bytes(g, (uint8_t[]){0xf7, 0xf9}, 2);
 		if (chance(g, 2))
 			return emit_mov32(g, RCX, 0) &&
 			       emit_bytes(g, (uint8_t[]){0x48, 0xf7, 0xf1}, 3);
@@ -1947,8 +2003,9 @@ static bool (*const class_gen[X86DIFF_C_COUNT])(struct gen *) = {
 };
 
 static const char *const class_names[X86DIFF_C_COUNT] = {
-    "alu", "shift",   "muldiv", "bit",	 "string", "cond",  "xchg",
-    "mov", "convert", "flags",	"stack", "branch", "extra", "fault",
+    "alu",   "shift",  "muldiv", "bit",	    "string",
+    "cond",  "xchg",   "mov",	 "convert", "flags",
+    "stack", "branch", "extra",	 "fault",   "compat32",
 };
 
 const char *x86diff_class_name(enum x86diff_class c)
@@ -2024,6 +2081,15 @@ static bool gen_try(struct x86diff_case *c, uint64_t seed, uint64_t attempt,
 	c->seed = seed;
 	c->name = NULL;
 	init_state(c, &g.rng);
+	uint32_t compat = 1u << X86DIFF_C_COMPAT;
+
+	g.m32 = (classes & compat) && (classes == compat || chance(&g, 2));
+	c->compat = g.m32;
+	if (g.m32)
+		c->classes |= compat;
+	classes &= ~compat;
+	if (!classes)
+		classes = X86DIFF_ALL_CLASSES & ~compat;
 	for (unsigned i = 0; i < X86DIFF_C_COUNT; i++)
 		if (classes & (1u << i))
 			cls[ncls++] = i;
@@ -2135,6 +2201,7 @@ void x86diff_from_bytes(struct x86diff_case *c, const struct x86diff_fixed *f,
 	c->len = c->entry + len;
 	c->seed = seed;
 	c->name = f->name;
+	c->compat = (f->classes >> X86DIFF_C_COMPAT) & 1;
 	c->undef_flags = f->undef_flags;
 	c->undef_any = f->undef_flags;
 	c->classes = f->classes;

@@ -29,6 +29,7 @@
 #include "x86diff.h"
 
 void x86diff_native_enter(const uint64_t *frame) __attribute__((noreturn));
+void x86diff_native_enter32(const uint64_t *frame) __attribute__((noreturn));
 
 /*
  * frame: rax rcx rdx rbx rbp rsi rdi r8..r15, rflags, rsp. RSP is loaded
@@ -60,6 +61,40 @@ __asm__(".pushsection .text\n"
 	"	.balign 8\n"
 	"1:	.quad 0x10000000\n"
 	".size x86diff_native_enter, .-x86diff_native_enter\n"
+	/*
+	 * The same into 32-bit compatibility mode: Linux's __USER32_CS
+	 * (0x23), with DS/ES loaded with __USER_DS (0x2b) first, since a
+	 * null DS faults outside 64-bit mode.
+	 */
+	".globl x86diff_native_enter32\n"
+	".type x86diff_native_enter32,@function\n"
+	"x86diff_native_enter32:\n"
+	"	mov $0x2b, %eax\n"
+	"	mov %eax, %ds\n"
+	"	mov %eax, %es\n"
+	"	mov %rdi, %rsp\n"
+	"	pop %rax\n"
+	"	pop %rcx\n"
+	"	pop %rdx\n"
+	"	pop %rbx\n"
+	"	pop %rbp\n"
+	"	pop %rsi\n"
+	"	pop %rdi\n"
+	"	pop %r8\n"
+	"	pop %r9\n"
+	"	pop %r10\n"
+	"	pop %r11\n"
+	"	pop %r12\n"
+	"	pop %r13\n"
+	"	pop %r14\n"
+	"	pop %r15\n"
+	"	popfq\n"
+	"	pop %rsp\n"
+	"	ljmpl *2f(%rip)\n"
+	"	.balign 8\n"
+	"2:	.long 0x10000000\n"
+	"	.word 0x23\n"
+	".size x86diff_native_enter32, .-x86diff_native_enter32\n"
 	".popsection\n");
 
 _Static_assert(X86DIFF_CODE_ADDR == 0x10000000, "trampoline target");
@@ -183,6 +218,8 @@ x86diff_server(struct x86diff_shared *sh, int cmd, int done)
 		frame[16] = c->init.gpr[4];
 		frame[17] = 0;
 		alarm(5);
+		if (c->compat)
+			x86diff_native_enter32(frame);
 		x86diff_native_enter(frame);
 	}
 	_exit(0);

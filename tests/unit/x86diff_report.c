@@ -18,6 +18,12 @@ static const char *const x86diff_reg_names[16] = {
 unsigned x86diff_disasm(const uint8_t *p, size_t len, uint64_t addr, char *buf,
 			size_t bufsz)
 {
+	return x86diff_disasm_mode(p, len, addr, buf, bufsz, false);
+}
+
+unsigned x86diff_disasm_mode(const uint8_t *p, size_t len, uint64_t addr,
+			     char *buf, size_t bufsz, bool m32)
+{
 	ZydisDecoder dec;
 	ZydisFormatter fmt;
 	ZydisDecodedInstruction insn;
@@ -25,8 +31,11 @@ unsigned x86diff_disasm(const uint8_t *p, size_t len, uint64_t addr, char *buf,
 
 	if (bufsz)
 		buf[0] = 0;
-	if (!ZYAN_SUCCESS(ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64,
-					   ZYDIS_STACK_WIDTH_64)) ||
+	if (!ZYAN_SUCCESS(ZydisDecoderInit(
+		&dec,
+		m32 ? ZYDIS_MACHINE_MODE_LONG_COMPAT_32
+		    : ZYDIS_MACHINE_MODE_LONG_64,
+		m32 ? ZYDIS_STACK_WIDTH_32 : ZYDIS_STACK_WIDTH_64)) ||
 	    !ZYAN_SUCCESS(ZydisDecoderDecodeFull(&dec, p, len, &insn, ops)))
 		return 0;
 	if (bufsz > 1 &&
@@ -68,8 +77,10 @@ static void x86diff_print_regs(const struct x86diff_regs *r, FILE *out)
 void x86diff_print_case(const struct x86diff_case *c, FILE *out)
 {
 	fprintf(out,
-		"case %s seed=%#" PRIx64 " code +%#x..+%#x undefined-at-end:",
-		c->name ? c->name : "random", c->seed, c->entry, c->len);
+		"case %s seed=%#" PRIx64 "%s code +%#x..+%#x undefined-at-end:",
+		c->name ? c->name : "random", c->seed,
+		c->compat ? " (32-bit compatibility mode)" : "", c->entry,
+		c->len);
 	x86diff_print_flags(c->undef_flags, out);
 	fprintf(out, "\n  bytes:");
 	for (uint32_t i = c->entry; i < c->len; i++)
@@ -81,8 +92,9 @@ void x86diff_print_case(const struct x86diff_case *c, FILE *out)
 		char text[96];
 		char hex[48] = "";
 
-		x86diff_disasm(&c->code[off], c->len - off,
-			       X86DIFF_CODE_ADDR + off, text, sizeof(text));
+		x86diff_disasm_mode(&c->code[off], c->len - off,
+				    X86DIFF_CODE_ADDR + off, text, sizeof(text),
+				    c->compat);
 		for (uint32_t j = off; j < end && j < off + 15; j++)
 			snprintf(hex + strlen(hex), sizeof(hex) - strlen(hex),
 				 "%02x", c->code[j]);
@@ -151,8 +163,12 @@ bool x86diff_compare(const struct x86diff_case *c,
 			ok = false;
 		}
 	}
-	for (int i = 0; i < 16; i++)
-		if (want->regs.gpr[i] != got->regs.gpr[i]) {
+	/* 32-bit code: the upper halves are undefined after the mode switch,
+	 * r8-r15 unreachable */
+	uint64_t gmask = c->compat ? 0xffffffffull : ~0ull;
+
+	for (int i = 0; i < (c->compat ? 8 : 16); i++)
+		if ((want->regs.gpr[i] ^ got->regs.gpr[i]) & gmask) {
 			fprintf(out,
 				"  MISMATCH: %s native %016" PRIx64
 				" core %016" PRIx64 "\n",
