@@ -1,21 +1,29 @@
 // SPDX-License-Identifier: MIT
 /*
- * cpl3: ring 3 and back. The runtime's TSS supplies RSP0; rt_user_call
- * IRETs to ring 3 with IOPL=3 (so the ring-3 code prints through the UART
- * itself), and the ring-3 code returns to ring 0 by INT 0x80 in one run
- * and by SYSCALL in the other. A third run executes HLT at CPL3, which
- * must raise #GP(0) from ring 3 (stack switch through TSS.RSP0); the
+ * cpl3 (64-bit) / cpl3_32: ring 3 and back. The runtime's TSS supplies
+ * the ring-0 stack; rt_user_call IRETs to ring 3 with IOPL=3 (so the
+ * ring-3 code prints through the UART itself), and the ring-3 code returns
+ * to ring 0 by INT 0x80 in one run and by SYSCALL (64-bit) or SYSENTER
+ * (32-bit) in the other. A third run executes HLT at CPL3, which must
+ * raise #GP(0) from ring 3 (stack switch through the TSS); the
  * handler steps over it and IRETs back to ring 3. The last run prints
  * from ring 3 through the UART (IN/OUT allowed by IOPL 3).
  */
 #include "rt.h"
 
+#ifdef __x86_64__
+#define FAST "SYSCALL"
+#else
+#define FAST "SYSENTER"
+#endif
+typedef unsigned long ul;
+
 static uint8_t ustack[8192] __attribute__((aligned(16)));
 
-static uint64_t checksum(uint64_t n)
+static ul checksum(ul n)
 {
-	uint64_t s = 0x12345678;
-	for (uint64_t i = 0; i < n; i++)
+	ul s = 0x12345678;
+	for (ul i = 0; i < n; i++)
 		s = (s * 31 + i) ^ (s >> 7);
 	return s;
 }
@@ -29,13 +37,13 @@ static unsigned cpl(void)
 
 static volatile unsigned user_cpl = 99;
 
-static uint64_t user_work(uint64_t n)
+static ul user_work(ul n)
 {
 	user_cpl = cpl();
 	return checksum(n);
 }
 
-static uint64_t user_print(uint64_t n)
+static ul user_print(ul n)
 {
 	rt_printf("ring 3: cpl %u, printing through the UART at IOPL 3\n",
 		  cpl());
@@ -63,7 +71,7 @@ static void gp_handler(struct rt_frame *f)
 	f->ip += 1; /* HLT is one byte */
 }
 
-static uint64_t user_hlt(uint64_t arg)
+static ul user_hlt(ul arg)
 {
 	__asm__ volatile("hlt");
 	return arg + gp_count;
@@ -71,8 +79,8 @@ static uint64_t user_hlt(uint64_t arg)
 
 int main(void)
 {
-	const uint64_t n = 1000;
-	uint64_t want = checksum(n);
+	const ul n = 1000;
+	ul want = checksum(n);
 
 	rt_user_init();
 	rt_set_handler(13, gp_handler);
@@ -80,26 +88,26 @@ int main(void)
 
 	rt_printf("ring 0: cpl %u, checksum(%lu) = %lx\n", cpl(),
 		  (unsigned long)n, (unsigned long)want);
-	uint64_t a = rt_user_call(user_work, n, top, RT_USER_INT80);
+	ul a = rt_user_call(user_work, n, top, RT_USER_INT80);
 	rt_printf("ring 0 after INT 0x80: cpl %u, result %lx, ring 3 ran at "
 		  "cpl %u\n",
 		  cpl(), (unsigned long)a, user_cpl);
 	int ok = user_cpl == 3;
 	user_cpl = 99;
-	uint64_t b = rt_user_call(user_work, n, top, RT_USER_SYSCALL);
-	rt_printf("ring 0 after SYSCALL: cpl %u, result %lx, ring 3 ran at "
+	ul b = rt_user_call(user_work, n, top, RT_USER_SYSCALL);
+	rt_printf("ring 0 after " FAST ": cpl %u, result %lx, ring 3 ran at "
 		  "cpl %u\n",
 		  cpl(), (unsigned long)b, user_cpl);
 	ok &= user_cpl == 3;
 	expect_gp = 1;
-	uint64_t c = rt_user_call(user_hlt, 40, top, RT_USER_INT80);
+	ul c = rt_user_call(user_hlt, 40, top, RT_USER_INT80);
 	expect_gp = 0;
 	rt_printf("ring 0 after HLT at ring 3: result %lu\n", (unsigned long)c);
-	uint64_t d = rt_user_call(user_print, 6, top, RT_USER_SYSCALL);
+	ul d = rt_user_call(user_print, 6, top, RT_USER_SYSCALL);
 	rt_printf("ring 0 after ring-3 port I/O: result %lu\n",
 		  (unsigned long)d);
 	if (!ok || a != want || b != want || c != 41 || d != 7 || cpl() != 0)
-		rt_fail(3, "cpl3: results differ from ring 0's");
-	rt_puts("cpl3: all checks passed\n");
+		rt_fail(3, GUEST_NAME ": results differ from ring 0's");
+	rt_puts(GUEST_NAME ": all checks passed\n");
 	return 0;
 }

@@ -49,6 +49,7 @@ rt_gdt:
 	.quad 0x00cf92000000ffff	/* 0x10 kernel data */
 	.quad 0x00cffa000000ffff	/* 0x18 user code */
 	.quad 0x00cff2000000ffff	/* 0x20 user data */
+	.quad 0				/* 0x28 TSS, filled by rt_start32 */
 rt_gdt_end:
 gdt_ptr:
 	.word rt_gdt_end - rt_gdt - 1

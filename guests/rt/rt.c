@@ -131,7 +131,6 @@ static void tss_init(void)
 	__asm__ volatile("ltr %w0" : : "r"(RT_TSS));
 }
 
-void rt_user_init(void);
 void rt_user_init(void)
 {
 	set_gate(0x80, (uintptr_t)rt_int80_entry, 3);
@@ -159,6 +158,48 @@ void rt_start64(void)
 	rt_exit(main());
 }
 #else
+struct tss32 {
+	uint16_t link, r0;
+	uint32_t esp0;
+	uint16_t ss0, r1;
+	uint32_t unused[22]; /* esp1..ldt: not used by a flat ring 0/3 */
+	uint16_t trap, iomap_base;
+} __attribute__((packed));
+
+extern uint64_t rt_gdt[];
+extern void rt_int80_entry(void);
+extern void rt_sysenter_entry(void);
+static struct tss32 tss __attribute__((aligned(16)));
+static uint8_t ring0_stack[8192] __attribute__((aligned(16)));
+static uint8_t sysenter_stack[1024] __attribute__((aligned(16)));
+
+#define MSR_SYSENTER_CS	 0x174
+#define MSR_SYSENTER_ESP 0x175
+#define MSR_SYSENTER_EIP 0x176
+
+static void tss_init(void)
+{
+	uint64_t base = (uintptr_t)&tss, limit = sizeof(tss) - 1;
+	tss.esp0 = (uintptr_t)(ring0_stack + sizeof(ring0_stack));
+	tss.ss0 = RT_KDATA;
+	tss.iomap_base = sizeof(tss); /* no I/O bitmap: IOPL decides */
+	rt_gdt[RT_TSS / 8] = (limit & 0xffff) | (base & 0xffffff) << 16 |
+			     0x89ull << 40 /* present, available 32-bit TSS */
+			     | ((limit >> 16) & 0xf) << 48 |
+			     ((base >> 24) & 0xff) << 56;
+	__asm__ volatile("ltr %w0" : : "r"(RT_TSS));
+}
+
+void rt_user_init(void)
+{
+	set_gate(0x80, (uintptr_t)rt_int80_entry, 3);
+	/* SYSENTER: CS = 0x08, SS = 0x10; SYSEXIT would use 0x1b/0x23 */
+	wrmsr(MSR_SYSENTER_CS, RT_KCODE);
+	wrmsr(MSR_SYSENTER_ESP,
+	      (uintptr_t)(sysenter_stack + sizeof(sysenter_stack)));
+	wrmsr(MSR_SYSENTER_EIP, (uintptr_t)rt_sysenter_entry);
+}
+
 uint32_t rt_pd32[1024] __attribute__((aligned(4096)));
 
 void rt_paging32_enable(void)
@@ -186,6 +227,7 @@ void rt_start32(void);
 void rt_start32(void)
 {
 	load_idt();
+	tss_init();
 	rt_exit(main());
 }
 #endif

@@ -34,6 +34,7 @@
 #define RT_KDATA 0x10
 #define RT_UCODE 0x1b
 #define RT_UDATA 0x23
+#define RT_TSS	 0x28
 #endif
 
 /* The register frame the IDT stubs build; a handler may change it. */
@@ -175,24 +176,26 @@ extern uint64_t rt_pd[4 * 512];
 /* Clears/sets the present bit of the 2 MiB page holding addr (< 4 GiB). */
 void rt_map_2m(uint64_t addr, int present);
 
-/*
- * Runs fn(arg) at CPL3 on ustack_top with RFLAGS.IOPL=3 (the ring-3 code
- * may use port I/O) and returns its result once fn returns: the return
- * lands in a ring-3 trampoline that goes back to ring 0 with INT 0x80
- * (how = RT_USER_INT80) or SYSCALL (how = RT_USER_SYSCALL).
- */
-#define RT_USER_INT80	0
-#define RT_USER_SYSCALL 1
-/* Must run once before rt_user_call: INT 0x80 gate, SYSCALL MSRs. */
-void rt_user_init(void);
-uint64_t rt_user_call(uint64_t (*fn)(uint64_t), uint64_t arg, void *ustack_top,
-		      int how);
 #else
 /* 32-bit paging with 4 MiB pages over the first 4 GiB, identity. */
 void rt_paging32_enable(void);
 extern uint32_t rt_pd32[1024];
 void rt_map_4m(uint32_t addr, int present);
 #endif
+
+/*
+ * Runs fn(arg) at CPL3 on ustack_top with EFLAGS.IOPL=3 (the ring-3 code
+ * may use port I/O) and returns its result once fn returns: the return
+ * lands in a ring-3 trampoline that goes back to ring 0 with INT 0x80
+ * (how = RT_USER_INT80) or the fast system call of the mode: SYSCALL in
+ * 64-bit, SYSENTER in 32-bit (how = RT_USER_SYSCALL).
+ */
+#define RT_USER_INT80	0
+#define RT_USER_SYSCALL 1
+/* Must run once before rt_user_call: TSS, INT 0x80 gate, fast-call MSRs. */
+void rt_user_init(void);
+unsigned long rt_user_call(unsigned long (*fn)(unsigned long),
+			   unsigned long arg, void *ustack_top, int how);
 
 /* libc bits gcc may call even when freestanding. */
 void *memset(void *d, int c, size_t n);
