@@ -27,6 +27,17 @@
 #endif
 
 typedef unsigned long ul;
+#ifdef __x86_64__
+#define SP    "rsp"
+#define AX    "rax"
+#define DX    "rdx"
+#define PTRSZ "8"
+#else
+#define SP    "esp"
+#define AX    "eax"
+#define DX    "edx"
+#define PTRSZ "4"
+#endif
 
 #define CF   0x001ul
 #define PF   0x004ul
@@ -653,6 +664,148 @@ static void misc(void)
 	group_end("misc");
 }
 
+/* m (memory, 64-bit cell) op= b: checks the whole cell, so a narrower
+ * access must leave its neighbouring bytes alone */
+#define TM(name, insn, m0, B_, fin, want_m, want_f, mask)                      \
+	do {                                                                   \
+		ul m_ = (m0), f_ = (fin);                                      \
+		__asm__ volatile("push %[f]\n\tpopf\n\t" insn                  \
+				 "\n\tpushf\n\tpop %[f]"                       \
+				 : [m] "+m"(m_), [f] "+r"(f_)                  \
+				 : [b] "q"((ul)(B_)), "c"(8ul)                 \
+				 : "cc", "memory");                            \
+		t(name, m_, want_m, f_, want_f, mask);                         \
+	} while (0)
+
+#ifdef __x86_64__
+#define HI32(x) ((ul)(x) << 32)
+#else
+#define HI32(x) 0ul
+#endif
+
+static void memops(void)
+{
+	TM("addl to mem", "addl %k[b], %[m]", HI32(0xaaaaaaaa) | 0x7fffffff, 1,
+	   FIN0, HI32(0xaaaaaaaa) | 0x80000000, OF | SF | AF | PF, ALL);
+	TM("subw to mem", "subw %w[b], %[m]", 0x33330000, 1, FIN0, 0x3333ffff,
+	   CF | SF | AF | PF, ALL);
+	TM("lock incl mem keeps CF", "lock incl %[m]", 0xffffffff, 0, FIN0 | CF,
+	   0, CF | ZF | AF | PF, ALL);
+	TM("notb mem keeps flags", "notb %[m]", 0x12345600, 0, FIN1, 0x123456ff,
+	   ALL, ALL);
+	TM("shldl cl=8 to mem", "shldl %%cl, %k[b], %[m]", 0x12345678,
+	   0xabcdef01, FIN0, 0x345678ab, 0, SZPC);
+	TM("rcrw 1 mem CF=1", "rcrw $1, %[m]", 0x0001, 0, FIN0 | CF, 0x8000,
+	   CF | OF, CO);
+	TM("setne mem byte", "setne %[m]", 0xffffff00, 0, FIN0, 0xffffff01, 0,
+	   0);
+	TM("xaddw mem", "xaddw %w[b], %[m]", 0x10, 0xfff0, FIN0, 0,
+	   CF | ZF | PF, ALL);
+	TM("sarb 7 mem", "sarb $7, %[m]", 0x80, 0, FIN0, 0xff, SF | PF, SZPC);
+	TM("andw imm mem", "andw $0x0ff0, %[m]", 0x12345678, 0, FIN1,
+	   0x12340670, 0, NOAF);
+	TM("cmpb imm mem", "cmpb $0x80, %[m]", 0x7f, 0, FIN0, 0x7f,
+	   CF | OF | SF | PF, ALL);
+	TM("incw mem", "incw %[m]", 0x7fff, 0, FIN0, 0x8000, OF | SF | AF | PF,
+	   ALL);
+	TM("adcb mem CF=1", "adcb %b[b], %[m]", 0xff, 0, FIN0 | CF, 0,
+	   CF | ZF | AF | PF, ALL);
+	TM("sbbl mem CF=1", "sbbl %k[b], %[m]", 0, 0, FIN0 | CF, 0xffffffff,
+	   CF | SF | AF | PF, ALL);
+	TM("btsl reg mem", "btsl %k[b], %[m]", 0, 3, FIN0, 8, 0, CF);
+	TM("rolw cl mem", "rolw %%cl, %[m]", 0x12f1, 0, FIN0, 0xf112, 0, CF);
+#ifdef __x86_64__
+	TM("adcq mem CF=1", "adcq %[b], %[m]", 0xffffffffffffffff, 0, FIN0 | CF,
+	   0, CF | ZF | AF | PF, ALL);
+	TM("negq mem", "negq %[m]", 5, 0, FIN0, 0xfffffffffffffffb,
+	   CF | SF | AF, ALL);
+	TM("btcq 63 mem", "btcq $63, %[m]", 0, 0, FIN1, 0x8000000000000000, 0,
+	   CF);
+	TM("orq imm mem", "orq $-1, %[m]", 0, 0, FIN0, 0xffffffffffffffff,
+	   SF | PF, NOAF);
+	TM("rolq 4 mem", "rolq $4, %[m]", 0xf000000000000001, 0, FIN0, 0x1f, CF,
+	   CF);
+#endif
+	group_end("memory operands");
+}
+
+int ret42(void);
+__asm__(".text\nret42:\n\tmovl $42, %eax\n\tret\n"
+	"ret_imm:\n\tret $" PTRSZ "\n");
+
+static void stackops(void)
+{
+	ul a, d, f;
+	a = 0x8000;
+	__asm__ volatile("cwtl" : "+a"(a));
+	v("cwde", a, 0xffff8000);
+	a = 0x80;
+	__asm__ volatile("cbtw" : "+a"(a));
+	v("cbw", a, 0xff80);
+	a = 0x80000000;
+	__asm__ volatile("cltd" : "+a"(a), "=d"(d));
+	v("cdq", d, 0xffffffff);
+#ifdef __x86_64__
+	__asm__ volatile("cltq" : "+a"(a));
+	v("cdqe", a, 0xffffffff80000000);
+	a = 1ul << 63;
+	__asm__ volatile("cqto" : "+a"(a), "=d"(d));
+	v("cqo", d, 0xffffffffffffffff);
+#endif
+	a = 0xd500;
+	f = FIN0;
+	__asm__ volatile("push %[f]; popf; sahf; pushf; pop %[f]"
+			 : [f] "+r"(f)
+			 : "a"(a)
+			 : "cc");
+	t("sahf", 0, 0, f, CF | PF | AF | ZF | SF, ALL);
+	f = FIN0 | CF | ZF;
+	__asm__ volatile("push %[f]; popf; lahf" : "=a"(a) : [f] "r"(f) : "cc");
+	v("lahf", (a >> 8) & 0xff, 0x43);
+	__asm__ volatile("stc; cmc; pushf; pop %0" : "=r"(f) : : "cc");
+	t("stc; cmc", 0, 0, f, 0, CF);
+
+	static const char hex[] = "0123456789abcdef";
+	a = 11;
+	__asm__ volatile("xlatb" : "+a"(a) : "b"(hex));
+	v("xlat", a & 0xff, 'b');
+
+	ul n = 0, c = 5;
+	__asm__ volatile("1: inc %0; loop 1b" : "+r"(n), "+c"(c));
+	v("loop 5", n, 5);
+	c = 0;
+	n = 0;
+	__asm__ volatile("jecxz 1f; mov $1, %0; 1:" : "+r"(n) : "c"(c));
+	v("jecxz taken", n, 0);
+
+	ul diff;
+	__asm__ volatile("mov %%" SP ", %%" AX "\n\t"
+			 "push $1\n\t"
+			 "call ret_imm\n\t"
+			 "sub %%" SP ", %%" AX "\n\t"
+			 : "=a"(diff)
+			 :
+			 : "memory");
+	v("ret imm16 pops the argument", diff, 0);
+	__asm__ volatile("mov %%" SP ", %%" DX "\n\t"
+			 "enter $0x20, $0\n\t"
+			 "mov %%" SP ", %%" AX "\n\t"
+			 "leave\n\t"
+			 "sub %%" AX ", %%" DX "\n\t"
+			 "mov %%" SP ", %%" AX "\n\t"
+			 : "=d"(diff), "=a"(a)
+			 :
+			 : "memory");
+	v("enter $0x20 frame size", diff, 0x20 + sizeof(ul));
+	ul target = (ul)(uintptr_t)ret42, r;
+	__asm__ volatile("call *%1" : "=a"(r) : "m"(target) : "memory");
+	v("call through memory", r, 42);
+	ul src = 0x5a5a5a5a, dst = 0;
+	__asm__ volatile("push %1; pop %0" : "=m"(dst) : "m"(src) : "memory");
+	v("push mem; pop mem", dst, 0x5a5a5a5a);
+	group_end("stack and control");
+}
+
 int main(void)
 {
 	arith();
@@ -664,6 +817,8 @@ int main(void)
 	condition();
 	atomics();
 	misc();
+	memops();
+	stackops();
 	if (failures) {
 		rt_printf("isa: %d of %d checks FAILED\n", failures, checks);
 		return 3;
