@@ -7,8 +7,7 @@
  * rounding mode; exception flags are accumulated into MXCSR, unmasked
  * SIMD exceptions (#XM) are not raised (see FEATURES.md).
  */
-#include <fenv.h>
-#include <math.h>
+#include <immintrin.h>
 
 #include <Zydis/Zydis.h>
 
@@ -683,129 +682,186 @@ static HANDLER(h_pextrw)
 
 /* ---- floating point ------------------------------------------------------ */
 
-static const int rc_modes[4] = {FE_TONEAREST, FE_DOWNWARD, FE_UPWARD,
-				FE_TOWARDZERO};
+/*
+ * Floating point runs on the host's SSE unit (the host is x86-64, so
+ * SSE2 is baseline) with the guest's MXCSR control bits (RC, DAZ, FTZ)
+ * loaded and every exception masked; the flags it raises are ORed into
+ * the guest MXCSR. Results, NaN propagation and flags are the silicon's.
+ * The empty asm statements pin operands between the MXCSR switches.
+ */
+#define PIN(x)	__asm__ volatile("" : "+x"(x))
+#define PINR(x) __asm__ volatile("" : "+r"(x))
 
-static int fp_begin(struct x86_core *c)
+static uint32_t fp_begin(struct x86_core *c)
 {
-	int old = fegetround();
-	feclearexcept(FE_ALL_EXCEPT);
-	fesetround(rc_modes[(c->st->fpu.mxcsr >> 13) & 3]);
-	return old;
+	uint32_t host = _mm_getcsr();
+	_mm_setcsr((c->st->fpu.mxcsr & ~0x3fu) | 0x1f80u);
+	return host;
 }
 
-static void fp_end(struct x86_core *c, int old)
+static void fp_end(struct x86_core *c, uint32_t host)
 {
-	int e = fetestexcept(FE_ALL_EXCEPT);
-	uint32_t f = 0;
-	if (e & FE_INVALID)
-		f |= 1;
-	if (e & FE_DIVBYZERO)
-		f |= 4;
-	if (e & FE_OVERFLOW)
-		f |= 8;
-	if (e & FE_UNDERFLOW)
-		f |= 16;
-	if (e & FE_INEXACT)
-		f |= 32;
-	c->st->fpu.mxcsr |= f;
-	fesetround(old);
+	c->st->fpu.mxcsr |= _mm_getcsr() & 0x3fu;
+	_mm_setcsr(host);
 }
 
 enum fop { F_ADD, F_SUB, F_MUL, F_DIV, F_MIN, F_MAX, F_SQRT };
-
-static float fop_s(unsigned op, float a, float b)
-{
-	switch (op) {
-	case F_ADD:
-		return a + b;
-	case F_SUB:
-		return a - b;
-	case F_MUL:
-		return a * b;
-	case F_DIV:
-		return a / b;
-	case F_MIN: /* NaN or equal: the second operand, as SSE does */
-		return a < b ? a : b;
-	case F_MAX:
-		return a > b ? a : b;
-	default:
-		return sqrtf(b);
-	}
-}
-
-static double fop_d(unsigned op, double a, double b)
-{
-	switch (op) {
-	case F_ADD:
-		return a + b;
-	case F_SUB:
-		return a - b;
-	case F_MUL:
-		return a * b;
-	case F_DIV:
-		return a / b;
-	case F_MIN:
-		return a < b ? a : b;
-	case F_MAX:
-		return a > b ? a : b;
-	default:
-		return sqrt(b);
-	}
-}
 
 static uint8_t fp_op[ZYDIS_MNEMONIC_MAX_VALUE + 1];
 /* shape: 0 = PS, 1 = PD, 2 = SS, 3 = SD */
 static uint8_t fp_shape[ZYDIS_MNEMONIC_MAX_VALUE + 1];
 
+static __m128 ops_ps(unsigned op, __m128 a, __m128 b)
+{
+	switch (op) {
+	case F_ADD:
+		return _mm_add_ps(a, b);
+	case F_SUB:
+		return _mm_sub_ps(a, b);
+	case F_MUL:
+		return _mm_mul_ps(a, b);
+	case F_DIV:
+		return _mm_div_ps(a, b);
+	case F_MIN:
+		return _mm_min_ps(a, b);
+	case F_MAX:
+		return _mm_max_ps(a, b);
+	default:
+		return _mm_sqrt_ps(b);
+	}
+}
+
+static __m128 ops_ss(unsigned op, __m128 a, __m128 b)
+{
+	switch (op) {
+	case F_ADD:
+		return _mm_add_ss(a, b);
+	case F_SUB:
+		return _mm_sub_ss(a, b);
+	case F_MUL:
+		return _mm_mul_ss(a, b);
+	case F_DIV:
+		return _mm_div_ss(a, b);
+	case F_MIN:
+		return _mm_min_ss(a, b);
+	case F_MAX:
+		return _mm_max_ss(a, b);
+	default:
+		return _mm_move_ss(a, _mm_sqrt_ss(b));
+	}
+}
+
+static __m128d ops_pd(unsigned op, __m128d a, __m128d b)
+{
+	switch (op) {
+	case F_ADD:
+		return _mm_add_pd(a, b);
+	case F_SUB:
+		return _mm_sub_pd(a, b);
+	case F_MUL:
+		return _mm_mul_pd(a, b);
+	case F_DIV:
+		return _mm_div_pd(a, b);
+	case F_MIN:
+		return _mm_min_pd(a, b);
+	case F_MAX:
+		return _mm_max_pd(a, b);
+	default:
+		return _mm_sqrt_pd(b);
+	}
+}
+
+static __m128d ops_sd(unsigned op, __m128d a, __m128d b)
+{
+	switch (op) {
+	case F_ADD:
+		return _mm_add_sd(a, b);
+	case F_SUB:
+		return _mm_sub_sd(a, b);
+	case F_MUL:
+		return _mm_mul_sd(a, b);
+	case F_DIV:
+		return _mm_div_sd(a, b);
+	case F_MIN:
+		return _mm_min_sd(a, b);
+	case F_MAX:
+		return _mm_max_sd(a, b);
+	default:
+		return _mm_sqrt_sd(a, b);
+	}
+}
+
 static HANDLER(h_fparith)
 {
 	v128 d, s;
 	unsigned op = fp_op[i->mnemonic], shape = fp_shape[i->mnemonic];
-	int old;
+	uint32_t host;
 	sse_check(c);
 	vread(c, i, 0, &d);
 	vread(c, i, 1, &s);
-	old = fp_begin(c);
-	switch (shape) {
-	case 0:
-		for (unsigned n = 0; n < 4; n++)
-			d.f[n] = fop_s(op, d.f[n], s.f[n]);
-		break;
-	case 1:
-		for (unsigned n = 0; n < 2; n++)
-			d.fd[n] = fop_d(op, d.fd[n], s.fd[n]);
-		break;
-	case 2:
-		d.f[0] = fop_s(op, d.f[0], s.f[0]);
-		break;
-	default:
-		d.fd[0] = fop_d(op, d.fd[0], s.fd[0]);
+	if (shape == 0 || shape == 2) {
+		__m128 a = _mm_loadu_ps(d.f), b = _mm_loadu_ps(s.f), r;
+		host = fp_begin(c);
+		PIN(a);
+		PIN(b);
+		r = shape == 0 ? ops_ps(op, a, b) : ops_ss(op, a, b);
+		PIN(r);
+		fp_end(c, host);
+		_mm_storeu_ps(d.f, r);
+	} else {
+		__m128d a = _mm_loadu_pd(d.fd), b = _mm_loadu_pd(s.fd), r;
+		host = fp_begin(c);
+		PIN(a);
+		PIN(b);
+		r = shape == 1 ? ops_pd(op, a, b) : ops_sd(op, a, b);
+		PIN(r);
+		fp_end(c, host);
+		_mm_storeu_pd(d.fd, r);
 	}
-	fp_end(c, old);
 	vwrite(c, i, 0, &d, 16);
 }
 
-static bool fcmp(unsigned pred, double a, double b)
+static __m128 cmp_ps(unsigned p, __m128 a, __m128 b, bool scalar)
 {
-	bool un = isnan(a) || isnan(b);
-	switch (pred & 7) {
+	switch (p & 7) {
 	case 0:
-		return !un && a == b;
+		return scalar ? _mm_cmpeq_ss(a, b) : _mm_cmpeq_ps(a, b);
 	case 1:
-		return !un && a < b;
+		return scalar ? _mm_cmplt_ss(a, b) : _mm_cmplt_ps(a, b);
 	case 2:
-		return !un && a <= b;
+		return scalar ? _mm_cmple_ss(a, b) : _mm_cmple_ps(a, b);
 	case 3:
-		return un;
+		return scalar ? _mm_cmpunord_ss(a, b) : _mm_cmpunord_ps(a, b);
 	case 4:
-		return un || a != b;
+		return scalar ? _mm_cmpneq_ss(a, b) : _mm_cmpneq_ps(a, b);
 	case 5:
-		return un || !(a < b);
+		return scalar ? _mm_cmpnlt_ss(a, b) : _mm_cmpnlt_ps(a, b);
 	case 6:
-		return un || !(a <= b);
+		return scalar ? _mm_cmpnle_ss(a, b) : _mm_cmpnle_ps(a, b);
 	default:
-		return !un;
+		return scalar ? _mm_cmpord_ss(a, b) : _mm_cmpord_ps(a, b);
+	}
+}
+
+static __m128d cmp_pd(unsigned p, __m128d a, __m128d b, bool scalar)
+{
+	switch (p & 7) {
+	case 0:
+		return scalar ? _mm_cmpeq_sd(a, b) : _mm_cmpeq_pd(a, b);
+	case 1:
+		return scalar ? _mm_cmplt_sd(a, b) : _mm_cmplt_pd(a, b);
+	case 2:
+		return scalar ? _mm_cmple_sd(a, b) : _mm_cmple_pd(a, b);
+	case 3:
+		return scalar ? _mm_cmpunord_sd(a, b) : _mm_cmpunord_pd(a, b);
+	case 4:
+		return scalar ? _mm_cmpneq_sd(a, b) : _mm_cmpneq_pd(a, b);
+	case 5:
+		return scalar ? _mm_cmpnlt_sd(a, b) : _mm_cmpnlt_pd(a, b);
+	case 6:
+		return scalar ? _mm_cmpnle_sd(a, b) : _mm_cmpnle_pd(a, b);
+	default:
+		return scalar ? _mm_cmpord_sd(a, b) : _mm_cmpord_pd(a, b);
 	}
 }
 
@@ -814,23 +870,28 @@ static HANDLER(h_fpcmp)
 	v128 d, s;
 	unsigned shape = fp_shape[i->mnemonic];
 	unsigned pred = (unsigned)i->op[2].disp;
+	uint32_t host;
 	sse_check(c);
 	vread(c, i, 0, &d);
 	vread(c, i, 1, &s);
-	switch (shape) {
-	case 0:
-		for (unsigned n = 0; n < 4; n++)
-			d.d[n] = fcmp(pred, d.f[n], s.f[n]) ? ~0u : 0;
-		break;
-	case 1:
-		for (unsigned n = 0; n < 2; n++)
-			d.q[n] = fcmp(pred, d.fd[n], s.fd[n]) ? ~0ull : 0;
-		break;
-	case 2:
-		d.d[0] = fcmp(pred, d.f[0], s.f[0]) ? ~0u : 0;
-		break;
-	default:
-		d.q[0] = fcmp(pred, d.fd[0], s.fd[0]) ? ~0ull : 0;
+	if (shape == 0 || shape == 2) {
+		__m128 a = _mm_loadu_ps(d.f), b = _mm_loadu_ps(s.f), r;
+		host = fp_begin(c);
+		PIN(a);
+		PIN(b);
+		r = cmp_ps(pred, a, b, shape == 2);
+		PIN(r);
+		fp_end(c, host);
+		_mm_storeu_ps(d.f, r);
+	} else {
+		__m128d a = _mm_loadu_pd(d.fd), b = _mm_loadu_pd(s.fd), r;
+		host = fp_begin(c);
+		PIN(a);
+		PIN(b);
+		r = cmp_pd(pred, a, b, shape == 3);
+		PIN(r);
+		fp_end(c, host);
+		_mm_storeu_pd(d.fd, r);
 	}
 	vwrite(c, i, 0, &d, 16);
 }
@@ -838,138 +899,142 @@ static HANDLER(h_fpcmp)
 static HANDLER(h_comis)
 {
 	v128 d, s;
-	double a, b;
-	uint64_t f;
-	bool sd = i->mnemonic == ZYDIS_MNEMONIC_COMISD ||
-		  i->mnemonic == ZYDIS_MNEMONIC_UCOMISD;
+	uint8_t z, p, cf;
+	uint32_t host;
+	__m128 a, b;
 	sse_check(c);
 	vread(c, i, 0, &d);
 	vread(c, i, 1, &s);
-	a = sd ? d.fd[0] : d.f[0];
-	b = sd ? s.fd[0] : s.f[0];
-	if (isnan(a) || isnan(b)) {
-		f = F_ZF | F_PF | F_CF;
-		c->st->fpu.mxcsr |=
-		    1; /* invalid (QNaN for COMIS only, approx.) */
-	} else if (a > b) {
-		f = 0;
-	} else if (a < b) {
-		f = F_CF;
-	} else {
-		f = F_ZF;
+	a = _mm_loadu_ps(d.f);
+	b = _mm_loadu_ps(s.f);
+	host = fp_begin(c);
+	switch (i->mnemonic) {
+	case ZYDIS_MNEMONIC_COMISS:
+		__asm__ volatile(
+		    "comiss %3, %4\n\tsetz %0\n\tsetp %1\n\tsetc %2"
+		    : "=q"(z), "=q"(p), "=q"(cf)
+		    : "x"(b), "x"(a)
+		    : "cc");
+		break;
+	case ZYDIS_MNEMONIC_UCOMISS:
+		__asm__ volatile(
+		    "ucomiss %3, %4\n\tsetz %0\n\tsetp %1\n\tsetc %2"
+		    : "=q"(z), "=q"(p), "=q"(cf)
+		    : "x"(b), "x"(a)
+		    : "cc");
+		break;
+	case ZYDIS_MNEMONIC_COMISD:
+		__asm__ volatile(
+		    "comisd %3, %4\n\tsetz %0\n\tsetp %1\n\tsetc %2"
+		    : "=q"(z), "=q"(p), "=q"(cf)
+		    : "x"(b), "x"(a)
+		    : "cc");
+		break;
+	default:
+		__asm__ volatile(
+		    "ucomisd %3, %4\n\tsetz %0\n\tsetp %1\n\tsetc %2"
+		    : "=q"(z), "=q"(p), "=q"(cf)
+		    : "x"(b), "x"(a)
+		    : "cc");
 	}
-	set_arith_flags(c, f);
-}
-
-static int64_t cvt_int(struct x86_core *c, double v, unsigned size, bool trunc)
-{
-	double r;
-	double lim = size == 8 ? 9223372036854775808.0 : 2147483648.0;
-	int64_t indef = size == 8 ? INT64_MIN : INT32_MIN;
-	if (isnan(v)) {
-		c->st->fpu.mxcsr |= 1;
-		return indef;
-	}
-	if (trunc) {
-		r = trunc ? (v < 0 ? ceil(v) : floor(v)) : v;
-	} else {
-		int old = fp_begin(c);
-		r = nearbyint(v);
-		fp_end(c, old);
-	}
-	if (r >= lim || r < -lim) {
-		c->st->fpu.mxcsr |= 1;
-		return indef;
-	}
-	if (r != v)
-		c->st->fpu.mxcsr |= 32;
-	return (int64_t)r;
+	fp_end(c, host);
+	set_arith_flags(c, (z ? F_ZF : 0) | (p ? F_PF : 0) | (cf ? F_CF : 0));
 }
 
 static HANDLER(h_cvt)
 {
-	v128 d, s, r;
+	v128 d, s;
 	uint16_t mn = i->mnemonic;
-	int old;
+	uint32_t host;
+	bool to_gpr = !is_xmm(&i->op[0]);
+	__m128 a, b, r = _mm_setzero_ps();
+	int64_t iv = 0, ir = 0;
+
 	sse_check(c);
 	vread(c, i, 1, &s);
-	if (is_xmm(&i->op[0]))
+	if (!to_gpr)
 		vread(c, i, 0, &d);
 	else
 		memset(&d, 0, sizeof(d));
-	r = d;
-	old = fp_begin(c);
+	a = _mm_loadu_ps(d.f);
+	b = _mm_loadu_ps(s.f);
+	iv = i->op[1].size == 8 ? (int64_t)s.q[0] : (int64_t)(int32_t)s.d[0];
+	host = fp_begin(c);
+	PIN(a);
+	PIN(b);
+	PINR(iv);
 	switch (mn) {
 	case ZYDIS_MNEMONIC_CVTSI2SS:
-		r.f[0] = i->op[1].size == 8 ? (float)(int64_t)s.q[0]
-					    : (float)(int32_t)s.d[0];
+		r = i->op[1].size == 8 ? _mm_cvtsi64_ss(a, iv)
+				       : _mm_cvtsi32_ss(a, (int)iv);
 		break;
 	case ZYDIS_MNEMONIC_CVTSI2SD:
-		r.fd[0] = i->op[1].size == 8 ? (double)(int64_t)s.q[0]
-					     : (double)(int32_t)s.d[0];
+		r = _mm_castpd_ps(
+		    i->op[1].size == 8
+			? _mm_cvtsi64_sd(_mm_castps_pd(a), iv)
+			: _mm_cvtsi32_sd(_mm_castps_pd(a), (int)iv));
 		break;
 	case ZYDIS_MNEMONIC_CVTSS2SD:
-		r.fd[0] = s.f[0];
+		r = _mm_castpd_ps(_mm_cvtss_sd(_mm_castps_pd(a), b));
 		break;
 	case ZYDIS_MNEMONIC_CVTSD2SS:
-		r.f[0] = (float)s.fd[0];
+		r = _mm_cvtsd_ss(a, _mm_castps_pd(b));
 		break;
 	case ZYDIS_MNEMONIC_CVTPS2PD:
-		r.fd[0] = s.f[0];
-		r.fd[1] = s.f[1];
+		r = _mm_castpd_ps(_mm_cvtps_pd(b));
 		break;
 	case ZYDIS_MNEMONIC_CVTPD2PS:
-		r.f[0] = (float)s.fd[0];
-		r.f[1] = (float)s.fd[1];
-		r.q[1] = 0;
+		r = _mm_cvtpd_ps(_mm_castps_pd(b));
 		break;
 	case ZYDIS_MNEMONIC_CVTDQ2PS:
-		for (unsigned n = 0; n < 4; n++)
-			r.f[n] = (float)s.sd[n];
+		r = _mm_cvtepi32_ps(_mm_castps_si128(b));
 		break;
 	case ZYDIS_MNEMONIC_CVTDQ2PD:
-		r.fd[1] = s.sd[1];
-		r.fd[0] = s.sd[0];
+		r = _mm_castpd_ps(_mm_cvtepi32_pd(_mm_castps_si128(b)));
 		break;
-	default:
-		fp_end(c, old);
-		goto to_int;
-	}
-	fp_end(c, old);
-	vwrite(c, i, 0, &r, 16);
-	return;
-to_int:
-	switch (mn) {
-	case ZYDIS_MNEMONIC_CVTSS2SI:
-	case ZYDIS_MNEMONIC_CVTTSS2SI:
-	case ZYDIS_MNEMONIC_CVTSD2SI:
-	case ZYDIS_MNEMONIC_CVTTSD2SI: {
-		bool t = mn == ZYDIS_MNEMONIC_CVTTSS2SI ||
-			 mn == ZYDIS_MNEMONIC_CVTTSD2SI;
-		bool dbl = mn == ZYDIS_MNEMONIC_CVTSD2SI ||
-			   mn == ZYDIS_MNEMONIC_CVTTSD2SI;
-		unsigned size = i->op[0].size;
-		int64_t v = cvt_int(c, dbl ? s.fd[0] : s.f[0], size, t);
-		gpr_write(c, i->op[0].reg, size, (uint64_t)v);
-		return;
-	}
 	case ZYDIS_MNEMONIC_CVTPS2DQ:
+		r = _mm_castsi128_ps(_mm_cvtps_epi32(b));
+		break;
 	case ZYDIS_MNEMONIC_CVTTPS2DQ:
-		for (unsigned n = 0; n < 4; n++)
-			r.sd[n] = (int32_t)cvt_int(
-			    c, s.f[n], 4, mn == ZYDIS_MNEMONIC_CVTTPS2DQ);
+		r = _mm_castsi128_ps(_mm_cvttps_epi32(b));
 		break;
 	case ZYDIS_MNEMONIC_CVTPD2DQ:
+		r = _mm_castsi128_ps(_mm_cvtpd_epi32(_mm_castps_pd(b)));
+		break;
 	case ZYDIS_MNEMONIC_CVTTPD2DQ:
-		for (unsigned n = 0; n < 2; n++)
-			r.sd[n] = (int32_t)cvt_int(
-			    c, s.fd[n], 4, mn == ZYDIS_MNEMONIC_CVTTPD2DQ);
-		r.q[1] = 0;
+		r = _mm_castsi128_ps(_mm_cvttpd_epi32(_mm_castps_pd(b)));
+		break;
+	case ZYDIS_MNEMONIC_CVTSS2SI:
+		ir = i->op[0].size == 8 ? _mm_cvtss_si64(b)
+					: (uint32_t)_mm_cvtss_si32(b);
+		break;
+	case ZYDIS_MNEMONIC_CVTTSS2SI:
+		ir = i->op[0].size == 8 ? _mm_cvttss_si64(b)
+					: (uint32_t)_mm_cvttss_si32(b);
+		break;
+	case ZYDIS_MNEMONIC_CVTSD2SI:
+		ir = i->op[0].size == 8
+			 ? _mm_cvtsd_si64(_mm_castps_pd(b))
+			 : (uint32_t)_mm_cvtsd_si32(_mm_castps_pd(b));
+		break;
+	case ZYDIS_MNEMONIC_CVTTSD2SI:
+		ir = i->op[0].size == 8
+			 ? _mm_cvttsd_si64(_mm_castps_pd(b))
+			 : (uint32_t)_mm_cvttsd_si32(_mm_castps_pd(b));
 		break;
 	default:
+		fp_end(c, host);
 		x86_unimplemented(c, ZydisMnemonicGetString(mn));
 	}
-	vwrite(c, i, 0, &r, 16);
+	PIN(r);
+	PINR(ir);
+	fp_end(c, host);
+	if (to_gpr) {
+		gpr_write(c, i->op[0].reg, i->op[0].size, (uint64_t)ir);
+		return;
+	}
+	_mm_storeu_ps(d.f, r);
+	vwrite(c, i, 0, &d, 16);
 }
 
 static HANDLER(h_unpckp)
