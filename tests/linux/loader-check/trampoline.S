@@ -12,6 +12,9 @@
  * For a PVH dump (mode 2) it stays in 32-bit protected mode: the loader's
  * GDT, a far return to its 32-bit CS, EBX = hvm_start_info, jump to the entry.
  *
+ * Built with -DEMBED_DUMP='"file"' the dump is linked into the stub itself,
+ * for VMMs that load a multiboot/ELF32 image but no modules (kvmini run).
+ *
  * Dump header (little endian): 0 magic "KVML", 4 nchunks, 8 cr0, 12 cr3,
  * 16 cr4, 20 efer, 24 gdt limit (u16) + base (u32), 30 mode (u16: 1 = 64-bit
  * boot protocol, 2 = PVH), 32 cs, 36 ds, 40 rip,
@@ -30,6 +33,11 @@ multiboot_header:
 _start:
 	cli
 	mov $stack_top, %esp
+#ifdef EMBED_DUMP
+	/* the dump is part of this image: no multiboot module needed */
+	mov $embedded_dump, %ebp
+	jmp have_dump
+#endif
 	cmp $0x2badb002, %eax
 	jne fail
 	testl $8, (%ebx) /* mods_* valid */
@@ -38,6 +46,7 @@ _start:
 	jb fail
 	mov 24(%ebx), %eax
 	mov (%eax), %ebp /* module start: the dump header */
+have_dump:
 	cmpl $0x4c4d564b, (%ebp)
 	jne fail
 	mov 4(%ebp), %edx
@@ -132,6 +141,13 @@ fail:
 	jmp 4b
 
 msg:	.asciz "loader-check: trampoline: bad multiboot module\n"
+
+#ifdef EMBED_DUMP
+	.section .data
+	.align 4096
+embedded_dump:
+	.incbin EMBED_DUMP
+#endif
 
 	.section .bss
 	.align 16
