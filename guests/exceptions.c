@@ -5,9 +5,10 @@
  * resumes after the faulting instruction; then the guest checks what the
  * handler saw: vector, error code, the saved IP (the faulting instruction
  * for faults, the next one for the #BP trap) and CR2 for #PF.
- *   #DE div by 0, #BP int3, #UD ud2, #GP bad selector (error code = the
- *   selector), #GP non-canonical address (64-bit) / null SS (32-bit),
- *   #PF read and write of a not-present page (32-bit turns paging on).
+ *   #DE div by 0, quotient overflow and INT_MIN/-1, #BP int3, #UD ud2, #GP bad
+ * selector (error code = the selector), #GP non-canonical address (64-bit) /
+ * null SS (32-bit), #PF read and write of a not-present page (32-bit turns
+ * paging on).
  */
 #include "rt.h"
 
@@ -84,6 +85,11 @@ int main(void)
 		unsigned a = 1234, d = 0, zero = 0;
 		TRY("divl %[z]", [z] "r"(zero), "a"(a), "d"(d));
 		expect("#DE div by zero", 0, 0, 0);
+		unsigned one = 1, m1 = 0xffffffff;
+		TRY("divl %[s]", [s] "r"(one), "a"(0), "d"(2));
+		expect("#DE quotient overflow", 0, 0, 0);
+		TRY("idivl %[s]", [s] "r"(m1), "a"(0x80000000), "d"(m1));
+		expect("#DE idiv INT_MIN/-1", 0, 0, 0);
 	}
 
 	rt_puts("exceptions" MODE ": #BP\n");

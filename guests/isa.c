@@ -14,6 +14,11 @@
  * _start and rt_putc); see tests/guest/t_isa_host.sh. The guests were also
  * run on QEMU TCG and, where the host allows, on KVM.
  *
+ * #DE through the IDT is checked in isa64 only: returning from the handler
+ * takes an IRET, which some hosts' KVM (kvm_pvm) cannot emulate in 32-bit
+ * mode, and isa32 should run everywhere; exceptions32 has the 32-bit #DE
+ * cases.
+ *
  * Output: one line per group, then "isa: all N checks passed".
  */
 #if defined(ISA_HOST) && !defined(ISA_HOST_NOLIBC)
@@ -249,7 +254,7 @@ static void shifts(void)
 	group_end("shifts");
 }
 
-#ifndef ISA_HOST
+#if !defined(ISA_HOST) && defined(__x86_64__)
 /* #DE through the IDT: the handler records it and resumes after DIV */
 static volatile uintptr_t de_resume;
 static volatile int de_hits;
@@ -304,7 +309,7 @@ static void muldiv(void)
 	TAD("idivq", "idivq %[s]", 0xfffffffffffffff6, 0xffffffffffffffff, 3,
 	    0xfffffffffffffffd, 0xffffffffffffffff, 0, 0);
 #endif
-#ifndef ISA_HOST
+#if !defined(ISA_HOST) && defined(__x86_64__)
 	rt_set_handler(0, de_handler);
 	TDE("divl by 0", "divl %k[s]", 1, 0, 0);
 	TDE("divl quotient overflow", "divl %k[s]", 0, 2, 1);
