@@ -203,7 +203,7 @@ static const struct x86diff_fixed regressions[] = {
      * page reported a read (#PF error 0x4); silicon says write (0x6):
      * add [0x20004000], eax */
     REG("rmw-pf-is-write", FAULT, 0, 0x01, 0x04, 0x25, 0x00, 0x40, 0x00, 0x20),
-    /* core bug (02:25): a shift/rotate of memory whose masked count is 0
+    /* core bug (02:16): a shift/rotate of memory whose masked count is 0
      * skipped the write check; silicon faults: shl dword [code], 0 is
      * #PF(P|W|U) on the read-only code page */
     REG("shift0-mem-ro-pf", FAULT, 0, 0xc1, 0x24, 0x25, 0x00, 0x01, 0x00, 0x10,

@@ -64,6 +64,9 @@ enum x86diff_class {
 	X86DIFF_C_EXTRA,  /* popcnt lzcnt tzcnt movbe enter/leave */
 	X86DIFF_C_FAULT,  /* a last instruction that faults: #PF #GP #SS #UD
 			     #DE #BP, compared with vector, error code, CR2 */
+	X86DIFF_C_SSE,	  /* SSE/SSE2: moves, packed integer, logic, shuffles,
+			     PS/PD/SS/SD arithmetic, compares, (U)COMIS,
+			     conversions; XMM0-15 and MXCSR compared */
 	X86DIFF_C_COMPAT, /* a mode, not instructions: about half the cases
 			     run as 32-bit compatibility-mode code (CS.L=0,
 			     no REX, 40-4F = inc/dec, pusha/popa) */
@@ -79,6 +82,8 @@ struct x86diff_regs {
 	uint64_t gpr[16]; /* enum x86_reg order: rax rcx rdx rbx rsp ... */
 	uint64_t rip;
 	uint64_t rflags;
+	uint8_t xmm[16][16];
+	uint32_t mxcsr; /* all exceptions masked; RC and flags vary */
 };
 
 #define X86DIFF_MAX_INSNS 160

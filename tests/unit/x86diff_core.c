@@ -207,6 +207,10 @@ int x86diff_run_core(struct x86diff_core *xc, const struct x86diff_case *c,
 	memcpy(st.gpr, c->init.gpr, sizeof(st.gpr));
 	st.rip = c->init.rip;
 	st.rflags = c->init.rflags;
+	st.fpu.inited = true;
+	st.fpu.fcw = 0x37f;
+	st.fpu.mxcsr = c->init.mxcsr;
+	memcpy(st.fpu.xmm, c->init.xmm, sizeof(st.fpu.xmm));
 	st.cr3 = GPA_PML4;
 	if (c->compat) {
 		/* Linux's __USER32_CS: 32-bit code in long mode */
@@ -239,6 +243,8 @@ int x86diff_run_core(struct x86diff_core *xc, const struct x86diff_case *c,
 	memcpy(r->regs.gpr, st.gpr, sizeof(r->regs.gpr));
 	r->regs.rip = st.rip;
 	r->regs.rflags = st.rflags;
+	r->regs.mxcsr = st.fpu.mxcsr;
+	memcpy(r->regs.xmm, st.fpu.xmm, sizeof(r->regs.xmm));
 	x86diff_copy(xc->mem, data_gpa, r->data, 0, X86DIFF_DATA_SIZE, false);
 	switch (reason) {
 	case X86_EXIT_CPUID:

@@ -1992,20 +1992,287 @@ static bool gen_fault(struct gen *g)
 	}
 }
 
+/* SSE/SSE2 operand shapes */
+enum {
+	XX,  /* xmm, xmm/m128 (m32/m64 for scalars) */
+	XXI, /* ... , imm8 */
+	ST,  /* xmm/m, xmm (a store) */
+	XG,  /* xmm, r/m32/64 (W selects) */
+	XGI, /* xmm, r32/m16, imm8 (pinsrw) */
+	GX,  /* r32/64, xmm (W selects) */
+	GXM, /* r32/64, xmm/m (W selects) */
+	GXI, /* r32, xmm, imm8 (pextrw) */
+	SHI, /* xmm, imm8 shift group: /n in reg */
+	CMP, /* (u)comis: xmm, xmm/m, sets ZF PF CF */
+};
+
+struct sse_op {
+	uint8_t pfx, op, shape;
+	uint8_t msize; /* memory operand bytes; SHI: the ModRM.reg digit */
+};
+
+static const struct sse_op sse_ops[] = {
+    /* moves */
+    {0x66, 0x6f, XX, 16},
+    {0x66, 0x7f, ST, 16},
+    {0xf3, 0x6f, XX, 16},
+    {0xf3, 0x7f, ST, 16},
+    {0, 0x28, XX, 16},
+    {0, 0x29, ST, 16},
+    {0, 0x10, XX, 16},
+    {0, 0x11, ST, 16},
+    {0x66, 0x28, XX, 16},
+    {0x66, 0x10, XX, 16},
+    {0xf3, 0x10, XX, 4},
+    {0xf2, 0x10, XX, 8},
+    {0xf3, 0x11, ST, 4},
+    {0xf2, 0x11, ST, 8},
+    {0xf3, 0x7e, XX, 8},
+    {0x66, 0xd6, ST, 8},
+    {0x66, 0x6e, XG, 4},
+    {0x66, 0x7e, GXM, 4},
+    {0, 0x12, XX, 8},
+    {0, 0x16, XX, 8},
+    {0x66, 0x12, XX, 8},
+    {0x66, 0x16, XX, 8},
+    {0x66, 0xd7, GX, 0},
+    {0, 0x50, GX, 0},
+    {0x66, 0x50, GX, 0},
+    {0x66, 0xc4, XGI, 2},
+    {0x66, 0xc5, GXI, 0},
+    /* logic */
+    {0x66, 0xeb, XX, 16},
+    {0x66, 0xef, XX, 16},
+    {0x66, 0xdb, XX, 16},
+    {0x66, 0xdf, XX, 16},
+    {0, 0x54, XX, 16},
+    {0, 0x55, XX, 16},
+    {0, 0x56, XX, 16},
+    {0, 0x57, XX, 16},
+    {0x66, 0x57, XX, 16},
+    /* packed integer */
+    {0x66, 0xfc, XX, 16},
+    {0x66, 0xfd, XX, 16},
+    {0x66, 0xfe, XX, 16},
+    {0x66, 0xd4, XX, 16},
+    {0x66, 0xf8, XX, 16},
+    {0x66, 0xf9, XX, 16},
+    {0x66, 0xfa, XX, 16},
+    {0x66, 0xfb, XX, 16},
+    {0x66, 0xec, XX, 16},
+    {0x66, 0xed, XX, 16},
+    {0x66, 0xdc, XX, 16},
+    {0x66, 0xdd, XX, 16},
+    {0x66, 0xe8, XX, 16},
+    {0x66, 0xe9, XX, 16},
+    {0x66, 0xd8, XX, 16},
+    {0x66, 0xd9, XX, 16},
+    {0x66, 0x74, XX, 16},
+    {0x66, 0x75, XX, 16},
+    {0x66, 0x76, XX, 16},
+    {0x66, 0x64, XX, 16},
+    {0x66, 0x65, XX, 16},
+    {0x66, 0x66, XX, 16},
+    {0x66, 0xda, XX, 16},
+    {0x66, 0xde, XX, 16},
+    {0x66, 0xea, XX, 16},
+    {0x66, 0xee, XX, 16},
+    {0x66, 0xe0, XX, 16},
+    {0x66, 0xe3, XX, 16},
+    {0x66, 0xd5, XX, 16},
+    {0x66, 0xe5, XX, 16},
+    {0x66, 0xe4, XX, 16},
+    {0x66, 0xf4, XX, 16},
+    {0x66, 0xf5, XX, 16},
+    {0x66, 0xf6, XX, 16},
+    {0x66, 0x60, XX, 16},
+    {0x66, 0x61, XX, 16},
+    {0x66, 0x62, XX, 16},
+    {0x66, 0x6c, XX, 16},
+    {0x66, 0x68, XX, 16},
+    {0x66, 0x69, XX, 16},
+    {0x66, 0x6a, XX, 16},
+    {0x66, 0x6d, XX, 16},
+    {0x66, 0x63, XX, 16},
+    {0x66, 0x6b, XX, 16},
+    {0x66, 0x67, XX, 16},
+    {0x66, 0xd1, XX, 16},
+    {0x66, 0xd2, XX, 16},
+    {0x66, 0xd3, XX, 16},
+    {0x66, 0xe1, XX, 16},
+    {0x66, 0xe2, XX, 16},
+    {0x66, 0xf1, XX, 16},
+    {0x66, 0xf2, XX, 16},
+    {0x66, 0xf3, XX, 16},
+    {0x66, 0x70, XXI, 16},
+    {0xf2, 0x70, XXI, 16},
+    {0xf3, 0x70, XXI, 16},
+    {0x66, 0x71, SHI, 2},
+    {0x66, 0x71, SHI, 4},
+    {0x66, 0x71, SHI, 6},
+    {0x66, 0x72, SHI, 2},
+    {0x66, 0x72, SHI, 4},
+    {0x66, 0x72, SHI, 6},
+    {0x66, 0x73, SHI, 2},
+    {0x66, 0x73, SHI, 3},
+    {0x66, 0x73, SHI, 6},
+    {0x66, 0x73, SHI, 7},
+    /* shuffles */
+    {0, 0xc6, XXI, 16},
+    {0x66, 0xc6, XXI, 16},
+    {0, 0x14, XX, 16},
+    {0, 0x15, XX, 16},
+    {0x66, 0x14, XX, 16},
+    {0x66, 0x15, XX, 16},
+    /* FP arithmetic: add mul sub min div max sqrt */
+    {0, 0x58, XX, 16},
+    {0x66, 0x58, XX, 16},
+    {0xf3, 0x58, XX, 4},
+    {0xf2, 0x58, XX, 8},
+    {0, 0x59, XX, 16},
+    {0x66, 0x59, XX, 16},
+    {0xf3, 0x59, XX, 4},
+    {0xf2, 0x59, XX, 8},
+    {0, 0x5c, XX, 16},
+    {0x66, 0x5c, XX, 16},
+    {0xf3, 0x5c, XX, 4},
+    {0xf2, 0x5c, XX, 8},
+    {0, 0x5d, XX, 16},
+    {0x66, 0x5d, XX, 16},
+    {0xf3, 0x5d, XX, 4},
+    {0xf2, 0x5d, XX, 8},
+    {0, 0x5e, XX, 16},
+    {0x66, 0x5e, XX, 16},
+    {0xf3, 0x5e, XX, 4},
+    {0xf2, 0x5e, XX, 8},
+    {0, 0x5f, XX, 16},
+    {0x66, 0x5f, XX, 16},
+    {0xf3, 0x5f, XX, 4},
+    {0xf2, 0x5f, XX, 8},
+    {0, 0x51, XX, 16},
+    {0x66, 0x51, XX, 16},
+    {0xf3, 0x51, XX, 4},
+    {0xf2, 0x51, XX, 8},
+    {0, 0xc2, XXI, 16},
+    {0x66, 0xc2, XXI, 16},
+    {0xf3, 0xc2, XXI, 4},
+    {0xf2, 0xc2, XXI, 8},
+    {0, 0x2e, CMP, 4},
+    {0x66, 0x2e, CMP, 8},
+    {0, 0x2f, CMP, 4},
+    {0x66, 0x2f, CMP, 8},
+    /* conversions */
+    {0xf3, 0x2a, XG, 4},
+    {0xf2, 0x2a, XG, 4},
+    {0xf3, 0x2d, GXM, 4},
+    {0xf3, 0x2c, GXM, 4},
+    {0xf2, 0x2d, GXM, 8},
+    {0xf2, 0x2c, GXM, 8},
+    {0xf3, 0x5a, XX, 4},
+    {0xf2, 0x5a, XX, 8},
+    {0, 0x5a, XX, 8},
+    {0x66, 0x5a, XX, 16},
+    {0, 0x5b, XX, 16},
+    {0x66, 0x5b, XX, 16},
+    {0xf3, 0x5b, XX, 16},
+    {0xf3, 0xe6, XX, 8},
+    {0xf2, 0xe6, XX, 16},
+    {0x66, 0xe6, XX, 16},
+};
+
+static bool gen_sse(struct gen *g)
+{
+	const struct sse_op *o =
+	    &sse_ops[below(g, sizeof(sse_ops) / sizeof(sse_ops[0]))];
+	struct enc e = enc0();
+	uint32_t used = 0;
+	bool w64 = !g->m32 && chance(g, 2);
+	bool mem = false;
+
+	if (o->pfx)
+		e.pfx[e.npfx++] = o->pfx;
+	e.op[0] = 0x0f;
+	e.op[1] = o->op;
+	e.nop = 2;
+	e.modrm = true;
+	e.reg = rnd_reg(g); /* an XMM register unless said otherwise */
+	switch (o->shape) {
+	case XX:
+	case XXI:
+	case ST:
+	case CMP:
+		/* 0F 12/16 register forms are movhlps/movlhps: fine too */
+		mem = chance(g, 3);
+		e.rm = rnd_reg(g);
+		break;
+	case XG:
+	case XGI:
+		mem = chance(g, 3);
+		e.rm = rnd_reg(g);
+		e.w = o->shape == XG && w64 ? 8 : 4;
+		break;
+	case GX:
+	case GXM:
+	case GXI:
+		mem = o->shape == GXM && chance(g, 3);
+		e.reg = rnd_wreg(g, 0);
+		e.rm = rnd_reg(g);
+		if (o->op == 0x7e)
+			/* movd r/m, xmm: the GPR is the r/m */
+			e.reg = rnd_reg(g), e.rm = rnd_wreg(g, 0);
+		e.w = o->shape != GXI && w64 ? 8 : 4;
+		if (o->op != 0x7e)
+			e.wr_reg = e.w;
+		else if (!mem)
+			e.wr_rm = e.w;
+		break;
+	case SHI:
+		e.reg = o->msize;
+		e.rm = rnd_reg(g);
+		break;
+	}
+	if (mem) {
+		/* legacy SSE wants 16-byte alignment for 128-bit operands */
+		bool ok;
+
+		g->align = o->msize == 16 ? 16 : 0;
+		ok = gen_mem(g, &e.m, DATA_LO, DATA_HI, 0, &used);
+		g->align = 0;
+		if (!ok)
+			return false;
+		e.rm_mem = true;
+	}
+	if (o->shape == XXI || o->shape == XGI || o->shape == GXI ||
+	    o->shape == SHI) {
+		e.imm = o->op == 0xc2 ? below(g, 8) : rnd(g);
+		e.immsz = 1;
+	}
+	if ((o->op == 0x12 || o->op == 0x16) && !mem && o->pfx == 0x66)
+		return false; /* movlpd/movhpd: memory only */
+	maybe_rex(g, &e);
+	e.extra66 = false; /* 66 would change the instruction */
+	if (!emit(g, &e))
+		return false;
+	if (o->shape == CMP)
+		flags(g, X86DIFF_ARITH, 0);
+	return true;
+}
+
 static bool (*const class_gen[X86DIFF_C_COUNT])(struct gen *) = {
-    [X86DIFF_C_EXTRA] = gen_extra,     [X86DIFF_C_FAULT] = gen_fault,
-    [X86DIFF_C_ALU] = gen_alu,	       [X86DIFF_C_SHIFT] = gen_shift,
-    [X86DIFF_C_MULDIV] = gen_muldiv,   [X86DIFF_C_BIT] = gen_bit,
-    [X86DIFF_C_STRING] = gen_string,   [X86DIFF_C_COND] = gen_cond,
-    [X86DIFF_C_XCHG] = gen_xchg,       [X86DIFF_C_MOV] = gen_mov,
-    [X86DIFF_C_CONVERT] = gen_convert, [X86DIFF_C_FLAGS] = gen_flags,
-    [X86DIFF_C_STACK] = gen_stack,     [X86DIFF_C_BRANCH] = gen_branch,
+    [X86DIFF_C_SSE] = gen_sse,	     [X86DIFF_C_EXTRA] = gen_extra,
+    [X86DIFF_C_FAULT] = gen_fault,   [X86DIFF_C_ALU] = gen_alu,
+    [X86DIFF_C_SHIFT] = gen_shift,   [X86DIFF_C_MULDIV] = gen_muldiv,
+    [X86DIFF_C_BIT] = gen_bit,	     [X86DIFF_C_STRING] = gen_string,
+    [X86DIFF_C_COND] = gen_cond,     [X86DIFF_C_XCHG] = gen_xchg,
+    [X86DIFF_C_MOV] = gen_mov,	     [X86DIFF_C_CONVERT] = gen_convert,
+    [X86DIFF_C_FLAGS] = gen_flags,   [X86DIFF_C_STACK] = gen_stack,
+    [X86DIFF_C_BRANCH] = gen_branch,
 };
 
 static const char *const class_names[X86DIFF_C_COUNT] = {
-    "alu",   "shift",  "muldiv", "bit",	    "string",
-    "cond",  "xchg",   "mov",	 "convert", "flags",
-    "stack", "branch", "extra",	 "fault",   "compat32",
+    "alu",   "shift", "muldiv",	 "bit",	     "string", "cond",
+    "xchg",  "mov",   "convert", "flags",    "stack",  "branch",
+    "extra", "fault", "sse",	 "compat32",
 };
 
 const char *x86diff_class_name(enum x86diff_class c)
@@ -2054,6 +2321,51 @@ static void init_state(struct x86diff_case *c, uint64_t *rng)
 
 		memcpy(&c->data[i], &v, 8);
 	}
+	/* XMM lanes: floats and doubles worth having (signed zeros,
+	 * infinities, quiet/signalling NaNs, denormals) or random bits */
+	static const uint32_t f32[] = {
+	    0,		0x80000000, 0x3f800000, 0xbfc00000, 0x7f800000,
+	    0xff800000, 0x7fc00000, 0x7fa00000, 0x00000001, 0x007fffff,
+	    0x00800000, 0x7f7fffff, 0x4f000000, 0xcf000000, 0x3effffff};
+	static const uint64_t f64[] = {0,
+				       0x8000000000000000ull,
+				       0x3ff0000000000000ull,
+				       0x7ff0000000000000ull,
+				       0xfff8000000000000ull,
+				       0x7ff4000000000000ull,
+				       0x0000000000000001ull,
+				       0x000fffffffffffffull,
+				       0x41e0000000000000ull,
+				       0xc3e0000000000000ull,
+				       0x3fdfffffffffffffull,
+				       0x7fefffffffffffffull};
+	for (unsigned i = 0; i < 16; i++)
+		for (unsigned l = 0; l < 16; l += 8) {
+			uint64_t v;
+
+			switch (below(&g, 4)) {
+			case 0: {
+				uint32_t a = f32[below(&g, 15)],
+					 b = f32[below(&g, 15)];
+
+				v = a | (uint64_t)b << 32;
+				break;
+			}
+			case 1:
+				v = f64[below(&g, 12)];
+				break;
+			case 2:
+				v = interesting(&g);
+				break;
+			default:
+				v = rnd(&g);
+				break;
+			}
+			memcpy(&c->init.xmm[i][l], &v, 8);
+		}
+	/* all exceptions masked, no DAZ/FTZ; a random rounding mode and
+	 * random sticky flags */
+	c->init.mxcsr = 0x1f80 | (uint32_t)(rnd(&g) & 0x603f);
 	*rng = g.rng;
 }
 

@@ -28,8 +28,10 @@
 
 #include "x86diff.h"
 
-void x86diff_native_enter(const uint64_t *frame) __attribute__((noreturn));
-void x86diff_native_enter32(const uint64_t *frame) __attribute__((noreturn));
+void x86diff_native_enter(const uint64_t *frame, const void *fx)
+    __attribute__((noreturn));
+void x86diff_native_enter32(const uint64_t *frame, const void *fx)
+    __attribute__((noreturn));
 
 /*
  * frame: rax rcx rdx rbx rbp rsi rdi r8..r15, rflags, rsp. RSP is loaded
@@ -39,6 +41,7 @@ __asm__(".pushsection .text\n"
 	".globl x86diff_native_enter\n"
 	".type x86diff_native_enter,@function\n"
 	"x86diff_native_enter:\n"
+	"	fxrstor64 (%rsi)\n"
 	"	mov %rdi, %rsp\n"
 	"	pop %rax\n"
 	"	pop %rcx\n"
@@ -69,6 +72,7 @@ __asm__(".pushsection .text\n"
 	".globl x86diff_native_enter32\n"
 	".type x86diff_native_enter32,@function\n"
 	"x86diff_native_enter32:\n"
+	"	fxrstor64 (%rsi)\n"
 	"	mov $0x2b, %eax\n"
 	"	mov %eax, %ds\n"
 	"	mov %eax, %es\n"
@@ -137,6 +141,12 @@ static void x86diff_child_signal(int sig, siginfo_t *si, void *ctx)
 	r->error = (uint32_t)gr[REG_ERR];
 	if (sig == SIGSEGV && r->vector == 14)
 		r->cr2 = (uint64_t)si->si_addr;
+	if (uc->uc_mcontext.fpregs) {
+		/* the interrupted context's FXSAVE image */
+		r->regs.mxcsr = uc->uc_mcontext.fpregs->mxcsr;
+		memcpy(r->regs.xmm, uc->uc_mcontext.fpregs->_xmm,
+		       sizeof(r->regs.xmm));
+	}
 	if (sig == SIGTRAP) {
 		/* INT3 is a trap: RIP is past it */
 		r->regs.rip--;
@@ -158,6 +168,7 @@ x86diff_server(struct x86diff_shared *sh, int cmd, int done)
 	struct sigaction sa;
 	stack_t ss;
 	static uint64_t frame[18];
+	static uint8_t fx[512] __attribute__((aligned(16)));
 	uint8_t *code, *data;
 	char b;
 
@@ -217,10 +228,16 @@ x86diff_server(struct x86diff_shared *sh, int cmd, int done)
 		frame[15] = c->init.rflags;
 		frame[16] = c->init.gpr[4];
 		frame[17] = 0;
+		/* x87 and SSE state: FCW 0x37f, tags empty, MXCSR, XMM */
+		memset(fx, 0, sizeof(fx));
+		fx[0] = 0x7f;
+		fx[1] = 0x03;
+		memcpy(fx + 24, &c->init.mxcsr, 4);
+		memcpy(fx + 160, c->init.xmm, sizeof(c->init.xmm));
 		alarm(5);
 		if (c->compat)
-			x86diff_native_enter32(frame);
-		x86diff_native_enter(frame);
+			x86diff_native_enter32(frame, fx);
+		x86diff_native_enter(frame, fx);
 	}
 	_exit(0);
 }

@@ -103,6 +103,17 @@ void x86diff_print_case(const struct x86diff_case *c, FILE *out)
 	}
 	fprintf(out, "  initial state:\n");
 	x86diff_print_regs(&c->init, out);
+	if (c->classes & (1u << X86DIFF_C_SSE)) {
+		fprintf(out, "  mxcsr=%08x\n", c->init.mxcsr);
+		for (int i = 0; i < 16; i++) {
+			uint64_t v[2];
+
+			memcpy(v, c->init.xmm[i], 16);
+			fprintf(out,
+				"  xmm%-2d=%016" PRIx64 "_%016" PRIx64 "%s", i,
+				v[1], v[0], i % 2 ? "\n" : "");
+		}
+	}
 }
 
 void x86diff_print_result(const char *who, const struct x86diff_result *r,
@@ -176,6 +187,24 @@ bool x86diff_compare(const struct x86diff_case *c,
 				got->regs.gpr[i]);
 			ok = false;
 		}
+	for (int i = 0; i < (c->compat ? 8 : 16); i++)
+		if (memcmp(want->regs.xmm[i], got->regs.xmm[i], 16)) {
+			uint64_t w[2], g[2];
+
+			memcpy(w, want->regs.xmm[i], 16);
+			memcpy(g, got->regs.xmm[i], 16);
+			fprintf(out,
+				"  MISMATCH: xmm%d native %016" PRIx64
+				"_%016" PRIx64 " core %016" PRIx64
+				"_%016" PRIx64 "\n",
+				i, w[1], w[0], g[1], g[0]);
+			ok = false;
+		}
+	if (want->regs.mxcsr != got->regs.mxcsr) {
+		fprintf(out, "  MISMATCH: mxcsr native %#x core %#x\n",
+			want->regs.mxcsr, got->regs.mxcsr);
+		ok = false;
+	}
 	if (want->regs.rip != got->regs.rip) {
 		fprintf(out,
 			"  MISMATCH: rip native +%#" PRIx64 " core +%#" PRIx64
