@@ -369,8 +369,10 @@ static void do_shift(struct x86_core *c, const struct x86_insn *i, unsigned op)
 		return;
 	}
 	if (!(cnt & (d->size == 8 ? 0x3f : 0x1f))) {
+		/* nothing changes, but silicon still checks the write */
 		if (d->kind == OPK_MEM)
-			(void)x86_op_read(c, i, 0);
+			x86_mem_probe_write(c, d->seg, x86_ea(c, i, d),
+					    d->size);
 		return;
 	}
 	/* rmw applies fmask after fn ran, so compute it first */
@@ -425,6 +427,8 @@ static void do_shxd(struct x86_core *c, const struct x86_insn *i, bool left)
 	if (!cnt) {
 		if (d->kind == OPK_REG)
 			x86_op_write(c, i, 0, x86_op_read(c, i, 0));
+		else
+			x86_mem_probe_write(c, d->seg, x86_ea(c, i, d), size);
 		return;
 	}
 	if (d->kind == OPK_MEM) {
