@@ -92,10 +92,6 @@ int main(void)
 		expect("#DE idiv INT_MIN/-1", 0, 0, 0);
 	}
 
-	rt_puts("exceptions" MODE ": #BP\n");
-	TRY("int3", "i"(0));
-	expect("#BP int3", 3, 0, 1);
-
 	rt_puts("exceptions" MODE ": #UD\n");
 	TRY("ud2", "i"(0));
 	expect("#UD ud2", 6, 0, 0);
@@ -144,6 +140,12 @@ int main(void)
 			rt_printf("  hits %d value %x\n", seen.hits, p[0]);
 		failures += !ok;
 	}
+
+	/* last: kvm_pvm hosts cannot emulate INT3 at CPL0, and a run on
+	 * such a host is still checked up to here (see guests/README.md) */
+	rt_puts("exceptions" MODE ": #BP\n");
+	TRY("int3", "i"(0));
+	expect("#BP int3", 3, 0, 1);
 
 	if (failures) {
 		rt_printf("exceptions" MODE ": %d of %d checks FAILED\n",
