@@ -582,6 +582,11 @@ void x86_far_transfer(struct x86_core *c, uint16_t sel, uint64_t off, bool call,
 void x86_far_return(struct x86_core *c, unsigned osz, uint16_t pop_extra);
 void x86_iret(struct x86_core *c, unsigned osz);
 
+/* Task switches are VM exits (SDM 25.1.2): report one; source is 0 CALL,
+ * 1 IRET, 2 JMP, 3 IDT task gate. Does not return. */
+_Noreturn void x86_task_switch(struct x86_core *c, uint16_t tss_sel,
+			       unsigned source);
+
 /* exception.c */
 void x86_deliver_pending(struct x86_core *c);
 void x86_deliver_event(struct x86_core *c, uint8_t vec, uint8_t type,

@@ -149,6 +149,40 @@ static void check_code_target(struct x86_core *c, const struct x86_seg *s,
 	}
 }
 
+_Noreturn void x86_task_switch(struct x86_core *c, uint16_t tss_sel,
+			       unsigned source)
+{
+	struct x86_intercept w = {0};
+	x86_exit_prep(c, X86_EXIT_TASK_SWITCH,
+		      tss_sel | (uint64_t)(source & 3) << 30);
+	if (!c->cur)
+		c->exit->insn_len = c->exc_insn_len;
+	x86_intercept(c, &w);
+	x86_unimplemented(c, "task switch");
+}
+
+/* Far JMP/CALL to a TSS or task gate: checks, then the task-switch exit. */
+static _Noreturn void far_to_system(struct x86_core *c, uint16_t sel,
+				    uint64_t d, bool call)
+{
+	unsigned type = (d >> 40) & 0xf, dpl = d_dpl(d);
+	uint16_t tss = sel;
+
+	if ((c->st->efer & EFER_LMA) || (type != 1 && type != 9 && type != 5)) {
+		if (type == 4 || type == 0xc)
+			x86_unimplemented(c,
+					  "far transfer through a call gate");
+		x86_gp(c, sel & 0xfffc);
+	}
+	if (dpl < c->cpl || dpl < (sel & 3u))
+		x86_gp(c, sel & 0xfffc);
+	if (!(d & D_P))
+		x86_raise(c, X86_EXC_NP, true, sel & 0xfffc);
+	if (type == 5)
+		tss = (uint16_t)(d >> 16);
+	x86_task_switch(c, tss, call ? 0 : 2);
+}
+
 void x86_far_transfer(struct x86_core *c, uint16_t sel, uint64_t off, bool call,
 		      unsigned osz)
 {
@@ -176,7 +210,7 @@ void x86_far_transfer(struct x86_core *c, uint16_t sel, uint64_t off, bool call,
 	addr = x86_read_desc(c, sel, &d, X86_EXC_GP);
 	dpl = d_dpl(d);
 	if (!(d & D_S))
-		x86_unimplemented(c, "far transfer through a gate or TSS");
+		far_to_system(c, sel, d, call);
 	if (!(d & D_CODE))
 		x86_gp(c, sel & 0xfffc);
 	if (d & D_DC) {
@@ -375,7 +409,9 @@ void x86_iret(struct x86_core *c, unsigned osz)
 	if (st->rflags & F_NT) {
 		if (st->efer & EFER_LMA)
 			x86_gp(c, 0);
-		x86_unimplemented(c, "IRET task return (NT=1)");
+		/* return to the task in the current TSS's back link */
+		x86_task_switch(
+		    c, (uint16_t)x86_sys_read(c, st->seg[X86_TR].base, 2), 1);
 	}
 	off = mem_read(c, X86_SS, sp & m, osz);
 	sel = mem_read(c, X86_SS, (sp + osz) & m, 2);

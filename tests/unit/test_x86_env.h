@@ -57,6 +57,7 @@ static bool tenv_intercept(void *env, const struct x86_intercept *w,
 	case X86_EXIT_IO_INSTRUCTION:
 	case X86_EXIT_CPUID:
 	case X86_EXIT_TRIPLE_FAULT:
+	case X86_EXIT_TASK_SWITCH:
 		return true;
 	case X86_EXIT_HLT:
 		return !t->no_hlt_exit;

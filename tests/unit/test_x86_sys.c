@@ -559,6 +559,36 @@ static void test_legacy_paging(void **state)
 	}
 }
 
+/* Task switches are exits: far JMP to a TSS, INT through a task gate. */
+static void test_task_switch_exits(void **state)
+{
+	static const uint8_t jmp[] = {0xea, 0x00, 0x00, 0x00, 0x00, 0x28, 0x00};
+	static const uint8_t intn[] = {0xcd, 0x40};
+	struct tenv *t = tenv_new();
+
+	prot32_setup(t);
+	/* 0x28: available 32-bit TSS at 0x9000; IDT 0x40: task gate -> 0x28 */
+	tenv_wr(t, GDT + 0x28, 8, 0x0000890090000067ull);
+	t->st.gdtr.limit = 0x2f;
+	t->st.idtr.base = IDT;
+	t->st.idtr.limit = 0x7ff;
+	tenv_wr(t, IDT + 0x40 * 8, 8, (0x28ull << 16) | (0xe5ull << 40));
+	tenv_load(t, CODE, jmp, sizeof(jmp));
+	t->st.rip = CODE;
+	assert_int_equal(tenv_run(t), X86_EXIT_TASK_SWITCH);
+	assert_int_equal(t->exit.qualification, 0x28 | 2ull << 30);
+	assert_int_equal(t->exit.insn_len, 7);
+	assert_int_equal(t->st.rip, CODE);
+
+	tenv_load(t, CODE, intn, sizeof(intn));
+	assert_int_equal(tenv_run(t), X86_EXIT_TASK_SWITCH);
+	assert_int_equal(t->exit.qualification, 0x28 | 3ull << 30);
+	assert_int_equal(t->exit.idt_vectoring_info, 0x80000440u);
+	assert_int_equal(t->exit.insn_len, 2);
+	assert_int_equal(t->st.rip, CODE);
+	tenv_free(t);
+}
+
 static void test_prot32_idt(void **state)
 {
 	/* mov eax,5; int 0x30; hlt  /  handler: mov ebx,9; iretd */
@@ -630,6 +660,7 @@ int main(void)
 	    cmocka_unit_test(test_vm86_int_redirect),
 	    cmocka_unit_test(test_prot32_rings),
 	    cmocka_unit_test(test_legacy_paging),
+	    cmocka_unit_test(test_task_switch_exits),
 	    cmocka_unit_test(test_prot32_legacy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
