@@ -7,7 +7,8 @@
 #   bench/boot/qemu-boot.sh [-n RUNS] [-p PEERS] [-t TIMEOUT]
 #     PEERS: comma list of qemu-tcg (default), qemu-tcg-pvh (QEMU's own PVH
 #            boot of cache/guest/vmlinux: no decompressor), kvmini-soft,
-#            kvmini-kvm, qemu-kvm. A peer that fails to reach the marker prints n/a and
+#            kvmini-kvm, kvmini-soft-stub (kvmini running the bzImage through
+#            tests/linux/loader-check/mkstub.sh's stub), qemu-kvm. A peer that fails to reach the marker prints n/a and
 #            why (e.g. kvmini before its Linux boot milestone).
 #   env: KVMINI_CACHE (guest cache), BUILD (kvmini build dir), GUEST_APPEND
 #
@@ -46,6 +47,13 @@ peer_cmd() {
 	qemu-kvm)
 		[ -r /dev/kvm ] && [ -w /dev/kvm ] || { echo "no usable /dev/kvm"; return 1; }
 		qemu_cmd kvm; CMD=("${QEMU_CMD[@]}") ;;
+	kvmini-soft-stub)
+		# linux_load()'s layout in a self-contained ELF32 (mkstub.sh):
+		# runs on kvmini before `run --kernel` exists
+		[ -x "$BUILD/kvmini" ] || { echo "no $BUILD/kvmini"; return 1; }
+		[ -f "$STUB" ] || bash tests/linux/loader-check/mkstub.sh -o "$STUB" 2>/dev/null ||
+			{ echo "mkstub.sh failed"; return 1; }
+		CMD=("$BUILD/kvmini" run --backend soft --mem 512M "$STUB") ;;
 	kvmini-soft | kvmini-kvm)
 		[ -x "$BUILD/kvmini" ] || { echo "no $BUILD/kvmini"; return 1; }
 		CMD=("$BUILD/kvmini" run --backend "${1#kvmini-}" --mem 512M
@@ -56,14 +64,15 @@ peer_cmd() {
 }
 
 echo "# guest: kernel $KVER, $(stat -c %s "$INITRD")-byte initrd; host: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-12s %4s %10s %10s  %s\n' peer run marker_s exit_s status
+printf '%-16s %4s %10s %10s  %s\n' peer run marker_s exit_s status
 declare -A med
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+STUB=$(mktemp -u --suffix=.elf)
+trap 'rm -f "$out" "$STUB"' EXIT
 IFS=, read -r -a plist <<<"$peers"
 for p in "${plist[@]}"; do
 	if ! why=$(peer_cmd "$p"); then
-		printf '%-12s %4s %10s %10s  %s\n' "$p" - n/a n/a "$why"
+		printf '%-16s %4s %10s %10s  %s\n' "$p" - n/a n/a "$why"
 		continue
 	fi
 	peer_cmd "$p" >/dev/null
@@ -72,10 +81,10 @@ for p in "${plist[@]}"; do
 		guest_session "$out" "$tmo" "${CMD[@]}"
 		case $SESSION_RC in
 		0) st=ok ;;
-		1) st="no marker: $(grep -v '^\s*$' "$out" | tail -1 | cut -c1-60)" ;;
+		1) st="no marker; last: $(grep -v -e '^\s*$' -e '^guest_session:' "$out" | tail -1 | tr -d '\r' | cut -c1-70)" ;;
 		*) st="marker but the shell did not finish" ;;
 		esac
-		printf '%-12s %4d %10s %10s  %s\n' "$p" "$i" "${MARKER_S:-n/a}" "$EXIT_S" "$st"
+		printf '%-16s %4d %10s %10s  %s\n' "$p" "$i" "${MARKER_S:-n/a}" "$EXIT_S" "$st"
 		[ -n "$MARKER_S" ] && times+=("$MARKER_S")
 		[ -n "$MARKER_S" ] || break # a peer that cannot boot won't next time
 	done
