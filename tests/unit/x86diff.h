@@ -64,6 +64,8 @@ enum x86diff_class {
 	X86DIFF_C_EXTRA,  /* popcnt lzcnt tzcnt movbe enter/leave */
 	X86DIFF_C_FAULT,  /* a last instruction that faults: #PF #GP #SS #UD
 			     #DE #BP, compared with vector, error code, CR2 */
+	X86DIFF_C_SMC,	  /* self-modifying code: stores into the instructions
+			     about to run (the code is writable in such cases) */
 	X86DIFF_C_SSE,	  /* SSE/SSE2: moves, packed integer, logic, shuffles,
 			     PS/PD/SS/SD arithmetic, compares, (U)COMIS,
 			     conversions; XMM0-15 and MXCSR compared */
@@ -105,6 +107,7 @@ struct x86diff_case {
 	uint8_t data[X86DIFF_DATA_SIZE];
 	const char *name; /* hand-written and regression cases */
 	bool compat;	  /* 32-bit compatibility-mode code (CS 0x23) */
+	bool smc;	  /* the code pages are writable */
 };
 
 /* How a run ended. */

@@ -97,7 +97,7 @@ static void x86diff_put64(uint8_t *mem, uint64_t gpa, uint64_t v)
 	memcpy(mem + gpa, &v, 8);
 }
 
-static void x86diff_build_tables(uint8_t *mem)
+static void x86diff_build_tables(uint8_t *mem, bool smc)
 {
 	uint64_t u = PTE_P | PTE_U;
 
@@ -114,7 +114,8 @@ static void x86diff_build_tables(uint8_t *mem)
 	/* I/O map base beyond the limit: no I/O permission bitmap */
 	mem[GPA_TSS + 0x66] = 0x68;
 	for (unsigned i = 0; i < CODE_PAGES; i++)
-		x86diff_put64(mem, GPA_PT_CODE + 8 * i, code_gpa(i) | u);
+		x86diff_put64(mem, GPA_PT_CODE + 8 * i,
+			      code_gpa(i) | u | (smc ? PTE_W : 0));
 	for (unsigned i = 0; i < DATA_PAGES; i++)
 		x86diff_put64(mem, GPA_PT_DATA + 8 * i,
 			      data_gpa(i) | u | PTE_W | PTE_NX);
@@ -187,7 +188,7 @@ int x86diff_run_core(struct x86diff_core *xc, const struct x86diff_case *c,
 	memset(r, 0, sizeof(*r));
 	r->vector = -1;
 	memset(xc->mem, 0, GPA_SIZE);
-	x86diff_build_tables(xc->mem);
+	x86diff_build_tables(xc->mem, c->smc);
 	uint8_t code[X86DIFF_CODE_SIZE];
 
 	memcpy(code, c->code, sizeof(code));

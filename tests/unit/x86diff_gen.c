@@ -79,6 +79,7 @@ struct gen {
 	bool full;
 	uint32_t align; /* gen_mem: operand alignment (0: any) */
 	bool m32;	/* compatibility mode: 32-bit code, no REX */
+	bool smc;	/* the code is writable: self-modifying code */
 };
 
 static uint64_t rnd(struct gen *g)
@@ -1859,6 +1860,8 @@ static bool gen_fault(struct gen *g)
 		return emit(g, &e);
 	}
 	case 3: /* store into the read-only code */
+		if (g->smc)
+			return false;
 		e.w = w;
 		e.op[0] = w == 1 ? 0x88 : 0x89;
 		e.nop = 1;
@@ -2258,21 +2261,119 @@ static bool gen_sse(struct gen *g)
 	return true;
 }
 
+/*
+ * Self-modifying code: a store into an instruction of the same group that
+ * has not run yet (often the very next one, which silicon has already
+ * fetched and must notice), then that instruction.
+ */
+static bool gen_smc(struct gen *g)
+{
+	struct enc e = enc0();
+	int r = rnd_wreg(g, 0);
+	uint32_t at;
+
+	if (!g->smc)
+		return false;
+	switch (below(g, 3)) {
+	case 0: { /* patch the immediate of the next mov r32, imm32 */
+		unsigned sz = (unsigned[]){1, 2, 4}[below(g, 3)];
+		unsigned skip = below(g, 5 - sz); /* byte within imm32 */
+
+		e.w = sz;
+		e.op[0] = sz == 1 ? 0xc6 : 0xc7;
+		e.nop = 1;
+		e.modrm = true;
+		e.reg = 0;
+		e.rm_mem = true;
+		e.m.rip = true;
+		e.imm = rnd(g);
+		e.immsz = sz;
+		/* store length: [66] op modrm disp32 imm */
+		at = g->off + (sz == 2) + 2 + 4 + sz;
+		/* mov r32, imm32 is [REX] B8+r imm32 */
+		e.m.target = X86DIFF_CODE_ADDR + at + 1 + (r >= 8) + skip;
+		if (!emit(g, &e) || g->off != at)
+			return false;
+		return emit_mov32(g, r, (uint32_t)rnd(g));
+	}
+	case 1: { /* turn the next add r/m32, r32 into sub/xor/or/and */
+		static const uint8_t ops[] = {0x29, 0x31, 0x09, 0x21, 0x11};
+		uint8_t op = ops[below(g, 4 + defined(g, X86DIFF_CF))];
+
+		e.w = 1;
+		e.op[0] = 0xc6;
+		e.nop = 1;
+		e.modrm = true;
+		e.reg = 0;
+		e.rm_mem = true;
+		e.m.rip = true;
+		e.imm = op;
+		e.immsz = 1;
+		at = g->off + 2 + 4 + 1;
+		e.m.target = X86DIFF_CODE_ADDR + at;
+		if (!emit(g, &e) || g->off != at)
+			return false;
+		e = enc0();
+		e.w = 4;
+		e.op[0] = 0x01;
+		e.nop = 1;
+		e.modrm = true;
+		/* no REX: the patched byte is the opcode */
+		e.reg = (int)below(g, 8);
+		e.rm = r & 7;
+		e.wr_rm = 4;
+		if (!emit(g, &e))
+			return false;
+		flags(g, X86DIFF_ARITH, X86DIFF_AF);
+		return true;
+	}
+	default: { /* rep stosb NOPs over the next 1..3 instructions */
+		unsigned n = 1 + below(g, 3), len = 0;
+		uint32_t fix;
+
+		if (!emit_mov32(g, RDI, 0))
+			return false;
+		fix = g->off - 4;
+		if (!emit_bytes(g, (uint8_t[]){0xb0, 0x90}, 2) || /* mov al */
+		    !emit_bytes(g, (uint8_t[]){0xfc}, 1) ||	  /* cld */
+		    !emit_mov32(g, RCX, 0))
+			return false;
+		uint32_t cnt = g->off - 4;
+
+		if (!emit_bytes(g, (uint8_t[]){0xf3, 0xaa}, 2))
+			return false;
+		uint32_t start = g->off;
+
+		for (unsigned i = 0; i < n; i++)
+			if (!emit_mov32(g,
+					rnd_wreg(g, (1u << RDI) | (1u << RCX)),
+					(uint32_t)rnd(g)))
+				return false;
+		len = g->off - start;
+		uint32_t a = (uint32_t)(X86DIFF_CODE_ADDR + start);
+
+		memcpy(&g->c->code[fix], &a, 4);
+		memcpy(&g->c->code[cnt], &len, 4);
+		return true;
+	}
+	}
+}
+
 static bool (*const class_gen[X86DIFF_C_COUNT])(struct gen *) = {
-    [X86DIFF_C_SSE] = gen_sse,	     [X86DIFF_C_EXTRA] = gen_extra,
-    [X86DIFF_C_FAULT] = gen_fault,   [X86DIFF_C_ALU] = gen_alu,
-    [X86DIFF_C_SHIFT] = gen_shift,   [X86DIFF_C_MULDIV] = gen_muldiv,
-    [X86DIFF_C_BIT] = gen_bit,	     [X86DIFF_C_STRING] = gen_string,
-    [X86DIFF_C_COND] = gen_cond,     [X86DIFF_C_XCHG] = gen_xchg,
-    [X86DIFF_C_MOV] = gen_mov,	     [X86DIFF_C_CONVERT] = gen_convert,
-    [X86DIFF_C_FLAGS] = gen_flags,   [X86DIFF_C_STACK] = gen_stack,
-    [X86DIFF_C_BRANCH] = gen_branch,
+    [X86DIFF_C_SMC] = gen_smc,	       [X86DIFF_C_SSE] = gen_sse,
+    [X86DIFF_C_EXTRA] = gen_extra,     [X86DIFF_C_FAULT] = gen_fault,
+    [X86DIFF_C_ALU] = gen_alu,	       [X86DIFF_C_SHIFT] = gen_shift,
+    [X86DIFF_C_MULDIV] = gen_muldiv,   [X86DIFF_C_BIT] = gen_bit,
+    [X86DIFF_C_STRING] = gen_string,   [X86DIFF_C_COND] = gen_cond,
+    [X86DIFF_C_XCHG] = gen_xchg,       [X86DIFF_C_MOV] = gen_mov,
+    [X86DIFF_C_CONVERT] = gen_convert, [X86DIFF_C_FLAGS] = gen_flags,
+    [X86DIFF_C_STACK] = gen_stack,     [X86DIFF_C_BRANCH] = gen_branch,
 };
 
 static const char *const class_names[X86DIFF_C_COUNT] = {
-    "alu",   "shift", "muldiv",	 "bit",	     "string", "cond",
-    "xchg",  "mov",   "convert", "flags",    "stack",  "branch",
-    "extra", "fault", "sse",	 "compat32",
+    "alu",   "shift", "muldiv",	 "bit",	  "string",   "cond",
+    "xchg",  "mov",   "convert", "flags", "stack",    "branch",
+    "extra", "fault", "smc",	 "sse",	  "compat32",
 };
 
 const char *x86diff_class_name(enum x86diff_class c)
@@ -2395,6 +2496,10 @@ static bool gen_try(struct x86diff_case *c, uint64_t seed, uint64_t attempt,
 	init_state(c, &g.rng);
 	uint32_t compat = 1u << X86DIFF_C_COMPAT;
 
+	uint32_t smc = 1u << X86DIFF_C_SMC;
+
+	g.smc = (classes & smc) && (classes == smc || chance(&g, 2));
+	c->smc = g.smc;
 	g.m32 = (classes & compat) && (classes == compat || chance(&g, 2));
 	c->compat = g.m32;
 	if (g.m32)
@@ -2514,6 +2619,7 @@ void x86diff_from_bytes(struct x86diff_case *c, const struct x86diff_fixed *f,
 	c->seed = seed;
 	c->name = f->name;
 	c->compat = (f->classes >> X86DIFF_C_COMPAT) & 1;
+	c->smc = (f->classes >> X86DIFF_C_SMC) & 1;
 	c->undef_flags = f->undef_flags;
 	c->undef_any = f->undef_flags;
 	c->classes = f->classes;

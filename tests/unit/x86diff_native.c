@@ -218,7 +218,8 @@ x86diff_server(struct x86diff_shared *sh, int cmd, int done)
 			memcpy(code + 1, &rel, 4);
 		}
 		memcpy(data, c->data, X86DIFF_DATA_SIZE);
-		if (mprotect(code, X86DIFF_CODE_SIZE, PROT_READ | PROT_EXEC))
+		if (mprotect(code, X86DIFF_CODE_SIZE,
+			     PROT_READ | PROT_EXEC | (c->smc ? PROT_WRITE : 0)))
 			_exit(5);
 
 		static const int order[15] = {0, 1,  2,	 3,  5,	 6,  7, 8,
