@@ -4,6 +4,8 @@
 #   kvmini --backend soft  (SKIP only while kvmini says the soft backend
 #                           is not implemented / not built in)
 #   QEMU TCG               when qemu-system-x86_64 is installed, else SKIP
+#   kvmini --backend soft --cpu-model M, for each M in $GUEST_SOFT_MODELS
+#                          (default "default,-vpid")
 # Each run must print exactly guests/NAME.expected on the serial port and
 # exit with guests/NAME.status; when kvm and soft both ran they must also
 # agree with each other. QEMU may differ where QEMU's machine differs from
@@ -29,6 +31,10 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 show() { sed 's/^/#   /' "$1" | head -${2:-20}; }
+
+# Extra soft-backend CPU models every guest must also pass on
+# (space-separated; e.g. "default,-vpid default,-ept").
+SOFT_MODELS=${GUEST_SOFT_MODELS-default,-vpid}
 
 kvm_ok=0
 if [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then kvm_ok=1; fi
@@ -105,6 +111,18 @@ for n in "${names[@]}"; do
 		fi
 		check "$n" $be "$out" $rc "guests/$n.expected" "guests/$n.status"
 		ran+=("$be:$rc")
+	done
+
+	# the soft backend on other CPU models (hardware_setup()'s other
+	# branches): same expected output
+	for model in $SOFT_MODELS; do
+		[ -x "$KVMINI" ] || continue
+		out=$tmp/$n.model.out
+		timeout --kill-after=5 "$TMO" "$KVMINI" run --backend soft \
+			--cpu-model "$model" "$img" "${args[@]}" </dev/null \
+			>"$out" 2>"$tmp/$n.soft:$model.err"
+		check "$n" "soft:$model" "$out" $? "guests/$n.expected" \
+			"guests/$n.status"
 	done
 
 	if [ ${#ran[@]} = 2 ]; then
