@@ -218,6 +218,10 @@ int x86diff_run_core(struct x86diff_core *xc, const struct x86diff_case *c,
 		st.seg[X86_CS].sel = 0x23;
 		st.seg[X86_CS].ar = (st.seg[X86_CS].ar & ~X86_AR_L) | X86_AR_DB;
 	}
+	/* selectors as a Linux process has them: null DS/ES/FS/GS in 64-bit
+	 * mode; the compat trampoline loads DS/ES with __USER_DS */
+	st.seg[X86_DS].sel = st.seg[X86_ES].sel = c->compat ? 0x2b : 0;
+	st.seg[X86_FS].sel = st.seg[X86_GS].sel = 0;
 	st.seg[X86_TR].base = TSS_ADDR;
 	st.seg[X86_TR].limit = 0x67;
 

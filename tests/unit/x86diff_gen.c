@@ -1204,7 +1204,17 @@ static bool gen_mov(struct gen *g)
 	unsigned w = rnd_width(g);
 
 	e.w = w;
-	switch (below(g, 10)) {
+	switch (below(g, 11)) {
+	case 10: /* mov r/m, sreg: the selectors are Linux's */
+		e.op[0] = 0x8c;
+		e.nop = 1;
+		e.reg = (int)below(g, 6);
+		if (!gen_rm(g, &e, true, true, 0, &used))
+			return false;
+		if (w == 1)
+			e.w = w = 4;
+		e.wr_rm = w;
+		break;
 	case 0: /* mov r/m, r */
 		e.op[0] = w == 1 ? 0x88 : 0x89;
 		e.nop = 1;
@@ -1431,6 +1441,15 @@ static bool gen_stack(struct gen *g)
 			  : emit_bytes(g, (uint8_t[]){0x60}, 1)) &&
 		       (p ? emit_bytes(g, (uint8_t[]){p, 0x61}, 2)
 			  : emit_bytes(g, (uint8_t[]){0x61}, 1));
+	}
+	if (!g->m32 && chance(g, 10)) {
+		/* push fs / push gs (selector 0); pop r. Not in 32-bit code:
+		 * there the SDM allows a 16-bit write leaving the upper half
+		 * of the slot alone (recent Intel does) or zero-extension */
+		if (!emit_bytes(
+			g, (uint8_t[]){0x0f, chance(g, 2) ? 0xa0 : 0xa8}, 2))
+			return false;
+		return gen_pop_dst(g, false, &used);
 	}
 	if (chance(g, 8)) {
 		/* push rsp; pop r */
@@ -1711,7 +1730,7 @@ static bool gen_extra(struct gen *g)
 {
 	struct enc e = enc0();
 	uint32_t used = 0;
-	unsigned w = rnd_width_nz8(g), kind = below(g, 5);
+	unsigned w = rnd_width_nz8(g), kind = below(g, 6);
 
 	e.w = w;
 	e.modrm = true;
@@ -1720,6 +1739,42 @@ static bool gen_extra(struct gen *g)
 	e.op[0] = 0x0f;
 	e.nop = 2;
 	switch (kind) {
+	case 5: { /* no architectural effect: fences, pause, endbr,
+		     prefetch (never faults), clflush/clflushopt */
+		static const uint8_t b[][4] = {
+		    {0x0f, 0xae, 0xe8},	      {0x0f, 0xae, 0xf0},
+		    {0x0f, 0xae, 0xf8},	      {0xf3, 0x90},
+		    {0xf3, 0x0f, 0x1e, 0xfa}, {0xf3, 0x0f, 0x1e, 0xfb},
+		};
+		static const uint8_t n[] = {3, 3, 3, 2, 4, 4};
+		unsigned k = below(g, 9);
+
+		if (k < 6)
+			return emit_bytes(g, b[k], n[k]);
+		e = enc0();
+		e.op[0] = 0x0f;
+		e.nop = 2;
+		e.modrm = true;
+		e.rm_mem = true;
+		if (k == 6) {
+			e.op[1] = 0x18;
+			e.reg = (int)below(g, 4);
+			if (chance(g, 4)) {
+				/* anywhere, even unmapped */
+				e.m.base = e.m.index = -1;
+				e.m.disp = (int32_t)rnd(g);
+				return emit(g, &e);
+			}
+		} else {
+			e.op[1] = 0xae;
+			e.reg = 7;
+			if (k == 8)
+				e.pfx[e.npfx++] = 0x66; /* clflushopt */
+		}
+		if (!gen_mem(g, &e.m, DATA_LO, DATA_HI, 0, &used))
+			return false;
+		return emit(g, &e);
+	}
 	case 0: /* popcnt: ZF defined, OF SF AF CF PF cleared */
 	case 1: /* lzcnt: CF ZF defined */
 	case 2: /* tzcnt */
@@ -2007,6 +2062,7 @@ enum {
 	GXI, /* r32, xmm, imm8 (pextrw) */
 	SHI, /* xmm, imm8 shift group: /n in reg */
 	CMP, /* (u)comis: xmm, xmm/m, sets ZF PF CF */
+	NT,  /* m128, xmm: movntps/pd/dq */
 };
 
 struct sse_op {
@@ -2043,6 +2099,10 @@ static const struct sse_op sse_ops[] = {
     {0x66, 0x50, GX, 0},
     {0x66, 0xc4, XGI, 2},
     {0x66, 0xc5, GXI, 0},
+    /* non-temporal stores (memory only) */
+    {0, 0x2b, NT, 16},
+    {0x66, 0x2b, NT, 16},
+    {0x66, 0xe7, NT, 16},
     /* logic */
     {0x66, 0xeb, XX, 16},
     {0x66, 0xef, XX, 16},
@@ -2228,6 +2288,9 @@ static bool gen_sse(struct gen *g)
 			e.wr_reg = e.w;
 		else if (!mem)
 			e.wr_rm = e.w;
+		break;
+	case NT:
+		mem = true;
 		break;
 	case SHI:
 		e.reg = o->msize;
