@@ -41,8 +41,9 @@ struct kvm_memory_slot {
 
 /* Requests to a vCPU, handled before its next entry (kvm_make_request). */
 enum {
-	KVM_REQ_TLB_FLUSH = 0,
+	KVM_REQ_TLB_FLUSH = 0, /* everything: shadow entries + CPU TLB */
 	KVM_REQ_MMU_RELOAD = 1,
+	KVM_REQ_TLB_FLUSH_CURRENT = 2, /* the CPU's TLB for this vCPU only */
 };
 
 /* vcpu->mode: lets memslot updates know who may hold stale translations. */

@@ -16,6 +16,7 @@
 struct kvm;
 struct kvm_vcpu;
 struct kvm_mmu_page;
+struct kvm_shadow_mmu;
 
 #define KVM_MAX_CPUID_ENTRIES 256
 
@@ -96,6 +97,7 @@ struct kvm_vcpu_arch {
 	bool mmio_sign_extend, mmio_reg_high8;
 	uint64_t pending_rip; /* RIP after the instruction that did the I/O */
 
+	struct kvm_shadow_mmu *shadow; /* NULL with TDP */
 	bool ran_once;
 	uint64_t exits;
 };

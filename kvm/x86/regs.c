@@ -169,6 +169,8 @@ static int kvm_set_efer(struct kvm_vcpu *vcpu, uint64_t efer)
 		return 1;
 	if (is_paging(vcpu) && ((a->efer ^ efer) & EFER_LME))
 		return 1;
+	if ((a->efer ^ efer) & EFER_NX)
+		kvm_make_request(KVM_REQ_TLB_FLUSH, vcpu);
 	/* LMA is the processor's to set. */
 	a->efer = (efer & ~EFER_LMA) | (a->efer & EFER_LMA);
 	return 0;

@@ -18,6 +18,7 @@
 #include "kvm/smp.h"
 #include "kvm/x86/cpuid.h"
 #include "kvm/x86/mmu/mmu.h"
+#include "kvm/x86/mmu/shadow.h"
 #include "kvm/x86/msr-index.h"
 #include "kvm/x86/x86.h"
 
@@ -274,16 +275,12 @@ int kvm_arch_init_vm(struct kvm *kvm, unsigned long type)
 
 	if (type != 0) /* KVM_X86_DEFAULT_VM only */
 		return -EINVAL;
-	if (!kvm_x86_ops->tdp_enabled()) {
-		/* No shadow paging yet: without EPT we cannot map guest memory.
-		 */
-		pr_err("KVM_CREATE_VM: this CPU model has no usable EPT "
-		       "(enable_ept=0) and kvmini has no shadow paging yet");
-		return -EOPNOTSUPP;
+	/* Without EPT each vCPU gets a shadow MMU instead (mmu/shadow.c). */
+	if (kvm_x86_ops->tdp_enabled()) {
+		r = kvm_tdp_mmu_init_vm(kvm);
+		if (r)
+			return r;
 	}
-	r = kvm_tdp_mmu_init_vm(kvm);
-	if (r)
-		return r;
 	if (kvm_x86_ops->vm_init) {
 		r = kvm_x86_ops->vm_init(kvm);
 		if (r) {
@@ -327,8 +324,16 @@ int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
 	r = kvm_x86_ops->vcpu_create(vcpu);
 	if (r)
 		return r;
-	/* The TDP root is per VM; every vCPU's EPTP points at it. */
-	kvm_x86_ops->set_tdp_cr3(vcpu, kvm_tdp_root_hpa(vcpu->kvm));
+	if (kvm_x86_ops->tdp_enabled()) {
+		/* The TDP root is per VM; every vCPU's EPTP points at it. */
+		kvm_x86_ops->set_tdp_cr3(vcpu, kvm_tdp_root_hpa(vcpu->kvm));
+	} else {
+		r = kvm_shadow_mmu_create(vcpu);
+		if (r) {
+			kvm_x86_ops->vcpu_free(vcpu);
+			return r;
+		}
+	}
 	kvm_vcpu_reset(vcpu, false);
 	return 0;
 }
@@ -336,6 +341,7 @@ int kvm_arch_vcpu_create(struct kvm_vcpu *vcpu)
 void kvm_arch_vcpu_destroy(struct kvm_vcpu *vcpu)
 {
 	kvm_x86_ops->vcpu_free(vcpu);
+	kvm_shadow_mmu_destroy(vcpu);
 }
 
 /* ---- capabilities and ioctls ----------------------------------------- */

@@ -10,6 +10,7 @@
 
 #include "kvm/x86/emulate.h"
 #include "kvm/x86/mmu/mmu.h"
+#include "kvm/x86/mmu/shadow.h"
 #include "kvm/x86/vmx/vmx.h"
 #include "kvm/x86/x86.h"
 
@@ -95,9 +96,11 @@ static int handle_invlpg(struct kvm_vcpu *vcpu)
 {
 	struct vcpu_vmx *vmx = to_vmx(vcpu);
 
-	if (vmx->vpid)
-		cpu_invvpid(vcpu_host_cpu(vcpu), 0, vmx->vpid,
-			    vmx->exit.qualification);
+	if (!enable_ept)
+		kvm_shadow_invlpg(vcpu, vmx->exit.qualification);
+	/* The guest's INVLPG was intercepted: flush for it before the next
+	 * entry (with the host CPU held; exit handlers run without it). */
+	kvm_make_request(KVM_REQ_TLB_FLUSH_CURRENT, vcpu);
 	vmx_skip_emulated_instruction(vcpu);
 	return 1;
 }
@@ -219,6 +222,9 @@ static int handle_exception_nmi(struct kvm_vcpu *vcpu)
 
 	if ((info & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
 		return 1; /* a host NMI: nothing for the guest */
+	if (vector == PF_VECTOR && !enable_ept)
+		return kvm_shadow_page_fault(vcpu, vmx->exit.qualification,
+					     vmx->exit.error_code);
 	if (vector == MC_VECTOR) {
 		uint64_t d[2] = {info, vmx->exit.qualification};
 
@@ -227,7 +233,7 @@ static int handle_exception_nmi(struct kvm_vcpu *vcpu)
 	}
 	/* Not intercepted on purpose: give it back to the guest. */
 	kvm_queue_exception(vcpu, vector, info & INTR_INFO_DELIVER_CODE_MASK,
-			    (uint32_t)vmcs_read(vcpu, VM_EXIT_INTR_ERROR_CODE));
+			    vmx->exit.error_code);
 	return 1;
 }
 
@@ -350,7 +356,7 @@ int vmx_handle_exit(struct kvm_vcpu *vcpu)
 	/* Unknown or unimplemented in the silicon (kvmini reasons 0xfffe/f). */
 	{
 		uint64_t d[2] = {e->reason, (uint64_t)vcpu->cpu};
-		const char *diag = cpu_exit_diag(vcpu_host_cpu(vcpu));
+		const char *diag = e->diag;
 
 		pr_err("vcpu %d: unexpected exit reason %#x at rip %#llx%s%s",
 		       vcpu->vcpu_id, e->reason,

@@ -5,9 +5,11 @@
  * the entry itself (vmx_vcpu_run).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "kvm/report.h"
+#include "kvm/x86/mmu/shadow.h"
 #include "kvm/x86/msr-index.h"
 #include "kvm/x86/vmx/vmx.h"
 #include "kvm/x86/x86.h"
@@ -98,6 +100,9 @@ void vmx_init_vmcs(struct vcpu_vmx *vmx)
 	vmcs_write(vcpu, VMCS_LINK_POINTER, ~0ull);
 	/* #MC always (it is the host's); everything else stays the guest's. */
 	vmx->exception_bitmap = 1u << MC_VECTOR;
+	/* Shadow paging sees every guest #PF first (PFEC mask/match 0). */
+	if (!enable_ept)
+		vmx->exception_bitmap |= 1u << PF_VECTOR;
 	vmcs_write(vcpu, EXCEPTION_BITMAP, vmx->exception_bitmap);
 	vmcs_write(vcpu, PAGE_FAULT_ERROR_CODE_MASK, 0);
 	vmcs_write(vcpu, PAGE_FAULT_ERROR_CODE_MATCH, 0);
@@ -253,10 +258,22 @@ void vmx_load_guest_state(struct vcpu_vmx *vmx)
 	    (a->cr0 & ~KVM_VM_CR0_ALWAYS_OFF) |
 	    (enable_unrestricted_guest ? KVM_VM_CR0_ALWAYS_ON_UNRESTRICTED_GUEST
 				       : KVM_VM_CR0_ALWAYS_ON);
+	/* Shadow paging needs CR0.WP: read-only shadow entries must hold
+	 * for the guest kernel too (see kvm_shadow_page_fault for WP=0). */
+	if (!enable_ept)
+		cr0 |= X86_CR0_WP;
 	vmcs_write(vcpu, GUEST_CR0, cr0);
 	vmcs_write(vcpu, CR0_READ_SHADOW, a->cr0);
-	vmcs_write(vcpu, GUEST_CR3, a->cr3);
 	cr4 = a->cr4 | X86_CR4_VMXE;
+	if (enable_ept) {
+		vmcs_write(vcpu, GUEST_CR3, a->cr3);
+	} else {
+		/* The processor walks our shadow tables: 4-level in long
+		 * mode, PAE otherwise (also for 32-bit guests, and identity
+		 * for paging off), never with PCIDs. */
+		vmcs_write(vcpu, GUEST_CR3, kvm_shadow_mmu_root(vcpu));
+		cr4 = (cr4 | X86_CR4_PAE) & ~X86_CR4_PCIDE;
+	}
 	vmcs_write(vcpu, GUEST_CR4, cr4);
 	vmcs_write(vcpu, CR4_READ_SHADOW, a->cr4);
 	if ((a->cr0 & X86_CR0_PG) && (a->cr4 & X86_CR4_PAE) &&
@@ -274,8 +291,21 @@ void vmx_load_guest_state(struct vcpu_vmx *vmx)
 	else
 		entry &= ~VM_ENTRY_IA32E_MODE | vmcs_config.entry_must1;
 	vmcs_write(vcpu, VM_ENTRY_CONTROLS, entry);
-	if (entry & VM_ENTRY_LOAD_IA32_EFER)
-		vmcs_write(vcpu, GUEST_IA32_EFER, a->efer);
+	if (entry & VM_ENTRY_LOAD_IA32_EFER) {
+		uint64_t efer = a->efer;
+
+		if (!enable_ept) {
+			/* Shadow entries may carry NX whatever the guest's
+			 * EFER.NXE; LME must match LMA with hardware paging
+			 * always on. */
+			efer &= ~(EFER_LME | EFER_LMA);
+			if (a->efer & EFER_LMA)
+				efer |= EFER_LME | EFER_LMA;
+			if (boot_cpu_has_nx())
+				efer |= EFER_NX;
+		}
+		vmcs_write(vcpu, GUEST_IA32_EFER, efer);
+	}
 	if (entry & VM_ENTRY_LOAD_IA32_PAT)
 		vmcs_write(vcpu, GUEST_IA32_PAT, a->pat);
 	vmcs_write(vcpu, GUEST_SYSENTER_CS, a->sysenter_cs);
@@ -366,6 +396,16 @@ static void vmx_read_exit_info(struct vcpu_vmx *vmx)
 	e->idt_vectoring_info =
 	    (uint32_t)vmcs_read(vcpu, IDT_VECTORING_INFO_FIELD);
 	e->instr_len = (uint32_t)vmcs_read(vcpu, VM_EXIT_INSTRUCTION_LEN);
+	if (e->intr_info & INTR_INFO_DELIVER_CODE_MASK)
+		e->error_code =
+		    (uint32_t)vmcs_read(vcpu, VM_EXIT_INTR_ERROR_CODE);
+	/* Everything an exit handler needs from the host CPU is read here,
+	 * while this vCPU holds it. */
+	if ((uint16_t)e->reason >= CPU_EXIT_REASON_UNIMPLEMENTED) {
+		const char *d = cpu_exit_diag(vcpu_host_cpu(vcpu));
+
+		snprintf(e->diag, sizeof(e->diag), "%s", d ? d : "");
+	}
 }
 
 /* Re-queue an event whose delivery a VM exit interrupted
@@ -404,7 +444,15 @@ int vmx_vcpu_run(struct kvm_vcpu *vcpu)
 	vmx_load_guest_state(vmx);
 
 	atomic_store(&vcpu->mode, IN_GUEST_MODE);
-	if (kvm_check_request(KVM_REQ_TLB_FLUSH, vcpu))
+	if (kvm_check_request(KVM_REQ_TLB_FLUSH, vcpu)) {
+		if (!enable_ept) {
+			kvm_shadow_mmu_zap(vcpu);
+			vmcs_write(vcpu, GUEST_CR3, kvm_shadow_mmu_root(vcpu));
+		}
+		kvm_x86_ops->tlb_flush(vcpu);
+		kvm_check_request(KVM_REQ_TLB_FLUSH_CURRENT, vcpu);
+	}
+	if (kvm_check_request(KVM_REQ_TLB_FLUSH_CURRENT, vcpu))
 		kvm_x86_ops->tlb_flush(vcpu);
 
 	memset(&vmx->exit, 0, sizeof(vmx->exit));

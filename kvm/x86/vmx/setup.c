@@ -398,6 +398,7 @@ int vmx_hardware_setup(void)
 		kvm_enable_tdp(enable_ept_2m);
 	} else {
 		kvm_disable_tdp();
+		kvm_report_note("paging", "shadow page tables (mmu/shadow.c)");
 	}
 
 	r = alloc_kvm_area();

@@ -22,7 +22,8 @@ struct vmx_exit_info {
 	uint32_t reason; /* full VM_EXIT_REASON */
 	uint64_t qualification;
 	uint64_t gpa;
-	uint32_t intr_info, idt_vectoring_info, instr_len;
+	uint32_t intr_info, idt_vectoring_info, instr_len, error_code;
+	char diag[128]; /* cpu_exit_diag() for kvmini's own exit reasons */
 	bool failed_vmentry_valid; /* VMLAUNCH/VMRESUME itself failed */
 	uint32_t vm_instruction_error;
 	enum vmx_result entry_result;
