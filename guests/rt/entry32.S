@@ -50,6 +50,7 @@ rt_gdt:
 	.quad 0x00cffa000000ffff	/* 0x18 user code */
 	.quad 0x00cff2000000ffff	/* 0x20 user data */
 	.quad 0				/* 0x28 TSS, filled by rt_start32 */
+	.quad 0, 0			/* 0x30, 0x38: free for guests */
 rt_gdt_end:
 gdt_ptr:
 	.word rt_gdt_end - rt_gdt - 1

@@ -30,11 +30,12 @@
 #define RT_UCODE   0x3b
 #define RT_TSS	   0x40
 #else
-#define RT_KCODE 0x08
-#define RT_KDATA 0x10
-#define RT_UCODE 0x1b
-#define RT_UDATA 0x23
-#define RT_TSS	 0x28
+#define RT_KCODE    0x08
+#define RT_KDATA    0x10
+#define RT_UCODE    0x1b
+#define RT_UDATA    0x23
+#define RT_TSS	    0x28
+#define RT_GDT_FREE 0x30 /* 0x30 and 0x38 are free for a guest's own use */
 #endif
 
 /* The register frame the IDT stubs build; a handler may change it. */
