@@ -47,10 +47,13 @@ static void usage(void)
 	fprintf(
 	    stderr,
 	    "usage: fuzz_cpu [-s SEED] [-n COUNT] [-c CLASSES] [-m MAXINSNS]\n"
-	    "                [-d MAXDIVERGENCES] [-f] [-q]\n"
+	    "                [-d MAXDIVERGENCES] [-f] [-q] [-F FSWMASK]\n"
 	    "  CLASSES: comma list of all,alu,shift,muldiv,bit,string,cond,\n"
-	    "           xchg,mov,convert,flags,stack,branch (default all)\n"
-	    "  -f: also run the hand-assembled cases\n");
+	    "           xchg,mov,convert,flags,stack,branch,extra,fault,smc,\n"
+	    "           x87,sse,compat32 (default all)\n"
+	    "  -f: also run the hand-assembled cases\n"
+	    "  -F: x87 status-word bits not to compare (e.g. 0x2ff: the\n"
+	    "      exception flags and C1)\n");
 	exit(2);
 }
 
@@ -64,7 +67,7 @@ int main(int argc, char **argv)
 	unsigned long runs = 0, div = 0, bad = 0, unimp = 0;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "s:n:c:m:d:fq")) != -1) {
+	while ((opt = getopt(argc, argv, "s:n:c:m:d:fqF:")) != -1) {
 		switch (opt) {
 		case 's':
 			if (*optarg) {
@@ -90,6 +93,9 @@ int main(int argc, char **argv)
 			break;
 		case 'q':
 			quiet = true;
+			break;
+		case 'F':
+			x86diff_fsw_ignore = (uint16_t)strtoul(optarg, NULL, 0);
 			break;
 		default:
 			usage();

@@ -184,6 +184,33 @@ static void test_hand_assembled(void **state)
 		.len = sizeof((const uint8_t[]){__VA_ARGS__}),                 \
 		.undef_flags = (undef), .classes = 1u << X86DIFF_C_##cls,      \
 	}
+#define REGS(nm, cls, fn, ...)                                                 \
+	{                                                                      \
+		.name = nm, .bytes = (const uint8_t[]){__VA_ARGS__},           \
+		.len = sizeof((const uint8_t[]){__VA_ARGS__}),                 \
+		.classes = 1u << X86DIFF_C_##cls, .setup = fn,                 \
+	}
+
+/* six values on the x87 stack (TOP = 2); rbx points at data */
+static void x87_deep(struct x86diff_case *c)
+{
+	c->init.fsw = 2 << 11;
+	c->init.ftw = 0xfc;
+	c->init.gpr[3] = X86DIFF_DATA_ADDR + 0x1000;
+}
+
+/* ... with ST0 = 2^63 and ST1 = +inf */
+static void x87_big(struct x86diff_case *c)
+{
+	static const uint8_t two63[10] = {0, 0, 0,    0,    0,
+					  0, 0, 0x80, 0x3e, 0x40};
+	static const uint8_t inf[10] = {0, 0, 0, 0, 0, 0, 0, 0x80, 0xff, 0x7f};
+
+	x87_deep(c);
+	memcpy(c->init.st[0], two63, 10);
+	memcpy(c->init.st[1], inf, 10);
+}
+
 static const struct x86diff_fixed regressions[] = {
     /* core bug (02:06): XADD with source == destination register kept
      * the old value; the destination is written last, with the sum */
@@ -210,6 +237,14 @@ static const struct x86diff_fixed regressions[] = {
 	0x00),
     REG("rcl32-mem-ro-pf", FAULT, 0, 0xc1, 0x14, 0x25, 0x00, 0x01, 0x00, 0x10,
 	0x20),
+    /* core bugs (02:24, x87 class): RC ignored (FCW from the seed is
+     * mostly not round-to-nearest), FSW flags/C1 not set, frndint of 2^63,
+     * fscale by +inf */
+    REGS("x87-fadd-rc", X87, x87_deep, 0xd8, 0xc1),
+    REGS("x87-fst-m32-rc", X87, x87_deep, 0xd9, 0x13),
+    REGS("x87-fldpi-rc", X87, x87_deep, 0xd9, 0xeb),
+    REGS("x87-frndint-2p63", X87, x87_big, 0xd9, 0xfc),
+    REGS("x87-fscale-inf", X87, x87_big, 0xd9, 0xfd),
 };
 
 static void test_regressions(void **state)

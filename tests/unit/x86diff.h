@@ -66,6 +66,9 @@ enum x86diff_class {
 			     #DE #BP, compared with vector, error code, CR2 */
 	X86DIFF_C_SMC,	  /* self-modifying code: stores into the instructions
 			     about to run (the code is writable in such cases) */
+	X86DIFF_C_X87,	  /* x87: loads/stores (m32/m64/m80, integers),
+			     arithmetic, compares, constants, FPU control;
+			     the stack depth is unchanged across each group */
 	X86DIFF_C_SSE,	  /* SSE/SSE2: moves, packed integer, logic, shuffles,
 			     PS/PD/SS/SD arithmetic, compares, (U)COMIS,
 			     conversions; XMM0-15 and MXCSR compared */
@@ -85,7 +88,10 @@ struct x86diff_regs {
 	uint64_t rip;
 	uint64_t rflags;
 	uint8_t xmm[16][16];
-	uint32_t mxcsr; /* all exceptions masked; RC and flags vary */
+	uint32_t mxcsr;	   /* all exceptions masked; RC and flags vary */
+	uint16_t fcw, fsw; /* x87: exceptions masked, PC extended */
+	uint8_t ftw;	   /* abridged tag, bit n = physical R<n> valid */
+	uint8_t st[8][10]; /* ST(0)..ST(7), stack order as in FXSAVE */
 };
 
 #define X86DIFF_MAX_INSNS 160
@@ -156,6 +162,9 @@ bool x86diff_compare(const struct x86diff_case *c,
 		     const struct x86diff_result *want,
 		     const struct x86diff_result *got, FILE *out);
 
+/* FSW bits left out of the comparison (0; fuzz-cpu -F, for triage). */
+extern uint16_t x86diff_fsw_ignore;
+
 void x86diff_print_case(const struct x86diff_case *c, FILE *out);
 void x86diff_print_result(const char *who, const struct x86diff_result *r,
 			  FILE *out);
@@ -177,5 +186,8 @@ static inline uint64_t x86diff_rand(uint64_t *s)
 	*s = x;
 	return x * 0x2545F4914F6CDD1Dull;
 }
+
+/* A random valid 80-bit extended value (x87). */
+void x86diff_rand_ext(uint64_t *rng, uint8_t out[10]);
 
 #endif

@@ -209,7 +209,13 @@ int x86diff_run_core(struct x86diff_core *xc, const struct x86diff_case *c,
 	st.rip = c->init.rip;
 	st.rflags = c->init.rflags;
 	st.fpu.inited = true;
-	st.fpu.fcw = 0x37f;
+	st.fpu.fcw = c->init.fcw;
+	st.fpu.fsw = c->init.fsw;
+	st.fpu.ftw = c->init.ftw;
+	/* ST(i) is physical R((TOP + i) mod 8) */
+	for (int i = 0; i < 8; i++)
+		memcpy(st.fpu.st[((c->init.fsw >> 11) + i) & 7], c->init.st[i],
+		       10);
 	st.fpu.mxcsr = c->init.mxcsr;
 	memcpy(st.fpu.xmm, c->init.xmm, sizeof(st.fpu.xmm));
 	st.cr3 = GPA_PML4;
@@ -249,6 +255,12 @@ int x86diff_run_core(struct x86diff_core *xc, const struct x86diff_case *c,
 	r->regs.rip = st.rip;
 	r->regs.rflags = st.rflags;
 	r->regs.mxcsr = st.fpu.mxcsr;
+	r->regs.fcw = st.fpu.fcw;
+	r->regs.fsw = st.fpu.fsw;
+	r->regs.ftw = st.fpu.ftw;
+	for (int i = 0; i < 8; i++)
+		memcpy(r->regs.st[i], st.fpu.st[((st.fpu.fsw >> 11) + i) & 7],
+		       10);
 	memcpy(r->regs.xmm, st.fpu.xmm, sizeof(r->regs.xmm));
 	x86diff_copy(xc->mem, data_gpa, r->data, 0, X86DIFF_DATA_SIZE, false);
 	switch (reason) {

@@ -77,9 +77,10 @@ struct gen {
 	struct fixup fix[MAX_GROUPS];
 	unsigned nfix;
 	bool full;
-	uint32_t align; /* gen_mem: operand alignment (0: any) */
-	bool m32;	/* compatibility mode: 32-bit code, no REX */
-	bool smc;	/* the code is writable: self-modifying code */
+	uint32_t align;	 /* gen_mem: operand alignment (0: any) */
+	bool m32;	 /* compatibility mode: 32-bit code, no REX */
+	bool smc;	 /* the code is writable: self-modifying code */
+	unsigned fdepth; /* x87 stack depth at group boundaries */
 };
 
 static uint64_t rnd(struct gen *g)
@@ -2422,21 +2423,223 @@ static bool gen_smc(struct gen *g)
 	}
 }
 
+/* An x87 instruction with a memory operand: opcode, /digit, size. */
+static bool emit_x87_mem(struct gen *g, uint8_t op, int digit, unsigned size)
+{
+	struct enc e = enc0();
+	uint32_t used = 0;
+
+	e.op[0] = op;
+	e.nop = 1;
+	e.modrm = true;
+	e.reg = digit;
+	e.rm_mem = true;
+	(void)size;
+	if (!gen_mem(g, &e.m, DATA_LO, DATA_HI, 0, &used))
+		return false;
+	maybe_rex(g, &e);
+	e.extra66 = false;
+	return emit(g, &e);
+}
+
+static bool emit2(struct gen *g, uint8_t a, uint8_t b)
+{
+	return emit_bytes(g, (uint8_t[]){a, b}, 2);
+}
+
+/* One x87 operation that keeps the depth d (1..8) */
+static bool gen_x87_op(struct gen *g, unsigned d)
+{
+	static const uint8_t unary[] = {0xe0, 0xe1, 0xfa, 0xfc, 0xe5, 0xe4};
+	static const uint8_t arith[] = {0, 1, 4, 5, 6, 7};
+	unsigned i = below(g, d);
+
+	switch (below(g, 12)) {
+	case 0:
+		return emit2(g, 0xd9, unary[below(g, 6)]);
+	case 1: /* fop st0, st(i) / fop st(i), st0 */
+		return emit2(g, chance(g, 2) ? 0xd8 : 0xdc,
+			     (uint8_t)(0xc0 + 8 * arith[below(g, 6)] + i));
+	case 2: /* fop st0, m32fp/m64fp/m32int/m16int */
+		return emit_x87_mem(
+		    g, (uint8_t[]){0xd8, 0xdc, 0xda, 0xde}[below(g, 4)],
+		    arith[below(g, 6)], 8);
+	case 3: /* fxch */
+		return emit2(g, 0xd9, (uint8_t)(0xc8 + i));
+	case 4: /* fcom/fucom st(i) -> C0 C2 C3 */
+		return emit2(g, chance(g, 2) ? 0xd8 : 0xdd,
+			     (uint8_t)((chance(g, 2) ? 0xd0 : 0xe0) + i));
+	case 5: /* fcomi/fucomi -> ZF PF CF */
+		if (!emit2(g, 0xdb,
+			   (uint8_t)((chance(g, 2) ? 0xf0 : 0xe8) + i)))
+			return false;
+		flags(g, X86DIFF_ARITH, 0);
+		return true;
+	case 6:
+		if (d < 2)
+			return false;
+		return emit2(g, 0xd9, 0xfd); /* fscale */
+	case 7:
+		if (chance(g, 2))
+			return emit2(g, 0xdf, 0xe0); /* fnstsw ax */
+		return emit2(g, 0xdb, 0xe2);	     /* fnclex */
+	case 8: { /* fldcw from memory: another rounding mode */
+		struct enc e = enc0();
+		uint32_t used = 0;
+
+		e.w = 2;
+		e.op[0] = 0xc7;
+		e.nop = 1;
+		e.modrm = true;
+		e.reg = 0;
+		e.rm_mem = true;
+		e.imm = 0x037f | (below(g, 4) << 10);
+		e.immsz = 2;
+		if (!gen_mem(g, &e.m, DATA_LO, DATA_HI, 0, &used) ||
+		    !emit(g, &e))
+			return false;
+		e.w = 0;
+		e.op[0] = 0xd9;
+		e.reg = 5;
+		e.immsz = 0;
+		return emit(g, &e);
+	}
+	case 9: /* fnstcw m16, fst/fist without pop */
+		switch (below(g, 5)) {
+		case 0:
+			return emit_x87_mem(g, 0xd9, 7, 2);
+		case 1:
+			return emit_x87_mem(g, 0xd9, 2, 4);
+		case 2:
+			return emit_x87_mem(g, 0xdd, 2, 8);
+		case 3:
+			return emit_x87_mem(g, 0xdf, 2, 2);
+		default:
+			return emit_x87_mem(g, 0xdb, 2, 4);
+		}
+	case 10: /* fincstp; fdecstp */
+		return emit2(g, 0xd9, 0xf7) && emit2(g, 0xd9, 0xf6);
+	default: /* fst st(i) (no pop) */
+		return emit2(g, 0xdd, (uint8_t)(0xd0 + i));
+	}
+}
+
+/*
+ * x87 groups keep the stack depth: push, operate, pop; or operate on
+ * what is there. Overflow/underflow (stack faults) are never provoked.
+ */
+static bool gen_x87(struct gen *g)
+{
+	unsigned d = g->fdepth, nops = below(g, 3);
+
+	if (d < 8 && (d == 0 || chance(g, 2))) {
+		/* push */
+		switch (below(g, 4)) {
+		case 0: /* fld m32/m64/m80 */
+			switch (below(g, 3)) {
+			case 0:
+				if (!emit_x87_mem(g, 0xd9, 0, 4))
+					return false;
+				break;
+			case 1:
+				if (!emit_x87_mem(g, 0xdd, 0, 8))
+					return false;
+				break;
+			default:
+				if (!emit_x87_mem(g, 0xdb, 5, 10))
+					return false;
+				break;
+			}
+			break;
+		case 1: /* fild m16/m32/m64 */
+			if (!emit_x87_mem(g, chance(g, 2) ? 0xdf : 0xdb,
+					  (int[]){0, 5}[below(g, 2)], 8))
+				return false;
+			break;
+		case 2: /* constants */
+			if (!emit2(g, 0xd9, (uint8_t)(0xe8 + below(g, 7))))
+				return false;
+			break;
+		default: /* fld st(i) */
+			if (d == 0)
+				return false;
+			if (!emit2(g, 0xd9, (uint8_t)(0xc0 + below(g, d))))
+				return false;
+			break;
+		}
+		d++;
+		for (unsigned k = 0; k < nops; k++)
+			if (!gen_x87_op(g, d))
+				return false;
+		/* pop */
+		switch (below(g, 5)) {
+		case 0: /* fstp m32/m64/m80 */
+			switch (below(g, 3)) {
+			case 0:
+				return emit_x87_mem(g, 0xd9, 3, 4);
+			case 1:
+				return emit_x87_mem(g, 0xdd, 3, 8);
+			default:
+				return emit_x87_mem(g, 0xdb, 7, 10);
+			}
+		case 1: { /* fistp m16/m32/m64, fisttp m16/m32/m64 */
+			static const uint8_t op[] = {0xdf, 0xdb, 0xdf,
+						     0xdf, 0xdb, 0xdd};
+			static const int dig[] = {3, 3, 7, 1, 1, 1};
+			unsigned k = below(g, 6);
+
+			return emit_x87_mem(g, op[k], dig[k], 8);
+		}
+		case 2: /* fstp st(i) */
+			return emit2(g, 0xdd, (uint8_t)(0xd8 + below(g, d)));
+		case 3: /* fop-p st(i), st0 */
+			if (d < 2)
+				return emit2(g, 0xdd, 0xd8);
+			return emit2(g, 0xde,
+				     (uint8_t)(0xc0 +
+					       8 * (uint8_t[]){0, 1, 4, 5, 6,
+							       7}[below(g, 6)] +
+					       1 + below(g, d - 1)));
+		default: /* fcomp/fucomp st(i), fcomip/fucomip */
+			if (chance(g, 2)) {
+				bool u = chance(g, 2); /* fucomp : fcomp */
+
+				return emit2(
+				    g, u ? 0xdd : 0xd8,
+				    (uint8_t)((u ? 0xe8 : 0xd8) + below(g, d)));
+			}
+			if (!emit2(g, 0xdf,
+				   (uint8_t)((chance(g, 2) ? 0xf0 : 0xe8) +
+					     below(g, d))))
+				return false;
+			flags(g, X86DIFF_ARITH, 0);
+			return true;
+		}
+	}
+	if (d == 0)
+		return false;
+	for (unsigned k = 0; k <= nops; k++)
+		if (!gen_x87_op(g, d))
+			return false;
+	return true;
+}
+
 static bool (*const class_gen[X86DIFF_C_COUNT])(struct gen *) = {
-    [X86DIFF_C_SMC] = gen_smc,	       [X86DIFF_C_SSE] = gen_sse,
-    [X86DIFF_C_EXTRA] = gen_extra,     [X86DIFF_C_FAULT] = gen_fault,
-    [X86DIFF_C_ALU] = gen_alu,	       [X86DIFF_C_SHIFT] = gen_shift,
-    [X86DIFF_C_MULDIV] = gen_muldiv,   [X86DIFF_C_BIT] = gen_bit,
-    [X86DIFF_C_STRING] = gen_string,   [X86DIFF_C_COND] = gen_cond,
-    [X86DIFF_C_XCHG] = gen_xchg,       [X86DIFF_C_MOV] = gen_mov,
-    [X86DIFF_C_CONVERT] = gen_convert, [X86DIFF_C_FLAGS] = gen_flags,
-    [X86DIFF_C_STACK] = gen_stack,     [X86DIFF_C_BRANCH] = gen_branch,
+    [X86DIFF_C_X87] = gen_x87,	     [X86DIFF_C_SMC] = gen_smc,
+    [X86DIFF_C_SSE] = gen_sse,	     [X86DIFF_C_EXTRA] = gen_extra,
+    [X86DIFF_C_FAULT] = gen_fault,   [X86DIFF_C_ALU] = gen_alu,
+    [X86DIFF_C_SHIFT] = gen_shift,   [X86DIFF_C_MULDIV] = gen_muldiv,
+    [X86DIFF_C_BIT] = gen_bit,	     [X86DIFF_C_STRING] = gen_string,
+    [X86DIFF_C_COND] = gen_cond,     [X86DIFF_C_XCHG] = gen_xchg,
+    [X86DIFF_C_MOV] = gen_mov,	     [X86DIFF_C_CONVERT] = gen_convert,
+    [X86DIFF_C_FLAGS] = gen_flags,   [X86DIFF_C_STACK] = gen_stack,
+    [X86DIFF_C_BRANCH] = gen_branch,
 };
 
 static const char *const class_names[X86DIFF_C_COUNT] = {
-    "alu",   "shift", "muldiv",	 "bit",	  "string",   "cond",
-    "xchg",  "mov",   "convert", "flags", "stack",    "branch",
-    "extra", "fault", "smc",	 "sse",	  "compat32",
+    "alu",   "shift", "muldiv",	 "bit",	  "string", "cond",
+    "xchg",  "mov",   "convert", "flags", "stack",  "branch",
+    "extra", "fault", "smc",	 "x87",	  "sse",    "compat32",
 };
 
 const char *x86diff_class_name(enum x86diff_class c)
@@ -2470,6 +2673,46 @@ int x86diff_parse_classes(const char *list, uint32_t *mask)
 }
 
 /* ---- cases ---------------------------------------------------------- */
+
+/* A valid 80-bit value: no pseudo-NaN/-infinity/-denormal, no unnormal */
+void x86diff_rand_ext(uint64_t *rng, uint8_t out[10])
+{
+	static const struct {
+		uint16_t se;
+		uint64_t m;
+	} v[] = {
+	    {0x0000, 0},
+	    {0x8000, 0},
+	    {0x3fff, 0x8000000000000000ull}, /* 1 */
+	    {0xbfff, 0xc000000000000000ull}, /* -1.5 */
+	    {0x4000, 0xc90fdaa22168c235ull}, /* pi */
+	    {0x7fff, 0x8000000000000000ull}, /* inf */
+	    {0xffff, 0x8000000000000000ull},
+	    {0x7fff, 0xc000000000000000ull}, /* qnan */
+	    {0x7fff, 0xa000000000000000ull}, /* snan */
+	    {0x0000, 0x0000000000000001ull}, /* denormal */
+	    {0x0001, 0x8000000000000000ull}, /* smallest normal */
+	    {0x7ffe, 0xffffffffffffffffull}, /* largest */
+	    {0x403e, 0x8000000000000000ull}, /* 2^63 */
+	    {0x401d, 0xffffffff00000000ull}, /* 2^31 - 1 ish */
+	};
+	uint64_t r = x86diff_rand(rng), m;
+	uint16_t se;
+
+	if (r % 3 == 0) {
+		unsigned k = (unsigned)(r >> 8) % (sizeof(v) / sizeof(v[0]));
+
+		se = v[k].se;
+		m = v[k].m;
+	} else {
+		/* a normal number of moderate magnitude */
+		se = (uint16_t)(0x3fff - 40 + (r >> 8) % 80) |
+		     (uint16_t)((r >> 20) & 1) << 15;
+		m = x86diff_rand(rng) | 0x8000000000000000ull;
+	}
+	memcpy(out, &m, 8);
+	memcpy(out + 8, &se, 2);
+}
 
 static void init_state(struct x86diff_case *c, uint64_t *rng)
 {
@@ -2530,6 +2773,18 @@ static void init_state(struct x86diff_case *c, uint64_t *rng)
 	/* all exceptions masked, no DAZ/FTZ; a random rounding mode and
 	 * random sticky flags */
 	c->init.mxcsr = 0x1f80 | (uint32_t)(rnd(&g) & 0x603f);
+	/* x87: 0-5 values on the stack, masked exceptions, extended
+	 * precision, a random rounding mode */
+	unsigned depth = below(&g, 6), top = (8 - depth) & 7;
+
+	c->init.fcw = (uint16_t)(0x037f | (below(&g, 4) << 10));
+	c->init.fsw = (uint16_t)(top << 11);
+	c->init.ftw = 0;
+	for (unsigned i = 0; i < 8; i++) {
+		if (i < depth)
+			c->init.ftw |= (uint8_t)(1u << ((top + i) & 7));
+		x86diff_rand_ext(&g.rng, c->init.st[i]);
+	}
 	*rng = g.rng;
 }
 
@@ -2560,6 +2815,8 @@ static bool gen_try(struct x86diff_case *c, uint64_t seed, uint64_t attempt,
 	uint32_t compat = 1u << X86DIFF_C_COMPAT;
 
 	uint32_t smc = 1u << X86DIFF_C_SMC;
+
+	g.fdepth = (unsigned)__builtin_popcount(c->init.ftw);
 
 	g.smc = (classes & smc) && (classes == smc || chance(&g, 2));
 	c->smc = g.smc;

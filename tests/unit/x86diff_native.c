@@ -146,6 +146,13 @@ static void x86diff_child_signal(int sig, siginfo_t *si, void *ctx)
 		r->cr2 = (uint64_t)si->si_addr;
 	if (uc->uc_mcontext.fpregs) {
 		/* the interrupted context's FXSAVE image */
+		const struct _libc_fpstate *fp = uc->uc_mcontext.fpregs;
+
+		r->regs.fcw = fp->cwd;
+		r->regs.fsw = fp->swd;
+		r->regs.ftw = (uint8_t)fp->ftw;
+		for (int i = 0; i < 8; i++)
+			memcpy(r->regs.st[i], &fp->_st[i], 10);
 		r->regs.mxcsr = uc->uc_mcontext.fpregs->mxcsr;
 		memcpy(r->regs.xmm, uc->uc_mcontext.fpregs->_xmm,
 		       sizeof(r->regs.xmm));
@@ -234,8 +241,11 @@ x86diff_server(struct x86diff_shared *sh, int cmd, int done)
 		frame[17] = 0;
 		/* x87 and SSE state: FCW 0x37f, tags empty, MXCSR, XMM */
 		memset(fx, 0, sizeof(fx));
-		fx[0] = 0x7f;
-		fx[1] = 0x03;
+		memcpy(fx, &c->init.fcw, 2);
+		memcpy(fx + 2, &c->init.fsw, 2);
+		fx[4] = c->init.ftw;
+		for (int i = 0; i < 8; i++)
+			memcpy(fx + 32 + 16 * i, c->init.st[i], 10);
 		memcpy(fx + 24, &c->init.mxcsr, 4);
 		memcpy(fx + 160, c->init.xmm, sizeof(c->init.xmm));
 		alarm(5);

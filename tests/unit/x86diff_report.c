@@ -103,6 +103,19 @@ void x86diff_print_case(const struct x86diff_case *c, FILE *out)
 	}
 	fprintf(out, "  initial state:\n");
 	x86diff_print_regs(&c->init, out);
+	if (c->classes & (1u << X86DIFF_C_X87)) {
+		fprintf(out, "  fcw=%04x fsw=%04x ftw=%02x\n", c->init.fcw,
+			c->init.fsw, c->init.ftw);
+		for (int i = 0; i < 8; i++) {
+			uint64_t m;
+			uint16_t e;
+
+			memcpy(&m, c->init.st[i], 8);
+			memcpy(&e, c->init.st[i] + 8, 2);
+			fprintf(out, "  st%d=%04x_%016" PRIx64 "%s", i, e, m,
+				i % 2 ? "\n" : "");
+		}
+	}
 	if (c->classes & (1u << X86DIFF_C_SSE)) {
 		fprintf(out, "  mxcsr=%08x\n", c->init.mxcsr);
 		for (int i = 0; i < 16; i++) {
@@ -132,6 +145,8 @@ void x86diff_print_result(const char *who, const struct x86diff_result *r,
 	if (r->end != X86DIFF_END_ERROR)
 		x86diff_print_regs(&r->regs, out);
 }
+
+uint16_t x86diff_fsw_ignore;
 
 bool x86diff_compare(const struct x86diff_case *c,
 		     const struct x86diff_result *want,
@@ -198,6 +213,32 @@ bool x86diff_compare(const struct x86diff_case *c,
 				"_%016" PRIx64 " core %016" PRIx64
 				"_%016" PRIx64 "\n",
 				i, w[1], w[0], g[1], g[0]);
+			ok = false;
+		}
+	if (want->regs.fcw != got->regs.fcw ||
+	    ((want->regs.fsw ^ got->regs.fsw) & ~x86diff_fsw_ignore) ||
+	    want->regs.ftw != got->regs.ftw) {
+		fprintf(
+		    out,
+		    "  MISMATCH: x87 fcw/fsw/ftw native %04x/%04x/%02x core "
+		    "%04x/%04x/%02x\n",
+		    want->regs.fcw, want->regs.fsw, want->regs.ftw,
+		    got->regs.fcw, got->regs.fsw, got->regs.ftw);
+		ok = false;
+	}
+	for (int i = 0; i < 8; i++)
+		if (memcmp(want->regs.st[i], got->regs.st[i], 10)) {
+			uint64_t wm, gm;
+			uint16_t we, ge;
+
+			memcpy(&wm, want->regs.st[i], 8);
+			memcpy(&we, want->regs.st[i] + 8, 2);
+			memcpy(&gm, got->regs.st[i], 8);
+			memcpy(&ge, got->regs.st[i] + 8, 2);
+			fprintf(out,
+				"  MISMATCH: st%d native %04x_%016" PRIx64
+				" core %04x_%016" PRIx64 "\n",
+				i, we, wm, ge, gm);
 			ok = false;
 		}
 	if (want->regs.mxcsr != got->regs.mxcsr) {
