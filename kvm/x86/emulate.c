@@ -243,15 +243,150 @@ static int emulation_failed(struct kvm_vcpu *vcpu, const uint8_t *bytes,
 
 /* ---- MMIO --------------------------------------------------------------- */
 
+/* Linear address of a memory operand (segment base included). */
+static int mem_operand_linear(struct kvm_vcpu *vcpu,
+			      const ZydisDecodedInstruction *insn,
+			      const ZydisDecodedOperand *op, uint64_t *lin)
+{
+	static ZydisRegisterContext ctx_zero;
+	ZydisRegisterContext ctx = ctx_zero;
+	struct kvm_vcpu_arch *a = &vcpu->arch;
+	uint64_t addr, base = 0;
+	int seg;
+
+	for (int r = ZYDIS_REGISTER_AL; r <= ZYDIS_REGISTER_R15; r++) {
+		int w;
+		bool h;
+		int idx = gpr_of((ZydisRegister)r, &w, &h);
+
+		if (idx >= 0)
+			ctx.values[r] = get_gpr(vcpu, idx, w, h);
+	}
+	if (ZYAN_FAILED(
+		ZydisCalcAbsoluteAddressEx(insn, op, a->rip, &ctx, &addr)))
+		return -1;
+	seg = (int)op->mem.segment - (int)ZYDIS_REGISTER_ES;
+	if (seg >= 0 && seg < 6 &&
+	    (!cs_long(vcpu) || seg == VCPU_SREG_FS || seg == VCPU_SREG_GS))
+		base = a->segments[seg].base;
+	*lin = cs_long(vcpu) ? base + addr : (uint32_t)(base + addr);
+	return 0;
+}
+
+/* Guest-physical memory KVM can access directly for this access? */
+static bool gpa_is_ram(struct kvm *kvm, uint64_t gpa, bool write)
+{
+	bool writable = false;
+	void *hva;
+
+	pthread_mutex_lock(&kvm->mmu_lock);
+	hva = gpa_to_hva(kvm, gpa, &writable);
+	pthread_mutex_unlock(&kvm->mmu_lock);
+	return hva && (!write || writable);
+}
+
+struct mmio_frag {
+	uint64_t gpa;
+	unsigned off, len;
+	bool mmio;
+};
+
+/* Split an access at its page boundary, as the emulator must: each part
+ * is RAM (done here) or MMIO (an exit). Returns the number of parts. */
+static int split_access(struct kvm_vcpu *vcpu, uint64_t lin, unsigned size,
+			bool write, struct mmio_frag f[2])
+{
+	unsigned first = (unsigned)(PAGE_SIZE - (lin & (PAGE_SIZE - 1)));
+	int n = first < size ? 2 : 1;
+
+	f[0].off = 0;
+	f[0].len = n == 2 ? first : size;
+	f[1].off = f[0].len;
+	f[1].len = size - f[0].len;
+	for (int i = 0; i < n; i++) {
+		if (kvm_gva_to_gpa(vcpu, lin + f[i].off, &f[i].gpa))
+			return -1;
+		f[i].mmio = !gpa_is_ram(vcpu->kvm, f[i].gpa, write);
+	}
+	return n;
+}
+
+/* Do the RAM parts now; set up the exit for the MMIO part. Returns 1 if
+ * nothing is left for userspace, 0 if an MMIO exit is set up, -1 if the
+ * access cannot be expressed (two separate MMIO parts). */
+static int access_parts(struct kvm_vcpu *vcpu, struct mmio_frag *f, int n,
+			bool write, uint8_t *val)
+{
+	struct kvm_vcpu_arch *a = &vcpu->arch;
+	struct kvm_run *run = vcpu->run;
+	int mmio = -1;
+
+	if (n == 2 && f[0].mmio && f[1].mmio) {
+		if (f[1].gpa != f[0].gpa + f[0].len)
+			return -1;
+		f[0].len += f[1].len; /* physically contiguous: one exit */
+		n = 1;
+	}
+	for (int i = 0; i < n; i++) {
+		if (f[i].mmio) {
+			mmio = i;
+			continue;
+		}
+		if (write)
+			kvm_write_guest(vcpu->kvm, f[i].gpa, val + f[i].off,
+					f[i].len);
+		else
+			kvm_read_guest(vcpu->kvm, f[i].gpa, val + f[i].off,
+				       f[i].len);
+	}
+	if (mmio < 0)
+		return 1;
+	memset(&run->mmio, 0, sizeof(run->mmio));
+	run->exit_reason = KVM_EXIT_MMIO;
+	run->mmio.phys_addr = f[mmio].gpa;
+	run->mmio.len = f[mmio].len;
+	run->mmio.is_write = write;
+	if (write)
+		memcpy(run->mmio.data, val + f[mmio].off, f[mmio].len);
+	a->mmio_frag_off = f[mmio].off;
+	a->mmio_frag_len = f[mmio].len;
+	return 0;
+}
+
+static void finish_insn(struct kvm_vcpu *vcpu)
+{
+	vcpu->arch.rip = vcpu->arch.pending_rip;
+	vcpu->arch.interruptibility = 0;
+}
+
+static int finish_read(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu_arch *a = &vcpu->arch;
+	uint64_t v = 0;
+
+	memcpy(&v, a->mmio_value, (size_t)a->mmio_size);
+	if (a->mmio_sign_extend && a->mmio_size < 8) {
+		int bits = a->mmio_size * 8;
+
+		v = (uint64_t)((int64_t)(v << (64 - bits)) >> (64 - bits));
+	}
+	set_gpr(vcpu, a->mmio_reg, a->mmio_reg_width, a->mmio_reg_high8, v);
+	finish_insn(vcpu);
+	a->pending_io = PENDING_NONE;
+	return 1;
+}
+
 int kvm_emulate_mmio(struct kvm_vcpu *vcpu, uint64_t gpa, bool write,
 		     bool fetch)
 {
 	ZydisDecodedInstruction insn;
 	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
 	struct kvm_vcpu_arch *a = &vcpu->arch;
-	struct kvm_run *run = vcpu->run;
-	uint8_t bytes[15];
-	int mem = -1, other = -1, r, size;
+	uint8_t bytes[15], val[8] = {0};
+	struct mmio_frag f[2];
+	int mem = -1, size, n, r;
+	bool store;
+	uint64_t lin;
 
 	if (fetch) {
 		uint8_t none[4] = {0};
@@ -259,15 +394,14 @@ int kvm_emulate_mmio(struct kvm_vcpu *vcpu, uint64_t gpa, bool write,
 		return emulation_failed(vcpu, none, 0,
 					"instruction fetch from MMIO");
 	}
-	r = decode_at_rip(vcpu, &insn, ops, bytes);
-	if (r)
+	if (decode_at_rip(vcpu, &insn, ops, bytes))
 		return emulation_failed(vcpu, bytes, 15, "cannot decode");
-	for (int i = 0; i < insn.operand_count_visible; i++) {
-		if (ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY && mem < 0)
+	for (int i = 0; i < insn.operand_count; i++)
+		if (ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY &&
+		    ops[i].mem.type == ZYDIS_MEMOP_TYPE_MEM) {
 			mem = i;
-		else if (other < 0)
-			other = i;
-	}
+			break;
+		}
 	if (mem < 0)
 		return emulation_failed(vcpu, bytes, insn.length,
 					"no memory operand");
@@ -275,112 +409,119 @@ int kvm_emulate_mmio(struct kvm_vcpu *vcpu, uint64_t gpa, bool write,
 	if (size < 1 || size > 8)
 		return emulation_failed(vcpu, bytes, insn.length,
 					"operand size");
-
-	memset(&run->mmio, 0, sizeof(run->mmio));
-	run->mmio.phys_addr = gpa;
-	run->mmio.len = (uint32_t)size;
 	a->pending_rip = a->rip + insn.length;
 	if (!cs_long(vcpu))
 		a->pending_rip &= 0xffffffffull;
 
 	switch (insn.mnemonic) {
 	case ZYDIS_MNEMONIC_MOV:
-		if (mem == 0) { /* store */
-			uint64_t v;
-
-			if (ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
-				v = ops[1].imm.value.u;
-			} else {
-				int w;
-				bool h;
-				int idx = gpr_of(ops[1].reg.value, &w, &h);
-
-				if (idx < 0)
-					return emulation_failed(
-					    vcpu, bytes, insn.length,
-					    "non-GPR source");
-				v = get_gpr(vcpu, idx, w, h);
-			}
-			run->mmio.is_write = 1;
-			memcpy(run->mmio.data, &v, (size_t)size);
-			a->rip = a->pending_rip;
-			a->interruptibility = 0;
-			break;
-		}
-		__attribute__((fallthrough)); /* a load */
+		store = mem == 0;
+		break;
 	case ZYDIS_MNEMONIC_MOVZX:
 	case ZYDIS_MNEMONIC_MOVSX:
-	case ZYDIS_MNEMONIC_MOVSXD: {
+	case ZYDIS_MNEMONIC_MOVSXD:
+		store = false;
+		break;
+	case ZYDIS_MNEMONIC_STOSB:
+	case ZYDIS_MNEMONIC_STOSW:
+	case ZYDIS_MNEMONIC_STOSD:
+	case ZYDIS_MNEMONIC_STOSQ:
+		if (insn.attributes &
+		    (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE |
+		     ZYDIS_ATTRIB_HAS_REPNE))
+			return emulation_failed(vcpu, bytes, insn.length,
+						"REP STOS to MMIO");
+		store = true;
+		break;
+	default:
+		return emulation_failed(vcpu, bytes, insn.length,
+					"unsupported MMIO instruction");
+	}
+
+	if (store) {
+		uint64_t v;
+
+		if (insn.mnemonic != ZYDIS_MNEMONIC_MOV) {
+			v = a->regs[VCPU_REGS_RAX];
+		} else if (ops[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+			v = ops[1].imm.value.u;
+		} else {
+			int w;
+			bool h;
+			int idx = gpr_of(ops[1].reg.value, &w, &h);
+
+			if (idx < 0)
+				return emulation_failed(
+				    vcpu, bytes, insn.length, "non-GPR source");
+			v = get_gpr(vcpu, idx, w, h);
+		}
+		memcpy(val, &v, sizeof(v));
+	} else {
 		int w;
 		bool h;
-		int idx = mem == 1 ? gpr_of(ops[0].reg.value, &w, &h) : -1;
+		int idx = mem == 1 && ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER
+			      ? gpr_of(ops[0].reg.value, &w, &h)
+			      : -1;
 
 		if (idx < 0)
 			return emulation_failed(vcpu, bytes, insn.length,
 						"non-GPR destination");
-		run->mmio.is_write = 0;
 		a->mmio_reg = idx;
 		a->mmio_reg_width = w;
 		a->mmio_reg_high8 = h;
 		a->mmio_size = size;
 		a->mmio_sign_extend = insn.mnemonic == ZYDIS_MNEMONIC_MOVSX ||
 				      insn.mnemonic == ZYDIS_MNEMONIC_MOVSXD;
-		a->pending_io = PENDING_MMIO_READ;
-		break;
 	}
-	case ZYDIS_MNEMONIC_STOSB:
-	case ZYDIS_MNEMONIC_STOSW:
-	case ZYDIS_MNEMONIC_STOSD:
-	case ZYDIS_MNEMONIC_STOSQ: {
-		uint64_t v = a->regs[VCPU_REGS_RAX];
+
+	if (mem_operand_linear(vcpu, &insn, &ops[mem], &lin) == 0)
+		n = split_access(vcpu, lin, (unsigned)size, store, f);
+	else
+		n = -1;
+	if (n < 0) {
+		/* Fall back to the address the CPU reported. */
+		f[0].gpa = gpa;
+		f[0].off = 0;
+		f[0].len = (unsigned)size;
+		f[0].mmio = true;
+		n = 1;
+	}
+	r = access_parts(vcpu, f, n, store, val);
+	if (r < 0)
+		return emulation_failed(vcpu, bytes, insn.length,
+					"access spans two MMIO regions");
+
+	if (insn.mnemonic == ZYDIS_MNEMONIC_STOSB ||
+	    insn.mnemonic == ZYDIS_MNEMONIC_STOSW ||
+	    insn.mnemonic == ZYDIS_MNEMONIC_STOSD ||
+	    insn.mnemonic == ZYDIS_MNEMONIC_STOSQ) {
 		int asz = insn.address_width;
 		uint64_t amask = asz == 64 ? ~0ull : (1ull << asz) - 1;
+		uint64_t rdi = a->regs[VCPU_REGS_RDI];
+		uint64_t d = (a->rflags & X86_EFLAGS_DF) ? -(uint64_t)size
+							 : (uint64_t)size;
 
-		if (insn.attributes &
-		    (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE |
-		     ZYDIS_ATTRIB_HAS_REPNE))
-			return emulation_failed(vcpu, bytes, insn.length,
-						"REP STOS to MMIO");
-		run->mmio.is_write = 1;
-		memcpy(run->mmio.data, &v, (size_t)size);
-		{
-			uint64_t rdi = a->regs[VCPU_REGS_RDI];
-			uint64_t d = (a->rflags & X86_EFLAGS_DF)
-					 ? -(uint64_t)size
-					 : (uint64_t)size;
-
-			a->regs[VCPU_REGS_RDI] =
-			    (rdi & ~amask) | ((rdi + d) & amask);
-		}
-		a->rip = a->pending_rip;
-		a->interruptibility = 0;
-		break;
+		a->regs[VCPU_REGS_RDI] = (rdi & ~amask) | ((rdi + d) & amask);
 	}
-	default:
-		return emulation_failed(vcpu, bytes, insn.length,
-					"unsupported MMIO instruction");
+	if (store) {
+		finish_insn(vcpu); /* a write is complete once handed out */
+		return r;
 	}
-	(void)write;
-	run->exit_reason = KVM_EXIT_MMIO;
+	memcpy(a->mmio_value, val, sizeof(val));
+	if (r == 1)
+		return finish_read(vcpu); /* all of it was RAM after all */
+	a->pending_io = PENDING_MMIO_READ;
 	return 0;
 }
 
 int complete_emulated_mmio(struct kvm_vcpu *vcpu)
 {
 	struct kvm_vcpu_arch *a = &vcpu->arch;
-	uint64_t v = 0;
 
-	memcpy(&v, vcpu->run->mmio.data, (size_t)a->mmio_size);
-	if (a->mmio_sign_extend && a->mmio_size < 8) {
-		int bits = a->mmio_size * 8;
-
-		v = (uint64_t)((int64_t)(v << (64 - bits)) >> (64 - bits));
-	}
-	set_gpr(vcpu, a->mmio_reg, a->mmio_reg_width, a->mmio_reg_high8, v);
-	a->rip = a->pending_rip;
-	a->interruptibility = 0;
-	a->pending_io = PENDING_NONE;
-	return 1;
+	if (a->mmio_frag_off + a->mmio_frag_len <= sizeof(a->mmio_value))
+		memcpy(a->mmio_value + a->mmio_frag_off, vcpu->run->mmio.data,
+		       a->mmio_frag_len);
+	return finish_read(vcpu);
 }
 
 /* ---- string I/O ------------------------------------------------------------

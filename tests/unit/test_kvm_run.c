@@ -273,6 +273,41 @@ static void test_mmio_long_mode(void **state)
 	done(g);
 }
 
+/* An access straddling the end of RAM: the RAM half is done by KVM, only
+ * the other half goes to userspace (Linux splits at the page boundary). */
+static void test_mmio_straddling_ram_end(void **state)
+{
+	static const uint8_t code[] = {
+	    0x66, 0xa1, 0xfe, 0x7f,		/* mov eax, [0x7ffe] */
+	    0x66, 0xb8, 0x55, 0x66, 0x77, 0x88, /* mov eax, 0x88776655 */
+	    0x66, 0xa3, 0xfe, 0x7f,		/* mov [0x7ffe], eax */
+	    0xf4,				/* hlt */
+	};
+	struct g *g = guest("default", code, sizeof(code));
+
+	g->ram[0x7ffe] = 0x11;
+	g->ram[0x7fff] = 0x22;
+	assert_int_equal(run(g), 0);
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
+	assert_false(g->run->mmio.is_write);
+	assert_int_equal(g->run->mmio.phys_addr, 0x8000);
+	assert_int_equal(g->run->mmio.len, 2);
+	g->run->mmio.data[0] = 0x33;
+	g->run->mmio.data[1] = 0x44;
+	assert_int_equal(run(g), 0);
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
+	assert_true(g->run->mmio.is_write);
+	assert_int_equal(g->run->mmio.phys_addr, 0x8000);
+	assert_int_equal(g->run->mmio.len, 2);
+	assert_int_equal(g->run->mmio.data[0], 0x77);
+	assert_int_equal(g->run->mmio.data[1], 0x88);
+	assert_int_equal(g->ram[0x7ffe], 0x55);
+	assert_int_equal(g->ram[0x7fff], 0x66);
+	assert_int_equal(run(g), 0);
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	done(g);
+}
+
 static void test_readonly_slot(void **state)
 {
 	static const uint8_t code[] = {
@@ -622,6 +657,7 @@ int main(void)
 	    cmocka_unit_test(test_pio_and_hlt),
 	    cmocka_unit_test(test_mmio),
 	    cmocka_unit_test(test_mmio_long_mode),
+	    cmocka_unit_test(test_mmio_straddling_ram_end),
 	    cmocka_unit_test(test_readonly_slot),
 	    cmocka_unit_test(test_memslot_delete_recreate),
 	    cmocka_unit_test(test_cpuid),
