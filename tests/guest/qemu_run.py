@@ -2,7 +2,7 @@
 """Run one kvmini test guest under QEMU and report like build/kvmini run.
 
 usage: qemu_run.py [--accel tcg|kvm] [--cpu MODEL] [--append CMDLINE]
-                   [--timeout S] IMAGE
+                   [--stdin FILE] [--timeout S] IMAGE
 
 IMAGE.elf is booted with -kernel (multiboot), IMAGE.bin (16-bit flat, with a
 boot-sector signature) as a raw disk, which SeaBIOS loads at 0000:7c00.
@@ -14,7 +14,7 @@ gives 0. QEMU has no "halted forever" exit, so we ask its monitor
 state in which kvmini ends a run with status 0. No output timing is
 involved: --timeout only turns a hung guest into a failure (status 124).
 """
-import argparse, os, re, select, subprocess, sys, tempfile, time
+import argparse, os, re, select, subprocess, sys, tempfile, threading, time
 
 
 def main():
@@ -22,6 +22,8 @@ def main():
     ap.add_argument("--accel", default="tcg")
     ap.add_argument("--append", default=None)
     ap.add_argument("--cpu", default=None, help="QEMU -cpu model")
+    ap.add_argument("--stdin", default=None,
+                    help="file whose bytes the guest receives on the UART")
     ap.add_argument("--timeout", type=float, default=60)
     ap.add_argument("--qemu", default="qemu-system-x86_64")
     ap.add_argument("image")
@@ -29,9 +31,18 @@ def main():
 
     fd, out = tempfile.mkstemp(prefix="kvmini-qemu-serial.")
     os.close(fd)
+    serial = "file:" + out
+    fifo = None
+    if a.stdin:
+        # QEMU 7.2's file chardev has no input: use a pipe chardev
+        # (FIFOs base.in / base.out), fed and drained by threads.
+        fifo = tempfile.mkdtemp(prefix="kvmini-qemu-pipe.") + "/s"
+        os.mkfifo(fifo + ".in")
+        os.mkfifo(fifo + ".out")
+        serial = "pipe:" + fifo
     cmd = [a.qemu, "-accel", a.accel, "-nodefaults", "-display", "none",
            "-no-reboot", "-m", "256", "-monitor", "stdio",
-           "-serial", "file:" + out,
+           "-serial", serial,
            "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
     if a.cpu:
         cmd += ["-cpu", a.cpu]
@@ -44,6 +55,21 @@ def main():
             cmd += ["-append", a.append]
     p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
+    threads = []
+    if fifo:
+        def feed():
+            with open(fifo + ".in", "wb") as w, open(a.stdin, "rb") as r:
+                w.write(r.read())
+
+        def drain():
+            with open(fifo + ".out", "rb") as r, open(out, "wb") as w:
+                for chunk in iter(lambda: r.read1(4096), b""):
+                    w.write(chunk)
+                    w.flush()
+        threads = [threading.Thread(target=feed, daemon=True),
+                   threading.Thread(target=drain, daemon=True)]
+        for t in threads:
+            t.start()
     status = None
     deadline = time.monotonic() + a.timeout
     buf = b""
@@ -85,6 +111,12 @@ def main():
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()
+    for t in threads:
+        t.join(timeout=10)
+    if fifo:
+        for suffix in (".in", ".out"):
+            os.unlink(fifo + suffix)
+        os.rmdir(os.path.dirname(fifo))
     with open(out, "rb") as f:
         sys.stdout.buffer.write(f.read())
     os.unlink(out)

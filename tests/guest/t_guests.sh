@@ -12,7 +12,8 @@
 # kvmini's contract: guests/NAME.qemu.expected / NAME.qemu.status then
 # hold what QEMU does. guests/NAME.args is the guest command line,
 # guests/NAME.qemu-cpu a QEMU -cpu model when the default lacks a feature,
-# guests/NAME.qemu-skip why a guest cannot be compared with QEMU at all.
+# guests/NAME.qemu-skip why a guest cannot be compared with QEMU at all,
+# guests/NAME.stdin the bytes the guest receives on its UART.
 #
 # Hosts whose /dev/kvm is kvm_pvm (paging-based, no VMX) cannot run some
 # guests at all (the same failure under QEMU -accel kvm): guests/NAME.pvm
@@ -79,6 +80,8 @@ for n in "${names[@]}"; do
 	fi
 	args=()
 	[ -f "guests/$n.args" ] && args=(-- $(cat "guests/$n.args"))
+	input=/dev/null
+	[ -f "guests/$n.stdin" ] && input=guests/$n.stdin
 	ran=()
 
 	for be in kvm soft; do
@@ -92,7 +95,7 @@ for n in "${names[@]}"; do
 		fi
 		out=$tmp/$n.$be.out err=$tmp/$n.$be.err
 		timeout --kill-after=5 "$TMO" "$KVMINI" run --backend $be "$img" \
-			"${args[@]}" </dev/null >"$out" 2>"$err"
+			"${args[@]}" <"$input" >"$out" 2>"$err"
 		rc=$?
 		if [ $be = soft ] && [ $rc = 126 ] &&
 		   grep -qE 'not implemented|not built into this binary yet' "$err"; then
@@ -119,7 +122,7 @@ for n in "${names[@]}"; do
 		[ -x "$KVMINI" ] || continue
 		out=$tmp/$n.model.out
 		timeout --kill-after=5 "$TMO" "$KVMINI" run --backend soft \
-			--cpu-model "$model" "$img" "${args[@]}" </dev/null \
+			--cpu-model "$model" "$img" "${args[@]}" <"$input" \
 			>"$out" 2>"$tmp/$n.soft:$model.err"
 		check "$n" "soft:$model" "$out" $? "guests/$n.expected" \
 			"guests/$n.status"
@@ -146,6 +149,7 @@ for n in "${names[@]}"; do
 	qargs=()
 	[ -f "guests/$n.args" ] && qargs=(--append "$(cat "guests/$n.args")")
 	[ -f "guests/$n.qemu-cpu" ] && qargs+=(--cpu "$(cat "guests/$n.qemu-cpu")")
+	[ -f "guests/$n.stdin" ] && qargs+=(--stdin "guests/$n.stdin")
 	exp=guests/$n.expected st=guests/$n.status
 	[ -f "guests/$n.qemu.expected" ] && exp=guests/$n.qemu.expected
 	[ -f "guests/$n.qemu.status" ] && st=guests/$n.qemu.status
