@@ -211,6 +211,27 @@ static void x87_big(struct x86diff_case *c)
 	memcpy(c->init.st[1], inf, 10);
 }
 
+#define REGS32(nm, cls, fn, ...)                                               \
+	{                                                                      \
+		.name = nm, .bytes = (const uint8_t[]){__VA_ARGS__},           \
+		.len = sizeof((const uint8_t[]){__VA_ARGS__}),                 \
+		.classes = 1u << X86DIFF_C_##cls | 1u << X86DIFF_C_COMPAT,     \
+		.setup = fn,                                                   \
+		.undef_flags =                                                 \
+		    X86DIFF_OF | X86DIFF_SF | X86DIFF_ZF | X86DIFF_PF,         \
+	}
+
+static void ax_79fb(struct x86diff_case *c)
+{
+	c->init.gpr[0] = 0x79fb;
+}
+
+static void ax_6f01(struct x86diff_case *c)
+{
+	c->init.gpr[0] = 0x6f01;
+	c->init.rflags |= X86DIFF_AF;
+}
+
 static const struct x86diff_fixed regressions[] = {
     /* core bug (02:06): XADD with source == destination register kept
      * the old value; the destination is written last, with the sum */
@@ -245,6 +266,11 @@ static const struct x86diff_fixed regressions[] = {
     REGS("x87-fldpi-rc", X87, x87_deep, 0xd9, 0xeb),
     REGS("x87-frndint-2p63", X87, x87_big, 0xd9, 0xfc),
     REGS("x87-fscale-inf", X87, x87_big, 0xd9, 0xfd),
+    /* core bug (02:27, bcd class): AAA/AAS as the 8086 did them (AL +- 6,
+     * AH +- 1); the current SDM and recent silicon adjust AX by 0x106, so
+     * AL >= 0xfa (aaa) or AL < 6 (aas) end with a different AH */
+    REGS32("aaa-ax-106", BCD, ax_79fb, 0x37),
+    REGS32("aas-ax-106", BCD, ax_6f01, 0x3f),
 };
 
 static void test_regressions(void **state)

@@ -2624,22 +2624,57 @@ static bool gen_x87(struct gen *g)
 	return true;
 }
 
+static bool gen_bcd(struct gen *g)
+{
+	uint32_t szp = X86DIFF_SF | X86DIFF_ZF | X86DIFF_PF;
+	unsigned k = below(g, 6);
+
+	if (!g->m32)
+		return false; /* #UD in 64-bit mode */
+	switch (k) {
+	case 0: /* aaa, aas: read AF; write AF CF */
+	case 1:
+		if (!defined(g, X86DIFF_AF) ||
+		    !emit_bytes(g, (uint8_t[]){k ? 0x3f : 0x37}, 1))
+			return false;
+		flags(g, X86DIFF_ARITH, X86DIFF_OF | szp);
+		return true;
+	case 2: /* daa, das: read CF AF; OF undefined */
+	case 3:
+		if (!defined(g, X86DIFF_AF | X86DIFF_CF) ||
+		    !emit_bytes(g, (uint8_t[]){k == 2 ? 0x27 : 0x2f}, 1))
+			return false;
+		flags(g, X86DIFF_ARITH, X86DIFF_OF);
+		return true;
+	default: { /* aam ib, aad ib (aam 0 is #DE) */
+		uint8_t imm = chance(g, 2) ? 10 : (uint8_t)rnd(g);
+
+		if (k == 4 && !imm && !chance(g, 4))
+			imm = 7;
+		if (!emit_bytes(g, (uint8_t[]){k == 4 ? 0xd4 : 0xd5, imm}, 2))
+			return false;
+		flags(g, X86DIFF_ARITH, X86DIFF_OF | X86DIFF_AF | X86DIFF_CF);
+		return true;
+	}
+	}
+}
+
 static bool (*const class_gen[X86DIFF_C_COUNT])(struct gen *) = {
-    [X86DIFF_C_X87] = gen_x87,	     [X86DIFF_C_SMC] = gen_smc,
-    [X86DIFF_C_SSE] = gen_sse,	     [X86DIFF_C_EXTRA] = gen_extra,
-    [X86DIFF_C_FAULT] = gen_fault,   [X86DIFF_C_ALU] = gen_alu,
-    [X86DIFF_C_SHIFT] = gen_shift,   [X86DIFF_C_MULDIV] = gen_muldiv,
-    [X86DIFF_C_BIT] = gen_bit,	     [X86DIFF_C_STRING] = gen_string,
-    [X86DIFF_C_COND] = gen_cond,     [X86DIFF_C_XCHG] = gen_xchg,
-    [X86DIFF_C_MOV] = gen_mov,	     [X86DIFF_C_CONVERT] = gen_convert,
-    [X86DIFF_C_FLAGS] = gen_flags,   [X86DIFF_C_STACK] = gen_stack,
-    [X86DIFF_C_BRANCH] = gen_branch,
+    [X86DIFF_C_BCD] = gen_bcd,	       [X86DIFF_C_X87] = gen_x87,
+    [X86DIFF_C_SMC] = gen_smc,	       [X86DIFF_C_SSE] = gen_sse,
+    [X86DIFF_C_EXTRA] = gen_extra,     [X86DIFF_C_FAULT] = gen_fault,
+    [X86DIFF_C_ALU] = gen_alu,	       [X86DIFF_C_SHIFT] = gen_shift,
+    [X86DIFF_C_MULDIV] = gen_muldiv,   [X86DIFF_C_BIT] = gen_bit,
+    [X86DIFF_C_STRING] = gen_string,   [X86DIFF_C_COND] = gen_cond,
+    [X86DIFF_C_XCHG] = gen_xchg,       [X86DIFF_C_MOV] = gen_mov,
+    [X86DIFF_C_CONVERT] = gen_convert, [X86DIFF_C_FLAGS] = gen_flags,
+    [X86DIFF_C_STACK] = gen_stack,     [X86DIFF_C_BRANCH] = gen_branch,
 };
 
 static const char *const class_names[X86DIFF_C_COUNT] = {
-    "alu",   "shift", "muldiv",	 "bit",	  "string", "cond",
-    "xchg",  "mov",   "convert", "flags", "stack",  "branch",
-    "extra", "fault", "smc",	 "x87",	  "sse",    "compat32",
+    "alu", "shift",   "muldiv", "bit",	 "string",   "cond",  "xchg",
+    "mov", "convert", "flags",	"stack", "branch",   "extra", "fault",
+    "smc", "x87",     "sse",	"bcd",	 "compat32",
 };
 
 const char *x86diff_class_name(enum x86diff_class c)
@@ -2820,7 +2855,8 @@ static bool gen_try(struct x86diff_case *c, uint64_t seed, uint64_t attempt,
 
 	g.smc = (classes & smc) && (classes == smc || chance(&g, 2));
 	c->smc = g.smc;
-	g.m32 = (classes & compat) && (classes == compat || chance(&g, 2));
+	g.m32 = ((classes & compat) && (classes == compat || chance(&g, 2))) ||
+		(classes & ~compat) == 1u << X86DIFF_C_BCD;
 	c->compat = g.m32;
 	if (g.m32)
 		c->classes |= compat;
