@@ -266,7 +266,7 @@ static const struct x86diff_fixed regressions[] = {
     REGS("x87-fldpi-rc", X87, x87_deep, 0xd9, 0xeb),
     REGS("x87-frndint-2p63", X87, x87_big, 0xd9, 0xfc),
     REGS("x87-fscale-inf", X87, x87_big, 0xd9, 0xfd),
-    /* core bug (02:27, bcd class): AAA/AAS as the 8086 did them (AL +- 6,
+    /* core bug (02:25, bcd class): AAA/AAS as the 8086 did them (AL +- 6,
      * AH +- 1); the current SDM and recent silicon adjust AX by 0x106, so
      * AL >= 0xfa (aaa) or AL < 6 (aas) end with a different AH */
     REGS32("aaa-ax-106", BCD, ax_79fb, 0x37),
