@@ -623,12 +623,17 @@ static void test_shadow_paging(void **state)
 	kvm_quiet = true;
 	assert_int_equal(run(g), 0);
 	kvm_quiet = false;
-	if (g->run->exit_reason == KVM_EXIT_INTERNAL_ERROR &&
-	    g->run->internal.ndata == 2 && g->run->internal.data[1] & 8) {
-		/* The CPU model rejects process addresses in page-table
-		 * entries (MAXPHYADDR too small): nothing to test yet. */
+	if (g->run->exit_reason == KVM_EXIT_INTERNAL_ERROR) {
+		/* Either shadow paging runs the guest, or the CPU model
+		 * rejects process addresses in page-table entries (its
+		 * MAXPHYADDR is too small) and KVM says so plainly: a
+		 * reserved-bit #PF on its own entry, not a hang. */
+		assert_int_equal(g->run->internal.ndata, 2);
+		assert_true(g->run->internal.data[1] & 8 /* PFERR_RSVD */);
+		printf("# shadow paging: CPU model rejects host addresses "
+		       "(reserved bits); checked the error path only\n");
 		done(g);
-		skip();
+		return;
 	}
 	assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
 	assert_int_equal(g->run->mmio.phys_addr, 0xd0000000);
