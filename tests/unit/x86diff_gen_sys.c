@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * x86diff generator: faulting last instructions and self-modifying code.
+ */
+#include "x86diff_gen.h"
+
+/*
+ * The last group: an instruction that faults. The native run sees the
+ * vector, error code and CR2 in the signal frame; the core must raise the
+ * same exception at the same instruction with the same state (memory
+ * included: a split store that faults writes nothing).
+ */
+bool x86diff_gen_fault(struct gen *g)
+{
+	static const uint8_t invalid64[] = {0x06, 0x07, 0x0e, 0x16, 0x17,
+					    0x1e, 0x1f, 0x27, 0x2f, 0x37,
+					    0x3f, 0x60, 0x61, 0xce, 0xd6};
+	static const struct {
+		uint8_t b[4];
+		unsigned n;
+	} priv[] = {
+	    {{0xf4}, 1},		   /* hlt */
+	    {{0xfa}, 1},		   /* cli (IOPL 0) */
+	    {{0xfb}, 1},		   /* sti */
+	    {{0xec}, 1},		   /* in al, dx */
+	    {{0xef}, 1},		   /* out dx, eax */
+	    {{0xe4, 0x60}, 2},		   /* in al, 0x60 */
+	    {{0x6c}, 1},		   /* insb */
+	    {{0x0f, 0x32}, 2},		   /* rdmsr */
+	    {{0x0f, 0x30}, 2},		   /* wrmsr */
+	    {{0x0f, 0x20, 0xc0}, 3},	   /* mov rax, cr0 */
+	    {{0x0f, 0x22, 0xd8}, 3},	   /* mov cr3, rax */
+	    {{0x0f, 0x21, 0xf8}, 3},	   /* mov rax, dr7 */
+	    {{0x0f, 0x06}, 2},		   /* clts */
+	    {{0x0f, 0x09}, 2},		   /* wbinvd */
+	    {{0x0f, 0x08}, 2},		   /* invd */
+	    {{0x0f, 0x01, 0x14, 0x24}, 4}, /* lgdt [rsp] */
+	    {{0x0f, 0x01, 0x1c, 0x24}, 4}, /* lidt [rsp] */
+	    {{0x0f, 0x01, 0x3c, 0x24}, 4}, /* invlpg [rsp] */
+	    {{0x0f, 0x01, 0xf0}, 3},	   /* lmsw ax */
+	    {{0x0f, 0x00, 0xd8}, 3},	   /* ltr ax */
+	    {{0x0f, 0x00, 0xd0}, 3},	   /* lldt ax */
+	    {{0x0f, 0x01, 0xf8}, 3},	   /* swapgs */
+	};
+	struct enc e = enc0();
+	unsigned w = rnd_width(g);
+	uint32_t end = (uint32_t)(X86DIFF_DATA_ADDR + X86DIFF_DATA_SIZE);
+
+	if (g->group + 1 != g->ngroups)
+		return false;
+	switch (below(g, 10)) {
+	case 0:	  /* load that runs off the end of the data */
+	case 1: { /* store / read-modify-write that does */
+		unsigned k = below(g, 3);
+
+		e.w = w;
+		e.nop = 1;
+		e.modrm = true;
+		e.rm_mem = true;
+		e.m.base = e.m.index = -1;
+		e.m.disp = (int32_t)(end - below(g, w));
+		e.reg = rnd_wreg(g, 0);
+		if (k == 0) {
+			e.op[0] = w == 1 ? 0x8a : 0x8b;
+			e.wr_reg = w;
+		} else {
+			e.op[0] = k == 1 ? (w == 1 ? 0x88 : 0x89)
+					 : (w == 1 ? 0x00 : 0x01);
+		}
+		maybe_rex(g, &e);
+		return emit(g, &e);
+	}
+	case 2: { /* rep stos / movs that runs off the end */
+		unsigned k = range(g, 1, 8);
+		struct enc d = enc0();
+
+		d.op[0] = 0xfc; /* cld */
+		d.nop = 1;
+		if (!emit(g, &d) ||
+		    !emit_mov32(g, RDI, end - k * w + below(g, w)) ||
+		    !emit_mov32(g, RSI,
+				(uint32_t)(X86DIFF_DATA_ADDR + 0x1000)) ||
+		    !emit_mov32(g, RCX, k + range(g, 1, 8)))
+			return false;
+		e.pfx[e.npfx++] = 0xf3;
+		e.w = w;
+		e.op[0] = (uint8_t)((chance(g, 2) ? 0xaa : 0xa4) + (w > 1));
+		e.nop = 1;
+		maybe_rex(g, &e);
+		return emit(g, &e);
+	}
+	case 3: /* store into the read-only code */
+		if (g->smc)
+			return false;
+		e.w = w;
+		e.op[0] = w == 1 ? 0x88 : 0x89;
+		e.nop = 1;
+		e.modrm = true;
+		e.reg = rnd_reg(g);
+		e.rm_mem = true;
+		e.m.rip = chance(g, 2);
+		e.m.base = e.m.index = -1;
+		e.m.target =
+		    X86DIFF_CODE_ADDR + below(g, X86DIFF_CODE_SIZE - 8);
+		e.m.disp = (int32_t)e.m.target;
+		if (chance(g, 2)) {
+			/* a shift/rotate whose masked count is 0 changes
+			 * nothing, yet is checked as a write */
+			static const int ops[] = {0, 1, 2, 3, 4, 5, 7};
+
+			e.op[0] = w == 1 ? 0xc0 : 0xc1;
+			e.reg = ops[below(g, 7)];
+			e.imm = chance(g, 2) ? 0 : (w == 8 ? 64 : 32);
+			e.immsz = 1;
+		}
+		return emit(g, &e);
+	case 4: { /* jump into the NX data */
+		int r = rnd_wreg(g, 0);
+
+		if (!emit_mov32(g, r,
+				(uint32_t)(X86DIFF_DATA_ADDR +
+					   range(g, DATA_LO, DATA_HI))))
+			return false;
+		e.op[0] = 0xff;
+		e.nop = 1;
+		e.modrm = true;
+		e.reg = chance(g, 2) ? 2 : 4; /* call / jmp */
+		e.rm = r;
+		return emit(g, &e);
+	}
+	case 5: { /* non-canonical address: #GP(0), or #SS(0) via rbp/rsp */
+		bool ss = chance(g, 3);
+
+		if (g->m32)
+			return false;
+		int r = ss ? RBP : rnd_wreg(g, 1u << RBP);
+
+		e.w = 8;
+		e.op[0] = 0xb8;
+		e.nop = 1;
+		e.opreg = r;
+		e.wr_opreg = 8;
+		e.imm = (chance(g, 2) ? 0x8000000000000000ull
+				      : 0x0000800000000000ull) |
+			(rnd(g) & 0xfffff);
+		e.immsz = 8;
+		if (!emit(g, &e))
+			return false;
+		e = enc0();
+		e.w = w;
+		e.op[0] = w == 1 ? 0x8a : 0x8b;
+		e.nop = 1;
+		e.modrm = true;
+		e.reg = rnd_wreg(g, 0);
+		e.wr_reg = w;
+		e.rm_mem = true;
+		e.m.base = r;
+		e.m.index = -1;
+		e.m.disp = (int32_t)below(g, 64);
+		return emit(g, &e);
+	}
+	case 6: { /* #UD: ud2, ud1, opcodes invalid in 64-bit mode, LOCK
+		     on a register destination */
+		uint8_t b[4];
+		unsigned n = 0;
+
+		switch (below(g, 4)) {
+		case 0:
+			b[n++] = 0x0f;
+			b[n++] = 0x0b;
+			break;
+		case 1:
+			b[n++] = 0x0f;
+			b[n++] = 0xb9;
+			b[n++] = 0xc0 | (uint8_t)below(g, 64);
+			break;
+		case 2:
+			if (g->m32)
+				return false; /* valid there */
+			b[n++] = invalid64[below(g, sizeof(invalid64))];
+			break;
+		default:
+			b[n++] = 0xf0;
+			b[n++] = 0x01;
+			b[n++] = 0xc0 | (uint8_t)below(g, 64);
+			break;
+		}
+		return emit_bytes(g, b, n);
+	}
+	case 7: { /* privileged: #GP(0); int n: #GP(n*8+2) */
+		if (chance(g, 3)) {
+			uint8_t n;
+
+			do
+				n = (uint8_t)range(g, 5, 256);
+			while (n == 0x80);
+			return emit_bytes(g, (uint8_t[]){0xcd, n}, 2);
+		}
+		unsigned k = below(g, sizeof(priv) / sizeof(priv[0]));
+
+		return emit_bytes(g, priv[k].b, priv[k].n);
+	}
+	case 8: /* int3 in the middle */
+		return emit_bytes(g, (uint8_t[]){0xcc}, 1);
+	default: {	    /* #DE: divide by zero, or INT_MIN / -1 */
+		if (g->m32) /* mov ecx, 0|-1; mov eax, 1<<31; cdq; idiv ecx */
+			return emit_mov32(g, RCX, chance(g, 2) ? 0 : ~0u) &&
+			       emit_mov32(g, RAX, 0x80000000u) &&
+			       emit_bytes(g, (uint8_t[]){0x99}, 1) &&
+			       emit_bytes(g, (uint8_t[]){0xf7, 0xf9}, 2);
+		if (chance(g, 2))
+			return emit_mov32(g, RCX, 0) &&
+			       emit_bytes(g, (uint8_t[]){0x48, 0xf7, 0xf1}, 3);
+		return emit_bytes(
+			   g,
+			   (uint8_t[]){0x48, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0x80},
+			   10) &&
+		       emit_bytes(g, (uint8_t[]){0x48, 0x99}, 2) &&
+		       emit_bytes(g,
+				  (uint8_t[]){0x48, 0xc7, 0xc1, 0xff, 0xff,
+					      0xff, 0xff},
+				  7) &&
+		       emit_bytes(g, (uint8_t[]){0x48, 0xf7, 0xf9}, 3);
+	}
+	}
+}
+
+/*
+ * Self-modifying code: a store into an instruction of the same group that
+ * has not run yet (often the very next one, which silicon has already
+ * fetched and must notice), then that instruction.
+ */
+bool x86diff_gen_smc(struct gen *g)
+{
+	struct enc e = enc0();
+	int r = rnd_wreg(g, 0);
+	uint32_t at;
+
+	if (!g->smc)
+		return false;
+	switch (below(g, 3)) {
+	case 0: { /* patch the immediate of the next mov r32, imm32 */
+		unsigned sz = (unsigned[]){1, 2, 4}[below(g, 3)];
+		unsigned skip = below(g, 5 - sz); /* byte within imm32 */
+
+		e.w = sz;
+		e.op[0] = sz == 1 ? 0xc6 : 0xc7;
+		e.nop = 1;
+		e.modrm = true;
+		e.reg = 0;
+		e.rm_mem = true;
+		e.m.rip = true;
+		e.imm = rnd(g);
+		e.immsz = sz;
+		/* store length: [66] op modrm disp32 imm */
+		at = g->off + (sz == 2) + 2 + 4 + sz;
+		/* mov r32, imm32 is [REX] B8+r imm32 */
+		e.m.target = X86DIFF_CODE_ADDR + at + 1 + (r >= 8) + skip;
+		if (!emit(g, &e) || g->off != at)
+			return false;
+		return emit_mov32(g, r, (uint32_t)rnd(g));
+	}
+	case 1: { /* turn the next add r/m32, r32 into sub/xor/or/and */
+		static const uint8_t ops[] = {0x29, 0x31, 0x09, 0x21, 0x11};
+		uint8_t op = ops[below(g, 4 + defined(g, X86DIFF_CF))];
+
+		e.w = 1;
+		e.op[0] = 0xc6;
+		e.nop = 1;
+		e.modrm = true;
+		e.reg = 0;
+		e.rm_mem = true;
+		e.m.rip = true;
+		e.imm = op;
+		e.immsz = 1;
+		at = g->off + 2 + 4 + 1;
+		e.m.target = X86DIFF_CODE_ADDR + at;
+		if (!emit(g, &e) || g->off != at)
+			return false;
+		e = enc0();
+		e.w = 4;
+		e.op[0] = 0x01;
+		e.nop = 1;
+		e.modrm = true;
+		/* no REX: the patched byte is the opcode */
+		e.reg = (int)below(g, 8);
+		e.rm = r & 7;
+		e.wr_rm = 4;
+		if (!emit(g, &e))
+			return false;
+		flags(g, X86DIFF_ARITH, X86DIFF_AF);
+		return true;
+	}
+	default: { /* rep stosb NOPs over the next 1..3 instructions */
+		unsigned n = 1 + below(g, 3), len = 0;
+		uint32_t fix;
+
+		if (!emit_mov32(g, RDI, 0))
+			return false;
+		fix = g->off - 4;
+		if (!emit_bytes(g, (uint8_t[]){0xb0, 0x90}, 2) || /* mov al */
+		    !emit_bytes(g, (uint8_t[]){0xfc}, 1) ||	  /* cld */
+		    !emit_mov32(g, RCX, 0))
+			return false;
+		uint32_t cnt = g->off - 4;
+
+		if (!emit_bytes(g, (uint8_t[]){0xf3, 0xaa}, 2))
+			return false;
+		uint32_t start = g->off;
+
+		for (unsigned i = 0; i < n; i++)
+			if (!emit_mov32(g,
+					rnd_wreg(g, (1u << RDI) | (1u << RCX)),
+					(uint32_t)rnd(g)))
+				return false;
+		len = g->off - start;
+		uint32_t a = (uint32_t)(X86DIFF_CODE_ADDR + start);
+
+		memcpy(&g->c->code[fix], &a, 4);
+		memcpy(&g->c->code[cnt], &len, 4);
+		return true;
+	}
+	}
+}
