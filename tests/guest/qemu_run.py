@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run one kvmini test guest under QEMU and report like build/kvmini run.
 
-usage: qemu_run.py [--accel tcg|kvm] [--cpu MODEL] [--append CMDLINE]
+usage: qemu_run.py [--accel tcg|kvm] [--cpu MODEL] [--mem SIZE] [--append CMDLINE]
                    [--stdin FILE] [--timeout S] IMAGE
 
 IMAGE.elf is booted with -kernel (multiboot), IMAGE.bin (16-bit flat, with a
@@ -22,6 +22,7 @@ def main():
     ap.add_argument("--accel", default="tcg")
     ap.add_argument("--append", default=None)
     ap.add_argument("--cpu", default=None, help="QEMU -cpu model")
+    ap.add_argument("--mem", default="256", help="QEMU -m (default 256)")
     ap.add_argument("--stdin", default=None,
                     help="file whose bytes the guest receives on the UART")
     ap.add_argument("--timeout", type=float, default=60)
@@ -41,7 +42,7 @@ def main():
         os.mkfifo(fifo + ".out")
         serial = "pipe:" + fifo
     cmd = [a.qemu, "-accel", a.accel, "-nodefaults", "-display", "none",
-           "-no-reboot", "-m", "256", "-monitor", "stdio",
+           "-no-reboot", "-m", a.mem, "-monitor", "stdio",
            "-serial", serial,
            "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
     if a.cpu:

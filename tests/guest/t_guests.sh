@@ -13,7 +13,8 @@
 # hold what QEMU does. guests/NAME.args is the guest command line,
 # guests/NAME.qemu-cpu a QEMU -cpu model when the default lacks a feature,
 # guests/NAME.qemu-skip why a guest cannot be compared with QEMU at all,
-# guests/NAME.stdin the bytes the guest receives on its UART.
+# guests/NAME.stdin the bytes the guest receives on its UART,
+# guests/NAME.opts extra `kvmini run` options, NAME.qemu-mem QEMU's -m.
 #
 # Hosts whose /dev/kvm is kvm_pvm (paging-based, no VMX) cannot run some
 # guests at all (the same failure under QEMU -accel kvm): guests/NAME.pvm
@@ -80,6 +81,8 @@ for n in "${names[@]}"; do
 	fi
 	args=()
 	[ -f "guests/$n.args" ] && args=(-- $(cat "guests/$n.args"))
+	opts=()
+	[ -f "guests/$n.opts" ] && opts=($(cat "guests/$n.opts"))
 	input=/dev/null
 	[ -f "guests/$n.stdin" ] && input=guests/$n.stdin
 	ran=()
@@ -94,7 +97,8 @@ for n in "${names[@]}"; do
 			continue
 		fi
 		out=$tmp/$n.$be.out err=$tmp/$n.$be.err
-		timeout --kill-after=5 "$TMO" "$KVMINI" run --backend $be "$img" \
+		timeout --kill-after=5 "$TMO" "$KVMINI" run --backend $be \
+			"${opts[@]}" "$img" \
 			"${args[@]}" <"$input" >"$out" 2>"$err"
 		rc=$?
 		if [ $be = soft ] && [ $rc = 126 ] &&
@@ -122,7 +126,7 @@ for n in "${names[@]}"; do
 		[ -x "$KVMINI" ] || continue
 		out=$tmp/$n.model.out
 		timeout --kill-after=5 "$TMO" "$KVMINI" run --backend soft \
-			--cpu-model "$model" "$img" "${args[@]}" <"$input" \
+			--cpu-model "$model" "${opts[@]}" "$img" "${args[@]}" <"$input" \
 			>"$out" 2>"$tmp/$n.soft:$model.err"
 		check "$n" "soft:$model" "$out" $? "guests/$n.expected" \
 			"guests/$n.status"
@@ -150,6 +154,7 @@ for n in "${names[@]}"; do
 	[ -f "guests/$n.args" ] && qargs=(--append "$(cat "guests/$n.args")")
 	[ -f "guests/$n.qemu-cpu" ] && qargs+=(--cpu "$(cat "guests/$n.qemu-cpu")")
 	[ -f "guests/$n.stdin" ] && qargs+=(--stdin "guests/$n.stdin")
+	[ -f "guests/$n.qemu-mem" ] && qargs+=(--mem "$(cat "guests/$n.qemu-mem")")
 	exp=guests/$n.expected st=guests/$n.status
 	[ -f "guests/$n.qemu.expected" ] && exp=guests/$n.qemu.expected
 	[ -f "guests/$n.qemu.status" ] && st=guests/$n.qemu.status
