@@ -8,6 +8,7 @@
 
 #include "kvm/kvm_host.h"
 #include "kvm/page_alloc.h"
+#include "kvm/x86/irq/irq.h"
 #include "kvm/x86/x86.h"
 
 #define PT_PRESENT 1ull
@@ -348,6 +349,13 @@ static int access_parts(struct kvm_vcpu *vcpu, struct mmio_frag *f, int n,
 	run->mmio.is_write = write;
 	if (write)
 		memcpy(run->mmio.data, val + f[mmio].off, f[mmio].len);
+	/* The LAPIC page and the IOAPIC window of the in-kernel irqchip. */
+	if (kvm_irq_mmio(vcpu, f[mmio].gpa, write, run->mmio.data,
+			 (int)f[mmio].len)) {
+		if (!write)
+			memcpy(val + f[mmio].off, run->mmio.data, f[mmio].len);
+		return 1;
+	}
 	a->mmio_frag_off = f[mmio].off;
 	a->mmio_frag_len = f[mmio].len;
 	return 0;

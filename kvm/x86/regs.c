@@ -11,6 +11,7 @@
 #include "kvm/kvm_host.h"
 #include "kvm/smp.h"
 #include "kvm/x86/cpuid.h"
+#include "kvm/x86/irq/irq.h"
 #include "kvm/x86/x86.h"
 
 #define MAX_IO_MSRS		 256
@@ -203,6 +204,10 @@ int kvm_get_msr(struct kvm_vcpu *vcpu, uint32_t msr, uint64_t *data)
 {
 	struct kvm_vcpu_arch *a = &vcpu->arch;
 	uint64_t *m;
+	int irq = kvm_irq_get_msr(vcpu, msr, data); /* in-kernel LAPIC */
+
+	if (irq <= 0)
+		return irq ? 1 : 0;
 
 	switch (msr) {
 	case MSR_EFER:
@@ -282,6 +287,10 @@ int kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t msr, uint64_t data)
 {
 	struct kvm_vcpu_arch *a = &vcpu->arch;
 	uint64_t *m;
+	int irq = kvm_irq_set_msr(vcpu, msr, data, false); /* in-kernel LAPIC */
+
+	if (irq <= 0)
+		return irq ? 1 : 0;
 
 	switch (msr) {
 	case MSR_EFER:
@@ -576,6 +585,10 @@ long kvm_x86_vcpu_state_ioctl(struct kvm_vcpu *vcpu, unsigned long req,
 
 long kvm_arch_vcpu_ioctl(struct kvm_vcpu *vcpu, unsigned long req, void *arg)
 {
+	long r = kvm_irq_vcpu_ioctl(vcpu, req, arg); /* LAPIC, MP state */
+
+	if (r != -ENOTTY)
+		return r;
 	if (req == KVM_GET_TSC_KHZ)
 		return tsc_khz ? (long)tsc_khz : -EIO;
 	return kvm_x86_vcpu_state_ioctl(vcpu, req, arg);

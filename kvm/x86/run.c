@@ -12,6 +12,7 @@
 #include "kvm/page_alloc.h"
 #include "kvm/x86/cpuid.h"
 #include "kvm/x86/emulate.h"
+#include "kvm/x86/irq/irq.h"
 #include "kvm/x86/x86.h"
 
 void kvm_queue_exception(struct kvm_vcpu *vcpu, unsigned vector, bool has_error,
@@ -70,8 +71,11 @@ int kvm_emulate_cpuid(struct kvm_vcpu *vcpu)
 
 int kvm_emulate_halt(struct kvm_vcpu *vcpu)
 {
-	/* No in-kernel LAPIC: userspace decides what HLT means. */
 	skip(vcpu);
+	/* In-kernel LAPIC: the vCPU blocks in KVM_RUN until an interrupt. */
+	if (irqchip_in_kernel(vcpu->kvm))
+		return kvm_irq_emulate_halt(vcpu);
+	/* No in-kernel LAPIC: userspace decides what HLT means. */
 	vcpu->arch.halted = true;
 	vcpu->run->exit_reason = KVM_EXIT_HLT;
 	return 0;
@@ -112,7 +116,23 @@ int kvm_fast_pio(struct kvm_vcpu *vcpu, int size, uint16_t port, bool in)
 	struct kvm_run *run = vcpu->run;
 	uint8_t *data = (uint8_t *)run + PAGE_SIZE * KVM_PIO_PAGE_OFFSET;
 	struct kvm_vcpu_arch *a = &vcpu->arch;
+	uint32_t v = (uint32_t)a->regs[VCPU_REGS_RAX];
 
+	/* PIC, ELCR, PIT and port 0x61 of the in-kernel irqchip. */
+	if (kvm_irq_pio(vcpu, port, size, in, &v)) {
+		if (in) {
+			uint64_t *rax = &a->regs[VCPU_REGS_RAX];
+
+			if (size == 1)
+				*rax = (*rax & ~0xffull) | (v & 0xff);
+			else if (size == 2)
+				*rax = (*rax & ~0xffffull) | (v & 0xffff);
+			else
+				*rax = v;
+		}
+		skip(vcpu);
+		return 1;
+	}
 	memset(&run->io, 0, sizeof(run->io));
 	run->exit_reason = KVM_EXIT_IO;
 	run->io.direction = in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
@@ -190,6 +210,11 @@ static int vcpu_run(struct kvm_vcpu *vcpu)
 			run->exit_reason = KVM_EXIT_INTR;
 			return -EINTR;
 		}
+		/* In-kernel irqchip: timers, INIT/SIPI, HLT blocking, and
+		 * the interrupt to inject at this entry. */
+		r = kvm_irq_vcpu_run_check(vcpu);
+		if (r <= 0)
+			return r;
 		r = kvm_x86_ops->run(vcpu);
 		if (r < 0)
 			return r;

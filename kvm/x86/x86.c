@@ -20,6 +20,7 @@
 #include "kvm/x86/mmu/mmu.h"
 #include "kvm/x86/mmu/shadow.h"
 #include "kvm/x86/msr-index.h"
+#include "kvm/x86/irq/irq.h"
 #include "kvm/x86/x86.h"
 
 struct kvm_x86_ops *kvm_x86_ops;
@@ -300,6 +301,8 @@ int kvm_arch_init_vm(struct kvm *kvm, unsigned long type)
 void kvm_arch_pre_destroy_vm(struct kvm *kvm)
 {
 	kvm_stop_kick_watcher(kvm);
+	/* Before the vCPUs go: the irqchip's timer thread kicks them. */
+	kvm_irq_destroy_vm(kvm);
 }
 
 void kvm_arch_destroy_vm(struct kvm *kvm)
@@ -348,6 +351,10 @@ void kvm_arch_vcpu_destroy(struct kvm_vcpu *vcpu)
 
 int kvm_arch_check_extension(long ext)
 {
+	int irq = kvm_irq_check_extension(ext); /* irqchip capabilities */
+
+	if (irq >= 0)
+		return irq;
 	switch (ext) {
 	case KVM_CAP_EXT_CPUID:
 	case KVM_CAP_SET_TSS_ADDR:
@@ -410,6 +417,6 @@ long kvm_arch_vm_ioctl(struct kvm *kvm, unsigned long req, void *arg)
 		kvm->arch.ept_identity_map_addr = *(uint64_t *)arg;
 		return 0;
 	default:
-		return -ENOTTY;
+		return kvm_irq_vm_ioctl(kvm, req, arg); /* irqchip */
 	}
 }

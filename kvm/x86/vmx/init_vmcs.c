@@ -12,6 +12,7 @@
 #include "kvm/x86/mmu/shadow.h"
 #include "kvm/x86/msr-index.h"
 #include "kvm/x86/vmx/vmx.h"
+#include "kvm/x86/irq/irq.h"
 #include "kvm/x86/x86.h"
 
 /* Host state the VMCS points at. The soft CPU is the "hardware"; its
@@ -222,7 +223,8 @@ static void vmx_inject_pending(struct vcpu_vmx *vmx)
 	/* An interrupt still waiting: exit as soon as the guest can take it. */
 	uint32_t exec = vmx->exec_ctls & ~CPU_BASED_INTR_WINDOW_EXITING;
 
-	if (a->pending_irq >= 0 || vcpu->run->request_interrupt_window)
+	if (a->pending_irq >= 0 || vcpu->run->request_interrupt_window ||
+	    kvm_irq_want_window(vcpu))
 		exec |= CPU_BASED_INTR_WINDOW_EXITING;
 	vmcs_write(vcpu, CPU_BASED_VM_EXEC_CONTROL, exec);
 }
