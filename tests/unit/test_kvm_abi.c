@@ -90,9 +90,6 @@ static void test_system_ioctls(void **state)
 				       (void *)KVM_CAP_NR_MEMSLOTS),
 			 KVM_USER_MEM_SLOTS);
 	/* Not implemented: answered honestly. */
-	assert_int_equal(
-	    softkvm_ioctl(f->sys, KVM_CHECK_EXTENSION, (void *)KVM_CAP_IRQCHIP),
-	    0);
 	assert_int_equal(softkvm_ioctl(f->sys, KVM_CHECK_EXTENSION,
 				       (void *)KVM_CAP_SYNC_MMU),
 			 0);
