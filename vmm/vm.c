@@ -44,6 +44,23 @@ static int vm_get_cpuid(struct vm *vm, char *err, size_t errlen)
 	}
 }
 
+/*
+ * KVM_GET_SUPPORTED_CPUID leaves the per-CPU fields to userspace: the
+ * initial APIC ID (leaf 1 EBX[31:24]) and the x2APIC ID (leaves 0xB and
+ * 0x1F EDX) must name this vCPU.
+ */
+static void vcpu_fixup_cpuid(struct kvm_cpuid2 *c, int id)
+{
+	for (unsigned i = 0; i < c->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+		if (e->function == 1)
+			e->ebx = (e->ebx & 0x00ffffff) | ((uint32_t)id << 24);
+		else if (e->function == 0xb || e->function == 0x1f)
+			e->edx = id;
+	}
+}
+
 static int vcpu_create(struct vm *vm, int id, char *err, size_t errlen)
 {
 	struct vcpu *v = &vm->vcpus[id];
@@ -66,6 +83,7 @@ static int vcpu_create(struct vm *vm, int id, char *err, size_t errlen)
 			 vm->b->name, id);
 		return -ENOMEM;
 	}
+	vcpu_fixup_cpuid(vm->cpuid, id);
 	r = vmm_ioctl(vm->b, v->fd, KVM_SET_CPUID2, vm->cpuid);
 	if (r < 0) {
 		snprintf(err, errlen,
