@@ -94,8 +94,8 @@ int kvm_gva_to_gpa(struct kvm_vcpu *vcpu, uint64_t gva, uint64_t *gpa)
 }
 
 /* Copy guest-linear memory (page by page through the guest's tables). */
-static int read_linear(struct kvm_vcpu *vcpu, uint64_t gva, void *buf,
-		       unsigned len)
+int kvm_read_linear(struct kvm_vcpu *vcpu, uint64_t gva, void *buf,
+		    unsigned len)
 {
 	uint8_t *p = buf;
 
@@ -116,8 +116,8 @@ static int read_linear(struct kvm_vcpu *vcpu, uint64_t gva, void *buf,
 	return 0;
 }
 
-static int write_linear(struct kvm_vcpu *vcpu, uint64_t gva, const void *buf,
-			unsigned len)
+int kvm_write_linear(struct kvm_vcpu *vcpu, uint64_t gva, const void *buf,
+		     unsigned len)
 {
 	const uint8_t *p = buf;
 
@@ -169,7 +169,8 @@ static int decode_at_rip(struct kvm_vcpu *vcpu, ZydisDecodedInstruction *insn,
 	}
 	/* Up to 15 bytes, fewer if the rest is not readable memory. */
 	memset(bytes, 0, 15);
-	while (got < 15 && read_linear(vcpu, lin + got, bytes + got, 1) == 0)
+	while (got < 15 &&
+	       kvm_read_linear(vcpu, lin + got, bytes + got, 1) == 0)
 		got++;
 	if (!got)
 		return -EFAULT;
@@ -626,8 +627,8 @@ int kvm_emulate_string_io(struct kvm_vcpu *vcpu, int size, uint16_t port,
 			uint64_t at = down ? lin - i * (uint64_t)size
 					   : lin + i * (uint64_t)size;
 
-			if (read_linear(vcpu, at, data + i * (uint64_t)size,
-					(unsigned)size))
+			if (kvm_read_linear(vcpu, at, data + i * (uint64_t)size,
+					    (unsigned)size))
 				return emulation_failed(
 				    vcpu, bytes, insn.length,
 				    "OUTS source not mapped");
@@ -668,7 +669,8 @@ int complete_emulated_string_in(struct kvm_vcpu *vcpu)
 		uint64_t at = down ? a->pio_string_lin - i * size
 				   : a->pio_string_lin + i * size;
 
-		if (write_linear(vcpu, at, data + i * size, (unsigned)size)) {
+		if (kvm_write_linear(vcpu, at, data + i * size,
+				     (unsigned)size)) {
 			uint8_t none[4] = {0};
 
 			return emulation_failed(vcpu, none, 0,

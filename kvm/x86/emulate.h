@@ -26,6 +26,13 @@ int kvm_emulate_string_io(struct kvm_vcpu *vcpu, int size, uint16_t port,
 int complete_emulated_mmio(struct kvm_vcpu *vcpu);
 int complete_emulated_string_in(struct kvm_vcpu *vcpu);
 
+/* Copy guest-linear memory through the guest's page tables and the
+ * memslots; 0 or -1. */
+int kvm_read_linear(struct kvm_vcpu *vcpu, uint64_t gva, void *buf,
+		    unsigned len);
+int kvm_write_linear(struct kvm_vcpu *vcpu, uint64_t gva, const void *buf,
+		     unsigned len);
+
 /* Guest linear -> guest physical through the guest's page tables;
  * 0, or -1 if not mapped. */
 int kvm_gva_to_gpa(struct kvm_vcpu *vcpu, uint64_t gva, uint64_t *gpa);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "kvm/x86/emulate.h"
+#include "kvm/x86/task_switch.h"
 #include "kvm/x86/mmu/mmu.h"
 #include "kvm/x86/mmu/shadow.h"
 #include "kvm/x86/vmx/vmx.h"
@@ -255,10 +256,35 @@ static int handle_ept_misconfig(struct kvm_vcpu *vcpu)
 
 static int handle_task_switch(struct kvm_vcpu *vcpu)
 {
-	uint64_t d[1] = {to_vmx(vcpu)->exit.qualification};
+	struct vcpu_vmx *vmx = to_vmx(vcpu);
+	struct kvm_vcpu_arch *a = &vcpu->arch;
+	uint64_t q = vmx->exit.qualification;
+	uint32_t idtv = vmx->exit.idt_vectoring_info;
+	int reason = (int)((q >> 30) & 3);
+	uint64_t next_eip = a->rip + vmx->exit.instr_len;
+	bool has_error = false;
+	uint32_t error_code = 0;
 
-	/* Hardware task switches are not emulated. */
-	return kvm_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION, 1, d);
+	if (reason == TASK_SWITCH_GATE && (idtv & INTR_INFO_VALID_MASK)) {
+		uint32_t type = idtv & INTR_INFO_INTR_TYPE_MASK;
+
+		/* The event is delivered by the switch: drop the copy that
+		 * vmx_complete_interrupts queued for re-injection. */
+		if (type == INTR_TYPE_EXT_INTR) {
+			a->pending_irq = -1;
+		} else if (type == INTR_TYPE_HARD_EXCEPTION) {
+			a->exception_pending = false;
+			has_error = idtv & INTR_INFO_DELIVER_CODE_MASK;
+			error_code = vmx->exit.idt_vectoring_error_code;
+		}
+		/* Faults and hardware interrupts return to this instruction;
+		 * INT n / INT3 / INTO return after it. */
+		if (type != INTR_TYPE_SOFT_INTR && type != (6u << 8) &&
+		    type != (5u << 8))
+			next_eip = a->rip;
+	}
+	return kvm_task_switch(vcpu, (uint16_t)(q & 0xffff), reason, has_error,
+			       error_code, next_eip);
 }
 
 typedef int (*exit_handler_t)(struct kvm_vcpu *vcpu);

@@ -398,6 +398,10 @@ static void vmx_read_exit_info(struct vcpu_vmx *vmx)
 	e->idt_vectoring_info =
 	    (uint32_t)vmcs_read(vcpu, IDT_VECTORING_INFO_FIELD);
 	e->instr_len = (uint32_t)vmcs_read(vcpu, VM_EXIT_INSTRUCTION_LEN);
+	if ((e->idt_vectoring_info & INTR_INFO_VALID_MASK) &&
+	    (e->idt_vectoring_info & INTR_INFO_DELIVER_CODE_MASK))
+		e->idt_vectoring_error_code =
+		    (uint32_t)vmcs_read(vcpu, IDT_VECTORING_ERROR_CODE);
 	if (e->intr_info & INTR_INFO_DELIVER_CODE_MASK)
 		e->error_code =
 		    (uint32_t)vmcs_read(vcpu, VM_EXIT_INTR_ERROR_CODE);
@@ -427,7 +431,7 @@ static void vmx_complete_interrupts(struct vcpu_vmx *vmx)
 		kvm_queue_exception(
 		    &vmx->vcpu, info & INTR_INFO_VECTOR_MASK,
 		    info & INTR_INFO_DELIVER_CODE_MASK,
-		    (uint32_t)vmcs_read(&vmx->vcpu, IDT_VECTORING_ERROR_CODE));
+		    vmx->exit.idt_vectoring_error_code);
 		break;
 	default:
 		/* Software interrupts/exceptions re-execute the instruction. */

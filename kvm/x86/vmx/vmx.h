@@ -23,6 +23,7 @@ struct vmx_exit_info {
 	uint64_t qualification;
 	uint64_t gpa;
 	uint32_t intr_info, idt_vectoring_info, instr_len, error_code;
+	uint32_t idt_vectoring_error_code;
 	char diag[128]; /* cpu_exit_diag() for kvmini's own exit reasons */
 	bool failed_vmentry_valid; /* VMLAUNCH/VMRESUME itself failed */
 	uint32_t vm_instruction_error;
