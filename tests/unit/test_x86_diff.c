@@ -233,6 +233,13 @@ static void ax_6f01(struct x86diff_case *c)
 	c->init.rflags |= X86DIFF_AF;
 }
 
+static void cmps_equal(struct x86diff_case *c)
+{
+	c->data[0x1000] = c->data[0x3fff];
+	c->init.rflags |= X86DIFF_CF | X86DIFF_SF | X86DIFF_OF;
+	c->init.rflags &= ~(uint64_t)X86DIFF_ZF;
+}
+
 static const struct x86diff_fixed regressions[] = {
     /* core bug (02:06): XADD with source == destination register kept
      * the old value; the destination is written last, with the sum */
@@ -272,6 +279,14 @@ static const struct x86diff_fixed regressions[] = {
      * AL >= 0xfa (aaa) or AL < 6 (aas) end with a different AH */
     REGS32("aaa-ax-106", BCD, ax_79fb, 0x37),
     REGS32("aas-ax-106", BCD, ax_6f01, 0x3f),
+    /* core bug (02:31): a fault in the middle of REPE/REPNE CMPS/SCAS must
+     * restore EFLAGS to their value before the instruction (SDM, REP);
+     * the core left the flags of the last completed iteration. cld;
+     * mov edi, DATA+0x1000; mov esi, DATA+0x3fff; mov ecx, 4; repe cmpsb
+     * (equal first bytes, then the source runs off the mapping) */
+    REGS("repe-cmps-fault-flags", FAULT, cmps_equal, 0xfc, 0xbf, 0x00, 0x10,
+	 0x00, 0x20, 0xbe, 0xff, 0x3f, 0x00, 0x20, 0xb9, 0x04, 0x00, 0x00, 0x00,
+	 0xf3, 0xa6),
 };
 
 static void test_regressions(void **state)

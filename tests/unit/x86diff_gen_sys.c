@@ -48,7 +48,24 @@ bool x86diff_gen_fault(struct gen *g)
 
 	if (g->group + 1 != g->ngroups)
 		return false;
-	switch (below(g, 10)) {
+	switch (below(g, 11)) {
+	case 10: { /* an instruction straddling the end of the code: a
+		      fetch #PF (CR2 = the first byte not mapped) */
+		uint32_t tail = X86DIFF_CODE_SIZE - range(g, 1, 5);
+		uint8_t b[5] = {0xb8};
+
+		if (g->off + 8 > tail)
+			return false;
+		b[0] = (uint8_t)(0xb8 + below(g, 8)); /* mov r32, imm32 */
+		for (int i = 1; i < 5; i++)
+			b[i] = (uint8_t)rnd(g);
+		memcpy(&g->c->code[tail], b, X86DIFF_CODE_SIZE - tail);
+		e.op[0] = 0xe9; /* jmp rel32 */
+		e.nop = 1;
+		e.imm = tail - (g->off + 5);
+		e.immsz = 4;
+		return emit(g, &e);
+	}
 	case 0:	  /* load that runs off the end of the data */
 	case 1: { /* store / read-modify-write that does */
 		unsigned k = below(g, 3);
@@ -70,24 +87,41 @@ bool x86diff_gen_fault(struct gen *g)
 		maybe_rex(g, &e);
 		return emit(g, &e);
 	}
-	case 2: { /* rep stos / movs that runs off the end */
-		unsigned k = range(g, 1, 8);
+	case 2: { /* a rep string op whose destination or source runs off
+		     the end: the registers show the iterations done */
+		static const uint8_t ops[] = {0xaa, 0xa4, 0xac, 0xa6, 0xae};
+		unsigned k = range(g, 1, 8), op = below(g, 5);
+		bool src = op == 2 || (op == 1 && chance(g, 2)) ||
+			   (op == 3 && chance(g, 2));
+		uint32_t in = (uint32_t)(X86DIFF_DATA_ADDR + 0x1000);
+		uint32_t off = end - k * w + below(g, w);
 		struct enc d = enc0();
 
+		if (op == 4)
+			src = false;
 		d.op[0] = 0xfc; /* cld */
 		d.nop = 1;
-		if (!emit(g, &d) ||
-		    !emit_mov32(g, RDI, end - k * w + below(g, w)) ||
-		    !emit_mov32(g, RSI,
-				(uint32_t)(X86DIFF_DATA_ADDR + 0x1000)) ||
+		if (op >= 3) {
+			/* equal data so that repe goes on to the end */
+			memmove(
+			    &g->c->data[(src ? off : in) - X86DIFF_DATA_ADDR],
+			    &g->c->data[(src ? in : off) - X86DIFF_DATA_ADDR],
+			    end - off);
+		}
+		if (!emit(g, &d) || !emit_mov32(g, RDI, src ? in : off) ||
+		    !emit_mov32(g, RSI, src ? off : in) ||
 		    !emit_mov32(g, RCX, k + range(g, 1, 8)))
 			return false;
-		e.pfx[e.npfx++] = 0xf3;
+		e.pfx[e.npfx++] = 0xf3; /* rep / repe */
 		e.w = w;
-		e.op[0] = (uint8_t)((chance(g, 2) ? 0xaa : 0xa4) + (w > 1));
+		e.op[0] = (uint8_t)(ops[op] + (w > 1));
 		e.nop = 1;
 		maybe_rex(g, &e);
-		return emit(g, &e);
+		if (!emit(g, &e))
+			return false;
+		if (op >= 3)
+			flags(g, X86DIFF_ARITH, 0);
+		return true;
 	}
 	case 3: /* store into the read-only code */
 		if (g->smc)
