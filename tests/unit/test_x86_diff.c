@@ -279,7 +279,7 @@ static const struct x86diff_fixed regressions[] = {
      * AL >= 0xfa (aaa) or AL < 6 (aas) end with a different AH */
     REGS32("aaa-ax-106", BCD, ax_79fb, 0x37),
     REGS32("aas-ax-106", BCD, ax_6f01, 0x3f),
-    /* core bug (02:31): a fault in the middle of REPE/REPNE CMPS/SCAS must
+    /* core bug (02:28): a fault in the middle of REPE/REPNE CMPS/SCAS must
      * restore EFLAGS to their value before the instruction (SDM, REP);
      * the core left the flags of the last completed iteration. cld;
      * mov edi, DATA+0x1000; mov esi, DATA+0x3fff; mov ecx, 4; repe cmpsb
