@@ -113,6 +113,10 @@ void kvm_pic_update_irq(struct kvm_irqchip_vm *chip)
 	if (pic_get_irq(&pic->pics[1], false) >= 0) {
 		pic_set_irq1(&pic->pics[0], 2, true);
 		pic_set_irq1(&pic->pics[0], 2, false);
+	} else {
+		/* The slave's INT went away before INTA: no cascade request
+		 * (avoids a stale IR2 becoming a spurious IRQ 15). */
+		pic->pics[0].irr &= (uint8_t) ~(1u << 2);
 	}
 	pic->output = pic_get_irq(&pic->pics[0], true) >= 0;
 	if (pic->output && !was)

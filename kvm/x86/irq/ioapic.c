@@ -63,12 +63,14 @@ int kvm_ioapic_set_irq(struct kvm_irqchip_vm *chip, int pin, int source,
 		       bool level)
 {
 	struct kvm_ioapic *io = &chip->ioapic;
-	uint32_t mask, old;
+	uint32_t mask;
 	uint64_t e;
+	bool was;
 
 	if (pin < 0 || pin >= KVM_IOAPIC_NUM_PINS)
 		return -1;
 	mask = 1u << pin;
+	was = io->irq_states[pin] != 0;
 	if (level)
 		io->irq_states[pin] |= 1u << source;
 	else
@@ -79,12 +81,11 @@ int kvm_ioapic_set_irq(struct kvm_irqchip_vm *chip, int pin, int source,
 		io->s.irr &= ~mask;
 		return 1;
 	}
-	old = io->s.irr;
 	io->s.irr |= mask;
 	if (!(e & RTE_LEVEL)) {
-		/* An edge: only a rising edge counts; masked edges are lost,
-		 * as on the chip. */
-		if (old & mask)
+		/* An edge: only a rising edge of the (wired-OR) line counts;
+		 * masked edges are lost, as on the chip. */
+		if (was)
 			return 0;
 		if (e & RTE_MASKED) {
 			io->s.irr &= ~mask;
