@@ -51,10 +51,10 @@ static const char usage_run[] =
     "  --mem SIZE               guest RAM, e.g. 64M, 1G (default 128M;\n"
     "                           1M..64G; above 3G RAM continues at 4G,\n"
     "                           [3G,4G) is the MMIO hole)\n"
-    "  --cpus N                 create N vCPUs (1..64, default 1). Only vCPU "
-    "0\n"
-    "                           runs for now: the others stay parked until\n"
-    "                           INIT/SIPI is implemented\n"
+    "  --cpus N                 create N vCPUs (1..64, default 1). Without an\n"
+    "                           in-kernel irqchip (all but Linux guests) only\n"
+    "                           vCPU 0 runs: the APs stay parked, as nothing\n"
+    "                           can deliver INIT/SIPI to them yet\n"
     "  --cpu-model M            CPU model of the soft backend (features\n"
     "                           switched off with -name, e.g. "
     "\"default,-ept\");\n"
@@ -66,12 +66,17 @@ static const char usage_run[] =
     "                           file name)\n"
     "  --load-addr A            load address of a flat binary (default "
     "0x7c00)\n"
+    "  --initrd FILE            initramfs for a Linux kernel\n"
     "  -h, --help               this help\n"
     "\n"
     "image formats, detected by content: multiboot v1 (header in the first\n"
     "8 KiB; EAX=0x2BADB002, EBX=info with memory map and the guest args as\n"
     "command line), ELF32 i386 (32-bit protected mode, paging off), ELF64\n"
-    "x86-64 (long mode, identity-mapped RAM). Flat binaries only with --flat\n"
+    "x86-64 (long mode, identity-mapped RAM), Linux bzImage (64-bit boot\n"
+    "protocol) or PVH vmlinux (guest args = kernel command line; these get\n"
+    "the in-kernel irqchip and PIT where the backend has them, and all\n"
+    "vCPUs run, the APs waiting for INIT/SIPI in KVM). Flat binaries only with "
+    "--flat\n"
     "or .bin: real mode, CS:IP=0:A, SP=A, DL=0x80, like a BIOS boot sector.\n"
     "\n"
     "devices: 8250 UART at 0x3f8 (output to stdout; input from stdin when it\n"
@@ -214,6 +219,11 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 			if (missing)
 				goto missing;
 			a->cpu_model = val;
+		} else if (opt_value(argv, argc, &i, "--initrd", &val,
+				     &missing)) {
+			if (missing)
+				goto missing;
+			a->load.initrd = val;
 		} else if (opt_value(argv, argc, &i, "--load-addr", &val,
 				     &missing)) {
 			if (missing)
@@ -295,11 +305,14 @@ static int cmd_run(int argc, char **argv)
 	if (r < 0 || open_backend(&b, a.backend, a.cpu_model) < 0) {
 		if (r < 0)
 			fprintf(stderr, "kvmini: %s\n", err);
+		else
+			boot_state_free(&bs);
 		gm_free(&mem);
 		free(a.cmdline);
 		return VMM_EXIT_MONITOR;
 	}
 	status = VMM_EXIT_MONITOR;
+	a.cfg.irqchip = bs.mode == BOOT_LINUX;
 	r = vm_create(&vm, &b, &a.cfg, &mem, err, sizeof(err));
 	if (r >= 0)
 		r = vm_set_boot_state(&vm, &bs, err, sizeof(err));
@@ -316,6 +329,7 @@ static int cmd_run(int argc, char **argv)
 		status = vm_run(&vm);
 	}
 	vm_destroy(&vm);
+	boot_state_free(&bs);
 	vmm_backend_close(&b);
 	free(a.cmdline);
 	return status;

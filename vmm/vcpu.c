@@ -273,7 +273,7 @@ static bool vcpu_handle_exit(struct vcpu *v)
 	}
 }
 
-/* Until INIT/SIPI exists, an AP only waits for the run to end. */
+/* With no irqchip to deliver INIT/SIPI, an AP only waits for the end. */
 static void vcpu_park(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
@@ -290,7 +290,8 @@ void *vcpu_thread(void *arg)
 	struct vm *vm = v->vm;
 	int r;
 
-	if (v->id != 0) {
+	/* Without an in-kernel LAPIC nothing would hold an AP at reset. */
+	if (v->id != 0 && !vm->irqchip) {
 		vcpu_park(v);
 		return NULL;
 	}

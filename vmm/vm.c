@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <linux/kvm.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "vmm/boot/linux.h"
 #include "vmm/exit_status.h"
 #include "vmm/vm.h"
 
@@ -15,6 +18,60 @@
 static void vm_debug_exit(void *ctx, int status, uint64_t value)
 {
 	vm_request_stop(ctx, status);
+}
+
+static void vm_reset(void *ctx, const char *how)
+{
+	fprintf(stderr,
+		"kvmini: guest asked for a reset (%s); kvmini does "
+		"not reboot, stopping\n",
+		how);
+	vm_request_stop(ctx, VMM_EXIT_OK);
+}
+
+/* Called with the port bus locked, from whichever thread touched the UART. */
+static void vm_uart_irq(void *ctx, int level)
+{
+	struct vm *vm = ctx;
+	struct kvm_irq_level irq = {.irq = 4, .level = level};
+
+	vmm_ioctl(vm->b, vm->fd, KVM_IRQ_LINE, &irq);
+}
+
+static int vm_create_irqchip(struct vm *vm, char *err, size_t errlen)
+{
+	struct kvm_pit_config pit = {.flags = 0};
+	struct vmm_backend *b = vm->b;
+	int r;
+
+	if (vmm_ioctl(b, b->sys, KVM_CHECK_EXTENSION,
+		      (void *)(long)KVM_CAP_IRQCHIP) <= 0) {
+		fprintf(stderr,
+			"kvmini: note: backend %s has no in-kernel "
+			"irqchip; the guest gets no interrupts\n",
+			b->name);
+		return 0;
+	}
+	r = vmm_ioctl(b, vm->fd, KVM_CREATE_IRQCHIP, NULL);
+	if (r < 0) {
+		snprintf(err, errlen, "backend %s: KVM_CREATE_IRQCHIP: %s",
+			 b->name, strerror(-r));
+		return r;
+	}
+	vm->irqchip = true;
+	if (vmm_ioctl(b, b->sys, KVM_CHECK_EXTENSION,
+		      (void *)(long)KVM_CAP_PIT2) <= 0) {
+		fprintf(stderr,
+			"kvmini: note: backend %s has no in-kernel "
+			"PIT\n",
+			b->name);
+		return 0;
+	}
+	r = vmm_ioctl(b, vm->fd, KVM_CREATE_PIT2, &pit);
+	if (r < 0)
+		snprintf(err, errlen, "backend %s: KVM_CREATE_PIT2: %s",
+			 b->name, strerror(-r));
+	return r;
 }
 
 static int vm_get_cpuid(struct vm *vm, char *err, size_t errlen)
@@ -162,6 +219,11 @@ int vm_create(struct vm *vm, struct vmm_backend *b, const struct vm_config *cfg,
 			return r;
 		}
 	}
+	if (cfg->irqchip) {
+		r = vm_create_irqchip(vm, err, errlen);
+		if (r < 0)
+			return r;
+	}
 	r = vmm_ioctl(b, b->sys, KVM_GET_VCPU_MMAP_SIZE, NULL);
 	if (r < (int)sizeof(struct kvm_run)) {
 		snprintf(err, errlen, "backend %s: KVM_GET_VCPU_MMAP_SIZE: %s",
@@ -182,10 +244,22 @@ int vm_create(struct vm *vm, struct vmm_backend *b, const struct vm_config *cfg,
 
 	uart8250_init(&vm->uart, UART_COM1_BASE, cfg->console_out,
 		      cfg->console_in);
+	if (vm->irqchip) {
+		vm->uart.set_irq = vm_uart_irq;
+		vm->uart.irq_ctx = vm;
+		/* Input arrives by interrupt: the console thread reads it. */
+		vm->uart.in_fd = -1;
+	}
 	debug_exit_init(&vm->dbg, DEBUG_EXIT_PORT, vm_debug_exit, vm);
+	reset_dev_init(&vm->reset, vm_reset, vm);
 	r = vm_add_device(vm, &vm->pio, &vm->uart.dev, err, errlen);
 	if (r >= 0)
 		r = vm_add_device(vm, &vm->pio, &vm->dbg.dev, err, errlen);
+	if (r >= 0)
+		r = vm_add_device(vm, &vm->pio, &vm->reset.i8042, err, errlen);
+	if (r >= 0)
+		r = vm_add_device(vm, &vm->pio, &vm->reset.rst_cnt, err,
+				  errlen);
 	return r;
 }
 
@@ -248,6 +322,10 @@ int vm_set_boot_state(struct vm *vm, const struct boot_state *bs, char *err,
 	if (r < 0)
 		goto fail_get;
 	switch (bs->mode) {
+	case BOOT_LINUX:
+		linux_boot_apply_sregs(bs->lboot, &sr);
+		regs = bs->lboot->regs;
+		break;
 	case BOOT_REAL16:
 		seg_real(&sr.cs, bs->real_cs, 0xb);
 		seg_real(&sr.ss, bs->real_ss, 0x3);
@@ -286,13 +364,15 @@ int vm_set_boot_state(struct vm *vm, const struct boot_state *bs, char *err,
 			 vm->b->name, bs->format, strerror(-r));
 		return r;
 	}
-	regs.rflags = 0x2;
-	regs.rip = bs->rip;
-	regs.rsp = bs->rsp;
-	regs.rax = bs->rax;
-	regs.rbx = bs->rbx;
-	regs.rdx = bs->rdx;
-	regs.rsi = bs->rsi;
+	if (bs->mode != BOOT_LINUX) {
+		regs.rflags = 0x2;
+		regs.rip = bs->rip;
+		regs.rsp = bs->rsp;
+		regs.rax = bs->rax;
+		regs.rbx = bs->rbx;
+		regs.rdx = bs->rdx;
+		regs.rsi = bs->rsi;
+	}
 	r = vmm_ioctl(vm->b, v->fd, KVM_SET_REGS, &regs);
 	if (r < 0) {
 		snprintf(err, errlen, "backend %s: KVM_SET_REGS: %s",
@@ -332,6 +412,40 @@ void vm_request_stop(struct vm *vm, int status)
 	pthread_mutex_unlock(&vm->lock);
 }
 
+/*
+ * With an irqchip the guest waits for RX interrupts instead of polling, so
+ * stdin is read here and handed to the UART, which raises IRQ 4.
+ */
+static void *vm_console_thread(void *arg)
+{
+	struct vm *vm = arg;
+	uint8_t buf[UART_RX_SIZE];
+
+	while (!vm_stopping(vm)) {
+		struct pollfd p = {.fd = vm->cfg.console_in, .events = POLLIN};
+		unsigned room;
+		ssize_t n;
+
+		pthread_mutex_lock(&vm->pio.lock);
+		room = UART_RX_SIZE - vm->uart.rx_count;
+		pthread_mutex_unlock(&vm->pio.lock);
+		if (!room || poll(&p, 1, 100) <= 0) {
+			if (!room)
+				usleep(10000);
+			continue;
+		}
+		n = read(vm->cfg.console_in, buf, room);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; /* EOF: the line stays quiet */
+		pthread_mutex_lock(&vm->pio.lock);
+		uart8250_receive(&vm->uart, buf, n);
+		pthread_mutex_unlock(&vm->pio.lock);
+	}
+	return NULL;
+}
+
 int vm_run(struct vm *vm)
 {
 	struct sigaction sa = {.sa_handler = vm_kick};
@@ -361,8 +475,13 @@ int vm_run(struct vm *vm)
 	pthread_mutex_unlock(&vm->lock);
 	if (vm->stopping)
 		vm_request_stop(vm, VMM_EXIT_MONITOR);
+	if (vm->irqchip && vm->cfg.console_in >= 0 &&
+	    !pthread_create(&vm->console_thread, NULL, vm_console_thread, vm))
+		vm->console_thread_started = true;
 	for (int i = 0; i < vm->nr_vcpus; i++)
 		if (vm->vcpus[i].thread_started)
 			pthread_join(vm->vcpus[i].thread, NULL);
+	if (vm->console_thread_started)
+		pthread_join(vm->console_thread, NULL);
 	return vm->status;
 }

@@ -15,6 +15,7 @@
 
 #include "vmm/backend.h"
 #include "vmm/devices/debug_exit.h"
+#include "vmm/devices/reset.h"
 #include "vmm/devices/uart8250.h"
 #include "vmm/guest_mem.h"
 #include "vmm/iobus.h"
@@ -41,6 +42,12 @@ struct vm_config {
 	bool trace;
 	int console_out; /* fd for the UART's output */
 	int console_in;	 /* fd for its input, -1 for none */
+	/*
+	 * Ask for the in-kernel irqchip and PIT (Linux guests). Where the
+	 * backend has them, every vCPU runs (APs wait in KVM for INIT/SIPI),
+	 * HLT stays in the kernel, and the UART raises IRQ 4.
+	 */
+	bool irqchip;
 };
 
 struct vm {
@@ -55,6 +62,10 @@ struct vm {
 	struct io_bus pio, mmio;
 	struct uart8250 uart;
 	struct debug_exit dbg;
+	struct reset_dev reset;
+	bool irqchip; /* the in-kernel irqchip exists */
+	pthread_t console_thread;
+	bool console_thread_started;
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;

@@ -116,13 +116,11 @@ int vmm_load_image(struct guest_mem *gm, const struct load_opts *o,
 	} else if ((mb = multiboot_find(&img)) >= 0) {
 		r = load_multiboot(gm, &img, mb, o, bs, err, errlen);
 	} else if (elf_probe(&img)) {
-		r = load_elf(gm, &img, bs, err, errlen);
+		r = load_linux(gm, &img, o, bs, err, errlen);
+		if (r == -ENOENT)
+			r = load_elf(gm, &img, bs, err, errlen);
 	} else if (is_bzimage(&img)) {
-		snprintf(err, errlen,
-			 "'%s' is a Linux bzImage; the bzImage loader is not "
-			 "wired into kvmini yet",
-			 o->path);
-		r = -ENOEXEC;
+		r = load_linux(gm, &img, o, bs, err, errlen);
 	} else {
 		snprintf(err, errlen,
 			 "'%s': unknown image format; kvmini "
@@ -130,6 +128,15 @@ int vmm_load_image(struct guest_mem *gm, const struct load_opts *o,
 			 o->path);
 		r = -ENOEXEC;
 	}
+	if (r >= 0 && o->initrd && bs->mode != BOOT_LINUX) {
+		snprintf(err, errlen,
+			 "--initrd applies to Linux kernels only; '%s' is a "
+			 "%s image",
+			 o->path, bs->format);
+		r = -EINVAL;
+	}
+	if (r < 0)
+		boot_state_free(bs);
 	image_free(&img);
 	return r;
 }

@@ -12,6 +12,10 @@
  *   ELF32 (i386)   PT_LOAD at p_paddr, 32-bit flat protected mode, paging off.
  *   ELF64 (x86-64) PT_LOAD at p_paddr, 64-bit long mode, identity-mapped
  *                  page tables (2 MiB pages) covering 0..max(4 GiB, RAM top).
+ *   Linux          a bzImage (64-bit boot protocol), or a vmlinux ELF with a
+ *                  PVH entry note: vmm/boot/linux.h does the work; the
+ *                  guest args become the kernel command line, --initrd
+ *                  the initramfs.
  *   flat binary    only when asked for: --flat, or a ".bin" file name. Real
  *                  mode at --load-addr (default 0x7c00) like a BIOS boot
  *                  sector. Anything else is an error naming these formats.
@@ -46,7 +50,10 @@ enum boot_mode {
 	BOOT_REAL16,
 	BOOT_PROT32,
 	BOOT_LONG64,
+	BOOT_LINUX, /* registers and segments from vmm/boot/linux.h */
 };
+
+struct linux_boot;
 
 struct boot_state {
 	const char *format; /* "flat", "elf32", "elf64", "multiboot" */
@@ -57,7 +64,10 @@ struct boot_state {
 	uint64_t cr3;		   /* BOOT_LONG64: the PML4 */
 	uint64_t gdt_base;	   /* PROT32/LONG64 */
 	uint16_t gdt_limit;
+	struct linux_boot *lboot; /* BOOT_LINUX; freed by boot_state_free() */
 };
+
+void boot_state_free(struct boot_state *bs);
 
 struct load_opts {
 	const char *path;
@@ -65,6 +75,7 @@ struct load_opts {
 	bool load_addr_set; /* --load-addr given */
 	uint64_t load_addr;
 	const char *cmdline; /* "-- guest args", joined; may be NULL */
+	const char *initrd;  /* --initrd, Linux only; may be NULL */
 };
 
 /* The image in host memory. */
@@ -105,6 +116,14 @@ long multiboot_find(const struct image *img);
 int load_multiboot(struct guest_mem *gm, const struct image *img, long hdr_off,
 		   const struct load_opts *o, struct boot_state *bs, char *err,
 		   size_t errlen);
+
+/*
+ * Linux (linux_glue.c). ELF images are offered to the PVH loader first;
+ * -ENOENT means "not a PVH kernel": load it as a plain ELF.
+ */
+int load_linux(struct guest_mem *gm, const struct image *img,
+	       const struct load_opts *o, struct boot_state *bs, char *err,
+	       size_t errlen);
 
 /* x86 set-up shared by the loaders (x86_setup.c). */
 void boot_setup_gdt(struct guest_mem *gm, struct boot_state *bs);
