@@ -48,7 +48,35 @@ bool x86diff_gen_fault(struct gen *g)
 
 	if (g->group + 1 != g->ngroups)
 		return false;
-	switch (below(g, 11)) {
+	switch (below(g, 12)) {
+	case 11: { /* single step: popf sets TF, #DB after the next
+		      instruction (after one iteration of a rep string op) */
+		uint32_t fl =
+		    (uint32_t)(rnd(g) & (X86DIFF_ARITH | X86DIFF_DF)) |
+		    X86DIFF_TF | X86DIFF_IF | 2;
+		bool str = chance(g, 2);
+
+		if (str) {
+			uint32_t a = (uint32_t)(X86DIFF_DATA_ADDR + 0x1800);
+
+			if (!emit_mov32(g, RSI, a) ||
+			    !emit_mov32(g, RDI, a + 0x400) ||
+			    !emit_mov32(g, RCX, range(g, 2, 9)))
+				return false;
+		}
+		if (!emit_bytes(g,
+				(uint8_t[]){0x68, (uint8_t)fl,
+					    (uint8_t)(fl >> 8), 0, 0},
+				5) ||
+		    !emit_bytes(g, (uint8_t[]){0x9d}, 1))
+			return false;
+		g->undef = 0;
+		if (str)
+			return emit_bytes(
+			    g, (uint8_t[]){0xf3, (uint8_t)(0xa4 + below(g, 2))},
+			    2);
+		return emit_mov32(g, rnd_wreg(g, 0), (uint32_t)rnd(g));
+	}
 	case 10: { /* an instruction straddling the end of the code: a
 		      fetch #PF (CR2 = the first byte not mapped) */
 		uint32_t tail = X86DIFF_CODE_SIZE - range(g, 1, 5);

@@ -157,7 +157,7 @@ static void x86diff_child_signal(int sig, siginfo_t *si, void *ctx)
 		memcpy(r->regs.xmm, uc->uc_mcontext.fpregs->_xmm,
 		       sizeof(r->regs.xmm));
 	}
-	if (sig == SIGTRAP) {
+	if (sig == SIGTRAP && r->vector == 3) {
 		/* INT3 is a trap: RIP is past it */
 		r->regs.rip--;
 		if (r->regs.rip == X86DIFF_CODE_ADDR + x86diff_child_sh->c.len)
