@@ -287,7 +287,7 @@ static const struct x86diff_fixed regressions[] = {
     REGS("repe-cmps-fault-flags", FAULT, cmps_equal, 0xfc, 0xbf, 0x00, 0x10,
 	 0x00, 0x20, 0xbe, 0xff, 0x3f, 0x00, 0x20, 0xb9, 0x04, 0x00, 0x00, 0x00,
 	 0xf3, 0xa6),
-    /* core bug (02:30): with TF set a REP string op traps (#DB) after each
+    /* core bug (02:29): with TF set a REP string op traps (#DB) after each
      * iteration (RCX one less, RIP still at the rep); the core ran all
      * iterations first. mov esi/edi/ecx; push 0xbc3 (TF); popf; rep movsd */
     REG("tf-rep-movs-one-iteration", FAULT, 0, 0xbe, 0x00, 0x18, 0x00, 0x20,
