@@ -79,7 +79,8 @@ struct kvm_vcpu_arch {
 
 	struct kvm_cpuid_entry2 cpuid_entries[KVM_MAX_CPUID_ENTRIES];
 	int cpuid_nent;
-	struct kvm_fpu fpu;
+	struct kvm_fpu fpu; /* used only while the CPU cannot move FPU state */
+	uint8_t fxsave[512] __attribute__((aligned(16))); /* guest x87/SSE */
 
 	/* An external interrupt queued by KVM_INTERRUPT, -1 if none. */
 	int pending_irq;

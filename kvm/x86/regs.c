@@ -11,6 +11,7 @@
 #include "kvm/kvm_host.h"
 #include "kvm/smp.h"
 #include "kvm/x86/cpuid.h"
+#include "kvm/x86/fpu.h"
 #include "kvm/x86/irq/irq.h"
 #include "kvm/x86/x86.h"
 
@@ -86,6 +87,7 @@ void kvm_vcpu_reset(struct kvm_vcpu *vcpu, bool init_event)
 		memset(&a->fpu, 0, sizeof(a->fpu));
 		a->fpu.fcw = 0x37f;
 		a->fpu.mxcsr = 0x1f80;
+		kvm_fpu_reset(vcpu);
 		memset(a->mtrr, 0, sizeof(a->mtrr));
 		a->mtrr_def_type = 0;
 	}
@@ -552,11 +554,17 @@ long kvm_x86_vcpu_state_ioctl(struct kvm_vcpu *vcpu, unsigned long req,
 	case KVM_SET_SREGS:
 		return set_sregs(vcpu, arg);
 	case KVM_GET_FPU:
-		/* The soft CPU has no x87/SSE state yet: this is the state
-		 * userspace last set (or the reset state), nothing more. */
+		if (kvm_fpu_switchable()) {
+			kvm_get_fpu(vcpu, arg);
+			return 0;
+		}
+		/* A CPU without cpu_fxsave: what userspace last set (or the
+		 * reset state), not connected to the processor. */
 		memcpy(arg, &a->fpu, sizeof(a->fpu));
 		return 0;
 	case KVM_SET_FPU:
+		if (kvm_fpu_switchable())
+			kvm_set_fpu(vcpu, arg);
 		memcpy(&a->fpu, arg, sizeof(a->fpu));
 		return 0;
 	case KVM_GET_MSRS:

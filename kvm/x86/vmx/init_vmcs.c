@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "kvm/report.h"
+#include "kvm/x86/fpu.h"
 #include "kvm/x86/mmu/shadow.h"
 #include "kvm/x86/msr-index.h"
 #include "kvm/x86/vmx/vmx.h"
@@ -428,10 +429,9 @@ static void vmx_complete_interrupts(struct vcpu_vmx *vmx)
 		a->pending_irq = (int)(info & INTR_INFO_VECTOR_MASK);
 		break;
 	case INTR_TYPE_HARD_EXCEPTION:
-		kvm_queue_exception(
-		    &vmx->vcpu, info & INTR_INFO_VECTOR_MASK,
-		    info & INTR_INFO_DELIVER_CODE_MASK,
-		    vmx->exit.idt_vectoring_error_code);
+		kvm_queue_exception(&vmx->vcpu, info & INTR_INFO_VECTOR_MASK,
+				    info & INTR_INFO_DELIVER_CODE_MASK,
+				    vmx->exit.idt_vectoring_error_code);
 		break;
 	default:
 		/* Software interrupts/exceptions re-execute the instruction. */
@@ -448,6 +448,7 @@ int vmx_vcpu_run(struct kvm_vcpu *vcpu)
 	kvm_x86_ops->vcpu_load(vcpu, vcpu->cpu);
 	cpu = vcpu_host_cpu(vcpu);
 	vmx_load_guest_state(vmx);
+	kvm_load_guest_fpu(vcpu);
 
 	atomic_store(&vcpu->mode, IN_GUEST_MODE);
 	if (kvm_check_request(KVM_REQ_TLB_FLUSH, vcpu)) {
@@ -501,6 +502,7 @@ int vmx_vcpu_run(struct kvm_vcpu *vcpu)
 			    (int)(vmx->injected_intr_info & 0xff);
 	}
 	vcpu->arch.exits++;
+	kvm_put_guest_fpu(vcpu);
 	kvm_x86_ops->vcpu_put(vcpu);
 	return 0;
 }
