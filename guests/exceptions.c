@@ -5,19 +5,31 @@
  * resumes after the faulting instruction; then the guest checks what the
  * handler saw: vector, error code, the saved IP (the faulting instruction
  * for faults, the next one for the #BP trap) and CR2 for #PF.
- *   #DE div by 0, quotient overflow and INT_MIN/-1, #BP int3, #UD ud2, #GP bad
- * selector (error code = the selector), #GP non-canonical address (64-bit) /
- * null SS (32-bit), #PF read and write of a not-present page (32-bit turns
- * paging on).
+ *   #DE div by 0, quotient overflow and INT_MIN/-1; #UD ud2; #GP bad
+ *   selector (error code = the selector), #GP non-canonical address
+ *   (64-bit) / null SS (32-bit); #PF read and write of a not-present page
+ *   (32-bit turns paging on); #NP loading a not-present data descriptor;
+ *   #SS: not-present SS (32-bit), non-canonical RBP-based access (64-bit);
+ *   #DB single step (EFLAGS.TF, DR6.BS); #BP int3 (last).
+ * QEMU 7.2 TCG raises #GP(0) instead of #SS(0) for the non-canonical
+ * RBP-based access (exceptions64.qemu.*); KVM and the soft CPU raise #SS.
  */
 #include "rt.h"
 
 #ifdef __x86_64__
-#define MOVP "movq"
-#define MODE "64"
+#define MOVP	     "movq"
+#define MODE	     "64"
+#define SFX	     "q"
+#define SP	     "rsp"
+#define MODE_SS_NAME "#SS non-canonical RBP-based load"
+#define MODE_SS_ERR  0
 #else
-#define MOVP "movl"
-#define MODE "32"
+#define MOVP	     "movl"
+#define MODE	     "32"
+#define SFX	     "l"
+#define SP	     "esp"
+#define MODE_SS_NAME "#SS mov ss, not-present"
+#define MODE_SS_ERR  RT_GDT_FREE
 #endif
 
 /* Set by each TRY: where the faulting instruction is, where to resume. */
@@ -38,12 +50,18 @@ static void handler(struct rt_frame *f)
 	rt_printf("  handler: vector %lu error %lx\n", (unsigned long)f->vec,
 		  (unsigned long)f->err);
 	f->ip = resume_ip;
+	f->flags &= ~0x100ul; /* single step: stop stepping */
 }
 
 /* "0:" marks the instruction that should fault, "1:" where to go on. */
 #define TRY(insn, ...)                                                         \
 	__asm__ volatile(MOVP " $0f, %[fip]\n\t" MOVP " $1f, %[rip]\n\t"       \
 			      "0: " insn "\n1:"                                \
+			 : [fip] "=m"(fault_ip), [rip] "=m"(resume_ip)         \
+			 : __VA_ARGS__)
+/* the same for a sequence that places the "0:" and "1:" labels itself */
+#define TRYX(insns, ...)                                                       \
+	__asm__ volatile(MOVP " $0f, %[fip]\n\t" MOVP " $1f, %[rip]\n\t" insns \
 			 : [fip] "=m"(fault_ip), [rip] "=m"(resume_ip)         \
 			 : __VA_ARGS__)
 
@@ -139,6 +157,41 @@ int main(void)
 		if (!ok)
 			rt_printf("  hits %d value %x\n", seen.hits, p[0]);
 		failures += !ok;
+	}
+
+	rt_puts("exceptions" MODE ": #NP, #SS\n");
+	{
+		/* a data descriptor with P=0 in the guests' free GDT slot */
+		extern uint64_t rt_gdt[];
+		rt_gdt[RT_GDT_FREE / 8] = 0x004f12000000ffffull;
+		TRY("mov %[sel], %%es", [sel] "r"(RT_GDT_FREE));
+		expect("#NP mov es, not-present", 11, RT_GDT_FREE, 0);
+		__asm__ volatile("mov %0, %%es" : : "r"(RT_KDATA));
+#ifdef __x86_64__
+		/* an RBP-based access uses SS: non-canonical -> #SS(0) */
+		uint64_t nc = 0x8000000000000000ull;
+		TRYX("push %%rbp; mov %[p], %%rbp\n0: movb (%%rbp), %%al\n1: "
+		     "pop %%rbp",
+		     [p] "r"(nc)
+		     : "eax");
+#else
+		TRY("mov %[sel], %%ss", [sel] "r"(RT_GDT_FREE));
+#endif
+		expect(MODE_SS_NAME, 12, MODE_SS_ERR, 0);
+	}
+
+	rt_puts("exceptions" MODE ": #DB single step\n");
+	{
+		unsigned long dr6;
+		__asm__ volatile("mov %0, %%dr6" : : "r"(0ul));
+		TRYX("pushf; or" SFX " $0x100, (%%" SP "); popf\n0: nop\n1:",
+		     "i"(0));
+		__asm__ volatile("mov %%dr6, %0" : "=r"(dr6));
+		expect("#DB after one instruction", 1, 0, 1);
+		checks++;
+		rt_printf("  DR6.BS %lu: %s\n", (dr6 >> 14) & 1,
+			  (dr6 >> 14) & 1 ? "ok" : "WRONG");
+		failures += !((dr6 >> 14) & 1);
 	}
 
 	/* last: kvm_pvm hosts cannot emulate INT3 at CPL0, and a run on

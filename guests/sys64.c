@@ -98,7 +98,7 @@ int main(void)
 	__asm__ volatile("sgdt %0" : "=m"(gdtr));
 	__asm__ volatile("sidt %0" : "=m"(idtr));
 	check("SGDT base is the runtime's GDT", gdtr.base == (uintptr_t)rt_gdt);
-	check("SGDT limit", gdtr.limit == 0x4f);
+	check("SGDT limit", gdtr.limit == 0x5f);
 	check("SIDT limit is 256 16-byte gates", idtr.limit == 0xfff);
 	uint16_t tr, ldtr;
 	__asm__ volatile("str %0" : "=r"(tr));

@@ -107,6 +107,7 @@ rt_gdt:
 	.quad 0x00cff2000000ffff	/* 0x30 user data */
 	.quad 0x00affa000000ffff	/* 0x38 user code64 */
 	.quad 0, 0			/* 0x40 TSS, filled by rt_start64 */
+	.quad 0, 0			/* 0x50, 0x58: free for guests */
 rt_gdt_end:
 gdt_ptr:
 	.word rt_gdt_end - rt_gdt - 1

@@ -21,14 +21,15 @@
 
 /* Selectors (see entry32.S / entry64.S for the GDTs). */
 #ifdef __x86_64__
-#define RT_KCODE32 0x08
-#define RT_KDATA   0x10
-#define RT_KCODE   0x18
-#define RT_KDATA2  0x20 /* SYSCALL loads SS = STAR[47:32] + 8 */
-#define RT_UCODE32 0x2b
-#define RT_UDATA   0x33
-#define RT_UCODE   0x3b
-#define RT_TSS	   0x40
+#define RT_KCODE32  0x08
+#define RT_KDATA    0x10
+#define RT_KCODE    0x18
+#define RT_KDATA2   0x20 /* SYSCALL loads SS = STAR[47:32] + 8 */
+#define RT_UCODE32  0x2b
+#define RT_UDATA    0x33
+#define RT_UCODE    0x3b
+#define RT_TSS	    0x40
+#define RT_GDT_FREE 0x50 /* 0x50 and 0x58 are free for a guest's own use */
 #else
 #define RT_KCODE    0x08
 #define RT_KDATA    0x10
