@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include <cmocka.h>
@@ -344,6 +345,65 @@ static void test_kick_from_thread(void **state)
 	pthread_join(t, NULL);
 }
 
+/*
+ * Without EPT guest-physical is host-physical: a 64-bit guest whose page
+ * tables (as KVM's shadow MMU builds them) hold pointers of this process.
+ */
+static void test_no_ept_long_mode(void **state)
+{
+	NEED_CORE();
+	struct vfx *f = vfx_create("default,-ept,-unrestricted-guest");
+	/* Host pages below 2^46 (cpu/x86 still masks page-table addresses
+	 * to 46 bits; process pointers above that are for later). */
+	uint8_t *low =
+	    mmap((void *)0x300000000000ull, 6 * 4096, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+
+	if (low == MAP_FAILED) {
+		vfx_destroy(f);
+		return;
+	}
+	uint64_t *pml4 = (uint64_t *)low, *pdpt = (uint64_t *)(low + 4096);
+	uint64_t *pd = (uint64_t *)(low + 2 * 4096);
+	uint64_t *pt = (uint64_t *)(low + 3 * 4096);
+	uint8_t *text = low + 4 * 4096, *data = low + 5 * 4096;
+	/* mov eax, [0x401000]; out 0x80, al */
+	static const uint8_t prog[] = {0x8b, 0x04, 0x25, 0x00, 0x10,
+				       0x40, 0x00, 0xe6, 0x80};
+
+	assert_int_equal(vfx_rd(f, SECONDARY_VM_EXEC_CONTROL), 0);
+	memcpy(text, prog, sizeof(prog));
+	memcpy(data, "\x78\x56\x34\x12", 4);
+	pml4[0] = vfx_pa(pdpt) | 7;
+	pdpt[0] = vfx_pa(pd) | 7;
+	pd[2] = vfx_pa(pt) | 7; /* 4M..6M */
+	pt[0] = vfx_pa(text) | 7;
+	pt[1] = vfx_pa(data) | 7;
+	vfx_wr(f, GUEST_CR0, 0x80000031u);
+	vfx_wr(f, GUEST_CR4, 0x2020);
+	vfx_wr(f, GUEST_CR3, vfx_pa(pml4));
+	vfx_wr(f, VM_ENTRY_CONTROLS,
+	       vfx_rd(f, VM_ENTRY_CONTROLS) | VM_ENTRY_IA32E_MODE);
+	vfx_wr(f, GUEST_CS_SELECTOR, 8);
+	vfx_wr(f, GUEST_CS_AR_BYTES, 0xa09b);
+	vfx_wr(f, GUEST_CS_LIMIT, 0xffffffffu);
+	vfx_wr(f, GUEST_SS_SELECTOR, 0x10);
+	for (unsigned s = 0; s < 6; s++)
+		if (s != 1) {
+			vfx_wr(f, GUEST_ES_AR_BYTES + 2 * s, 0xc093);
+			vfx_wr(f, GUEST_ES_LIMIT + 2 * s, 0xffffffffu);
+		}
+	vfx_wr(f, GUEST_LDTR_AR_BYTES, 0x10000);
+	vfx_wr(f, GUEST_RIP, 0x400000);
+	assert_int_equal(launch(f), 30);
+	assert_int_equal(vfx_rd(f, GUEST_RIP), 0x400007);
+	assert_int_equal((uint32_t)cpu_gprs(f->cpu)[X86_RAX], 0x12345678u);
+	/* The walk set the accessed bits in the host-side tables. */
+	assert_true(pt[1] & 0x20);
+	munmap(low, 6 * 4096);
+	vfx_destroy(f);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -358,6 +418,7 @@ int main(void)
 	    T(test_vpid_tagging),
 	    T(test_injection_ept_violation),
 	    T(test_kick_from_thread),
+	    T(test_no_ept_long_mode),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
