@@ -464,6 +464,8 @@ static void accept_events(struct kvm_lapic *apic)
 		apic->pending_init = false;
 		kvm_vcpu_reset(vcpu, true);
 		kvm_lapic_reset(apic, true);
+		/* New CR0/CR3: shadow paging must rebuild its roots. */
+		kvm_make_request(KVM_REQ_TLB_FLUSH, vcpu);
 		apic->mp_state = vcpu->vcpu_id == 0
 				     ? KVM_MP_STATE_RUNNABLE
 				     : KVM_MP_STATE_INIT_RECEIVED;
