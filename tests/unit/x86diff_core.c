@@ -31,6 +31,7 @@
 #define GPA_TSS	    0x7000u
 /* A TSS like Linux's: no I/O bitmap, so IN/OUT at CPL3 are #GP(0). */
 #define TSS_ADDR 0x30000000ull
+#define GDT_OFF	 0x800u
 #define GPA_CODE 0x8000u
 #define GPA_DATA 0x10000u
 #define GPA_SIZE (GPA_DATA + X86DIFF_DATA_SIZE)
@@ -113,6 +114,24 @@ static void x86diff_build_tables(uint8_t *mem, bool smc)
 	x86diff_put64(mem, GPA_PT_TSS, GPA_TSS | PTE_P | PTE_W | PTE_NX);
 	/* I/O map base beyond the limit: no I/O permission bitmap */
 	mem[GPA_TSS + 0x66] = 0x68;
+	/* Linux's x86-64 GDT (same page, supervisor only): kernel CS32,
+	 * CS64, DS; __USER32_CS 0x23, __USER_DS 0x2b, __USER_CS 0x33; the
+	 * TSS (busy). LAR/LSL/VERR/VERW and segment loads see what a Linux
+	 * process sees (minus the per-CPU 0x7b entry). */
+	static const uint64_t gdt[] = {
+	    0,
+	    0x00cf9b000000ffffull,
+	    0x00af9b000000ffffull,
+	    0x00cf93000000ffffull,
+	    0x00cffb000000ffffull,
+	    0x00cff3000000ffffull,
+	    0x00affb000000ffffull,
+	    0,
+	    0x30008b0000000067ull,
+	    0,
+	};
+	for (unsigned i = 0; i < sizeof(gdt) / sizeof(gdt[0]); i++)
+		x86diff_put64(mem, GPA_TSS + GDT_OFF + 8 * i, gdt[i]);
 	for (unsigned i = 0; i < CODE_PAGES; i++)
 		x86diff_put64(mem, GPA_PT_CODE + 8 * i,
 			      code_gpa(i) | u | (smc ? PTE_W : 0));
@@ -228,6 +247,9 @@ int x86diff_run_core(struct x86diff_core *xc, const struct x86diff_case *c,
 	 * mode; the compat trampoline loads DS/ES with __USER_DS */
 	st.seg[X86_DS].sel = st.seg[X86_ES].sel = c->compat ? 0x2b : 0;
 	st.seg[X86_FS].sel = st.seg[X86_GS].sel = 0;
+	st.gdtr.base = TSS_ADDR + GDT_OFF;
+	st.gdtr.limit = 0x7f;
+	st.seg[X86_TR].sel = 0x40;
 	st.seg[X86_TR].base = TSS_ADDR;
 	st.seg[X86_TR].limit = 0x67;
 

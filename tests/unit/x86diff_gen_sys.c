@@ -48,7 +48,29 @@ bool x86diff_gen_fault(struct gen *g)
 
 	if (g->group + 1 != g->ngroups)
 		return false;
-	switch (below(g, 12)) {
+	switch (below(g, 13)) {
+	case 12: { /* a segment load that faults: #GP(selector) or #GP(0)
+		      (DPL, type, limit, null SS) */
+		static const uint16_t bad[] = {0x08, 0x10, 0x18, 0x1b,
+					       0x33, 0x23, 0x80, 0x83,
+					       0x40, 0x00, 0x2f};
+		uint16_t v = bad[below(g, sizeof(bad) / sizeof(bad[0]))];
+		int sreg = (int)(uint8_t[]){0, 2, 3}[below(g, 3)];
+		int r = rnd_wreg(g, 0);
+
+		if ((v == 0x33 || v == 0x23) && sreg != 2)
+			sreg = 2; /* readable code is fine in DS/ES */
+		if (v == 0 && sreg != 2)
+			sreg = 2; /* null is fine in DS/ES */
+		if (!emit_mov32(g, r, v))
+			return false;
+		e.op[0] = 0x8e;
+		e.nop = 1;
+		e.modrm = true;
+		e.reg = sreg;
+		e.rm = r;
+		return emit(g, &e);
+	}
 	case 11: { /* single step: popf sets TF, #DB after the next
 		      instruction (after one iteration of a rep string op) */
 		uint32_t fl =
@@ -75,6 +97,20 @@ bool x86diff_gen_fault(struct gen *g)
 			return emit_bytes(
 			    g, (uint8_t[]){0xf3, (uint8_t)(0xa4 + below(g, 2))},
 			    2);
+		if (chance(g, 3)) {
+			/* mov ss, r: no #DB until after the next insn */
+			int r = rnd_wreg(g, 0);
+
+			if (!emit_mov32(g, r, 0x2b))
+				return false;
+			e.op[0] = 0x8e;
+			e.nop = 1;
+			e.modrm = true;
+			e.reg = 2;
+			e.rm = r;
+			if (!emit(g, &e))
+				return false;
+		}
 		return emit_mov32(g, rnd_wreg(g, 0), (uint32_t)rnd(g));
 	}
 	case 10: { /* an instruction straddling the end of the code: a
@@ -381,6 +417,109 @@ bool x86diff_gen_smc(struct gen *g)
 		memcpy(&g->c->code[fix], &a, 4);
 		memcpy(&g->c->code[cnt], &len, 4);
 		return true;
+	}
+	}
+}
+
+/*
+ * A selector a CPL3 process may name: Linux's GDT entries (kernel ones
+ * included, they fail the DPL checks), null, beyond the limit, LDT. Not
+ * 0x78-0x7f: Linux's per-CPU entry differs from CPU to CPU.
+ */
+uint16_t x86diff_rnd_selector(struct gen *g)
+{
+	static const uint16_t sel[] = {0x00, 0x03, 0x08, 0x10, 0x18,  0x20,
+				       0x23, 0x2b, 0x2b, 0x33, 0x38,  0x40,
+				       0x43, 0x48, 0x80, 0x2f, 0xfff8};
+	uint16_t s = sel[below(g, sizeof(sel) / sizeof(sel[0]))];
+
+	return (uint16_t)(s | (chance(g, 3) ? below(g, 4) : 0));
+}
+
+/* lar lsl verr verw and data segment loads with the selectors that load */
+bool x86diff_gen_seg(struct gen *g)
+{
+	struct enc e = enc0();
+	int r = rnd_wreg(g, 0);
+
+	switch (below(g, 3)) {
+	case 0: { /* lar/lsl r, r16: ZF; the destination only on success */
+		unsigned w = (unsigned[]){2, 4, 8}[below(g, g->m32 ? 2 : 3)];
+
+		if (!emit_mov32(g, r, x86diff_rnd_selector(g)))
+			return false;
+		e.w = w;
+		e.op[0] = 0x0f;
+		e.op[1] = chance(g, 2) ? 0x02 : 0x03;
+		e.nop = 2;
+		e.modrm = true;
+		e.reg = rnd_wreg(g, 0);
+		e.wr_reg = w;
+		e.rm = r;
+		maybe_rex(g, &e);
+		e.extra66 = false;
+		if (!emit(g, &e))
+			return false;
+		flags(g, X86DIFF_ZF, 0);
+		if (e.op[1] == 0x02 && w > 2) {
+			/* LAR bits 19:16 are undefined (00FxFF00H): keep ZF
+			 * with setz, then clear them */
+			int d = e.reg;
+
+			e = enc0();
+			e.w = 1;
+			e.op[0] = 0x0f;
+			e.op[1] = 0x94;
+			e.nop = 2;
+			e.modrm = true;
+			e.rm = rnd_wreg(g, 0);
+			e.wr_rm = 1;
+			if (!emit(g, &e))
+				return false;
+			e = enc0();
+			e.w = w;
+			e.op[0] = 0x81;
+			e.nop = 1;
+			e.modrm = true;
+			e.reg = 4;
+			e.rm = d;
+			e.wr_rm = w;
+			e.imm = 0xfff0ffff;
+			e.immsz = 4;
+			if (!emit(g, &e))
+				return false;
+			flags(g, X86DIFF_ARITH, X86DIFF_AF);
+		}
+		return true;
+	}
+	case 1: /* verr/verw r16 */
+		if (!emit_mov32(g, r, x86diff_rnd_selector(g)))
+			return false;
+		e.op[0] = 0x0f;
+		e.op[1] = 0x00;
+		e.nop = 2;
+		e.modrm = true;
+		e.reg = chance(g, 2) ? 4 : 5;
+		e.rm = r;
+		if (!emit(g, &e))
+			return false;
+		flags(g, X86DIFF_ZF, 0);
+		return true;
+	default: { /* mov ds/es/ss, r16 with __USER_DS (or null DS/ES in
+		      64-bit mode); MOV SS also blocks #DB for one insn */
+		int sreg = (int)(uint8_t[]){0, 2, 3}[below(g, 3)];
+		uint16_t v = 0x2b | (uint16_t)(chance(g, 2) ? 3 : 0);
+
+		if (!g->m32 && sreg != 2 && chance(g, 3))
+			v = (uint16_t)below(g, 4); /* null */
+		if (!emit_mov32(g, r, v))
+			return false;
+		e.op[0] = 0x8e;
+		e.nop = 1;
+		e.modrm = true;
+		e.reg = sreg;
+		e.rm = r;
+		return emit(g, &e);
 	}
 	}
 }
