@@ -248,6 +248,19 @@ static void test_switches(void **state)
 	assert_int_equal(cpu_write_cr4(cpu, cpu_read_cr4(cpu) | 0x2000), -1);
 	cpu_destroy(cpu);
 
+	cpu = make("novmx");
+	assert_int_equal(cpu_rdmsr(cpu, MSR_IA32_VMX_PROCBASED_CTLS, &v), -1);
+	assert_true(rd(cpu, 0xc0000080) & (1ull << 11)); /* NX stays */
+	cpu_destroy(cpu);
+
+	cpu = make("minimal");
+	v = rd(cpu, MSR_IA32_VMX_PROCBASED_CTLS) >> 32;
+	assert_true(v & (1u << 24));
+	assert_false(v & (1u << 25));
+	assert_false((rd(cpu, MSR_IA32_VMX_PROCBASED_CTLS2) >> 32) & 0xa2);
+	assert_int_equal(cpu_rdmsr(cpu, MSR_IA32_VMX_EPT_VPID_CAP, &v), -1);
+	cpu_destroy(cpu);
+
 	cpu = make("default,-nx");
 	assert_int_equal(
 	    cpu_wrmsr(cpu, 0xc0000080, rd(cpu, 0xc0000080) | (1ull << 11)), -1);
