@@ -218,6 +218,17 @@ static inline void maybe_lock(struct gen *g, struct enc *e)
 		e->pfx[e->npfx++] = 0xf0;
 }
 
+/*
+ * A REP/REPNE prefix where it means nothing: one-byte opcodes that are not
+ * string ops, PAUSE or branches (for those it changes the instruction).
+ * With LOCK it is an XACQUIRE/XRELEASE hint, equally without effect.
+ */
+static inline void maybe_rep_junk(struct gen *g, struct enc *e)
+{
+	if (e->nop == 1 && e->npfx < 3 && chance(g, 16))
+		e->pfx[e->npfx++] = chance(g, 2) ? 0xf2 : 0xf3;
+}
+
 static inline void set_imm(struct gen *g, struct enc *e, unsigned sz)
 {
 	e->imm = interesting(g);

@@ -57,6 +57,7 @@ bool x86diff_gen_alu(struct gen *g)
 			break;
 		}
 		maybe_rex(g, &e);
+		maybe_rep_junk(g, &e);
 		if (!emit(g, &e))
 			return false;
 		flags(g, X86DIFF_ARITH,
@@ -88,6 +89,7 @@ bool x86diff_gen_alu(struct gen *g)
 			break;
 		}
 		maybe_rex(g, &e);
+		maybe_rep_junk(g, &e);
 		if (!emit(g, &e))
 			return false;
 		flags(g, X86DIFF_ARITH, X86DIFF_AF);
@@ -113,6 +115,7 @@ bool x86diff_gen_alu(struct gen *g)
 		e.wr_rm = w;
 		maybe_lock(g, &e);
 		maybe_rex(g, &e);
+		maybe_rep_junk(g, &e);
 		if (!emit(g, &e))
 			return false;
 		flags(g, X86DIFF_ARITH & ~X86DIFF_CF, 0);
@@ -126,6 +129,7 @@ bool x86diff_gen_alu(struct gen *g)
 		e.wr_rm = w;
 		maybe_lock(g, &e);
 		maybe_rex(g, &e);
+		maybe_rep_junk(g, &e);
 		if (!emit(g, &e))
 			return false;
 		if (e.reg == 3)
@@ -187,6 +191,7 @@ bool x86diff_gen_shift(struct gen *g)
 		}
 		e.wr_rm = w;
 		maybe_rex(g, &e);
+		maybe_rep_junk(g, &e);
 		if (!emit(g, &e))
 			return false;
 		count &= mask;
@@ -232,6 +237,7 @@ bool x86diff_gen_shift(struct gen *g)
 	}
 	e.wr_rm = w;
 	maybe_rex(g, &e);
+	maybe_rep_junk(g, &e);
 	if (!emit(g, &e))
 		return false;
 	count &= mask;
@@ -279,6 +285,7 @@ bool x86diff_gen_muldiv(struct gen *g)
 		if (!gen_rm(g, &e, true, false, 0, &used))
 			return false;
 		maybe_rex(g, &e);
+		maybe_rep_junk(g, &e);
 		if (!emit(g, &e))
 			return false;
 		flags(g, X86DIFF_ARITH,
@@ -294,6 +301,7 @@ bool x86diff_gen_muldiv(struct gen *g)
 		if (!gen_rm(g, &e, true, false, 0, &used))
 			return false;
 		maybe_rex(g, &e);
+		maybe_rep_junk(g, &e);
 		if (!emit(g, &e))
 			return false;
 		flags(g, X86DIFF_ARITH,
@@ -339,6 +347,7 @@ bool x86diff_gen_muldiv(struct gen *g)
 		return false;
 	}
 	maybe_rex(g, &e);
+	maybe_rep_junk(g, &e);
 	if (!emit(g, &e))
 		return false;
 	flags(g, X86DIFF_ARITH, X86DIFF_ARITH);

@@ -48,7 +48,49 @@ bool x86diff_gen_fault(struct gen *g)
 
 	if (g->group + 1 != g->ngroups)
 		return false;
-	switch (below(g, 13)) {
+	switch (below(g, 14)) {
+	case 13: { /* misaligned 16-byte operands: #GP(0) for cmpxchg16b and
+		      movaps/movdqa/packed SSE memory forms; LOCK on mov */
+		uint32_t used = 0;
+		unsigned k = below(g, 3);
+
+		e.modrm = true;
+		e.rm_mem = true;
+		if (k == 2) {
+			/* lock mov [m], r: #UD */
+			e.pfx[e.npfx++] = 0xf0;
+			e.op[0] = 0x89;
+			e.nop = 1;
+			e.reg = rnd_reg(g);
+			return gen_mem(g, &e.m, DATA_LO, DATA_HI, 0, &used) &&
+			       emit(g, &e);
+		}
+		if (k == 0 && g->m32)
+			return false;
+		e.m.base = e.m.index = -1;
+		e.m.disp = (int32_t)(X86DIFF_DATA_ADDR +
+				     (range(g, DATA_LO, DATA_HI) & ~15u) +
+				     range(g, 1, 16));
+		e.op[0] = 0x0f;
+		e.nop = 2;
+		if (k == 0) { /* cmpxchg16b */
+			e.w = 8;
+			e.op[1] = 0xc7;
+			e.reg = 1;
+		} else { /* movaps / movdqa / paddd / pxor ... xmm, m128 */
+			static const uint8_t ops[][2] = {
+			    {0, 0x28},	  {0x66, 0x6f}, {0x66, 0xfe},
+			    {0x66, 0xef}, {0, 0x29},	{0x66, 0x7f},
+			    {0, 0x58},	  {0x66, 0x59}};
+			unsigned o = below(g, 8);
+
+			if (ops[o][0])
+				e.pfx[e.npfx++] = ops[o][0];
+			e.op[1] = ops[o][1];
+			e.reg = rnd_reg(g);
+		}
+		return emit(g, &e);
+	}
 	case 12: { /* a segment load that faults: #GP(selector) or #GP(0)
 		      (DPL, type, limit, null SS) */
 		static const uint16_t bad[] = {0x08, 0x10, 0x18, 0x1b,
