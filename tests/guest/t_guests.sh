@@ -15,6 +15,8 @@
 # guests/NAME.qemu-skip why a guest cannot be compared with QEMU at all,
 # guests/NAME.stdin the bytes the guest receives on its UART,
 # guests/NAME.opts extra `kvmini run` options, NAME.qemu-mem QEMU's -m.
+# A run that kvmini refuses with "unknown option" for the first of
+# NAME.opts is a SKIP (the guest waits for that monitor feature).
 #
 # Hosts whose /dev/kvm is kvm_pvm (paging-based, no VMX) cannot run some
 # guests at all (the same failure under QEMU -accel kvm): guests/NAME.pvm
@@ -101,6 +103,11 @@ for n in "${names[@]}"; do
 			"${opts[@]}" "$img" \
 			"${args[@]}" <"$input" >"$out" 2>"$err"
 		rc=$?
+		if [ $rc = 2 ] && [ ${#opts[@]} -gt 0 ] &&
+		   grep -q "unknown option '${opts[0]}'" "$err"; then
+			echo "ok - $n on $be # SKIP kvmini has no ${opts[0]} yet: $(head -1 "$err")"
+			continue
+		fi
 		if [ $be = soft ] && [ $rc = 126 ] &&
 		   grep -qE 'not implemented|not built into this binary yet' "$err"; then
 			echo "ok - $n on soft # SKIP soft backend cannot run guests yet: $(head -1 "$err")"
@@ -128,7 +135,13 @@ for n in "${names[@]}"; do
 		timeout --kill-after=5 "$TMO" "$KVMINI" run --backend soft \
 			--cpu-model "$model" "${opts[@]}" "$img" "${args[@]}" <"$input" \
 			>"$out" 2>"$tmp/$n.soft:$model.err"
-		check "$n" "soft:$model" "$out" $? "guests/$n.expected" \
+		rc=$?
+		if [ $rc = 2 ] && [ ${#opts[@]} -gt 0 ] &&
+		   grep -q "unknown option '${opts[0]}'" "$tmp/$n.soft:$model.err"; then
+			echo "ok - $n on soft:$model # SKIP kvmini has no ${opts[0]} yet"
+			continue
+		fi
+		check "$n" "soft:$model" "$out" $rc "guests/$n.expected" \
 			"guests/$n.status"
 	done
 
