@@ -454,6 +454,9 @@ bool x86diff_gen_string(struct gen *g)
 	uint32_t n = chance(g, 4)   ? 0
 		     : chance(g, 3) ? below(g, 300)
 				    : below(g, 17);
+
+	if (chance(g, 12))
+		n = below(g, 6000 / w); /* over several pages */
 	uint32_t span = (n + 1) * w + 16;
 	uint32_t lo = DATA_LO + span, hi = DATA_HI - span;
 	uint32_t si = pick_off(g, lo, hi), di = pick_off(g, lo, hi);
