@@ -163,8 +163,10 @@ void rt_fail(unsigned int code, const char *fmt, ...)
     __attribute__((noreturn, format(printf, 2, 3)));
 
 /* --- exceptions --- */
-/* Installs h for vector vec (0..255). dpl 3 lets INT n from ring 3 in. */
+/* Installs h for vector vec (0..255); 0 restores the default handler,
+ * which reports the exception and exits with 0x7f. */
 void rt_set_handler(int vec, rt_handler_t h);
+/* Gate DPL: 3 lets INT n from ring 3 reach vector vec. */
 void rt_set_gate_dpl(int vec, int dpl);
 
 /* --- multiboot command line: value of "key=NUM" (dec or 0x hex) --- */
@@ -194,7 +196,8 @@ void rt_map_4m(uint32_t addr, int present);
  */
 #define RT_USER_INT80	0
 #define RT_USER_SYSCALL 1
-/* Must run once before rt_user_call: TSS, INT 0x80 gate, fast-call MSRs. */
+/* Must run once before rt_user_call: the INT 0x80 gate and the fast-call
+ * MSRs (the TSS with the ring-0 stack is loaded at start-up). */
 void rt_user_init(void);
 unsigned long rt_user_call(unsigned long (*fn)(unsigned long),
 			   unsigned long arg, void *ustack_top, int how);
