@@ -74,6 +74,20 @@ static int vm_create_irqchip(struct vm *vm, char *err, size_t errlen)
 	return r;
 }
 
+/*
+ * kvm_pvm (no VMX: guest CPL0 is emulated) advertises CMPXCHG16B but its
+ * emulator cannot execute it at CPL0: Linux's SLUB then dies with
+ * KVM_EXIT_INTERNAL_ERROR. Hide CX16 there; nothing requires it.
+ */
+static void vm_cpuid_host_quirks(struct vm *vm)
+{
+	if (strcmp(vm->b->name, "kvm") || access("/sys/module/kvm_pvm", F_OK))
+		return;
+	for (unsigned i = 0; i < vm->cpuid->nent; i++)
+		if (vm->cpuid->entries[i].function == 1)
+			vm->cpuid->entries[i].ecx &= ~(1u << 13); /* CX16 */
+}
+
 static int vm_get_cpuid(struct vm *vm, char *err, size_t errlen)
 {
 	int nent = 64, r;
@@ -88,6 +102,7 @@ static int vm_get_cpuid(struct vm *vm, char *err, size_t errlen)
 		r = vmm_ioctl(vm->b, vm->b->sys, KVM_GET_SUPPORTED_CPUID, c);
 		if (r >= 0) {
 			vm->cpuid = c;
+			vm_cpuid_host_quirks(vm);
 			return 0;
 		}
 		free(c);

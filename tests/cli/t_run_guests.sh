@@ -97,6 +97,14 @@ expect "ELF64: long mode on identity page tables" 0 "E" $T/e64.elf
 elf64 0x100000 0x100000 64 1 120 8 8 $code >$T/e64h.elf
 expect "ELF64 with --mem 5G (RAM above the hole)" 0 "E" --mem 5G $T/e64h.elf
 
+# MMIO: a write to the hole is dropped, a read returns all ones:
+# mov dword [0xd0000000],0x12345678; mov eax,[0xd0000000]; inc eax; out 0xf4,al
+elf32 0x100000 0x100000 52 1 84 19 19 c705000000d078563412a1000000d040e6f4f4 >$T/mmio.elf
+expect "unclaimed MMIO: writes dropped, reads all ones" 1 "" $T/mmio.elf
+run_kvmini $T/o $T/e run $B --trace $T/mmio.elf
+check "--trace logs unclaimed MMIO" $(grep -q "unclaimed MMIO write 0xd0000000" $T/e &&
+	grep -q "unclaimed MMIO read 0xd0000000" $T/e && echo 0) "$(cat $T/e)"
+
 # Multiboot (a.out kludge): checks EAX, prints the command line, exits
 # with mem_upper in MiB: --mem 16M -> 15 -> status 31.
 hex2bin 02b0ad1b00000100fe4f51e400001000000010000000000000000000200010003d02b0ad2b751ff7030400000074178b731066baf803ac84c07403eeebf88b4308c1e80ae6f4b07fe6f4 >$T/mb.img
