@@ -362,6 +362,10 @@ bool x86diff_gen_mem(struct gen *g, struct mem *m, uint32_t lo, uint32_t hi,
 			m->disp = (int32_t)below(g, 0x2000) - 0x1000;
 			break;
 		}
+		/* with a 67 prefix the sum wraps at 4 GiB: a large disp and
+		 * a "negative" 32-bit base land in the buffer all the same */
+		if (m->addr32 && chance(g, 3))
+			m->disp = (int32_t)(0x40000000u + below(g, 0x3fffffff));
 		if (!emit_mov32(g, m->base,
 				(uint32_t)(X86DIFF_DATA_ADDR + off - m->disp)))
 			return false;
