@@ -38,7 +38,8 @@ struct x86_core *x86_core_create(void)
 	pthread_once(&shared_once, shared_alloc);
 	c->page_gen = shared_page_gen;
 	c->has_code = shared_has_code;
-	if (!c->icache || !c->page_gen || !c->has_code) {
+	c->code_noted = calloc(PAGEGEN_SIZE, 1);
+	if (!c->icache || !c->page_gen || !c->has_code || !c->code_noted) {
 		x86_core_destroy(c);
 		return NULL;
 	}
@@ -56,6 +57,7 @@ void x86_core_destroy(struct x86_core *c)
 	if (!c)
 		return;
 	free(c->icache);
+	free(c->code_noted);
 	free(c->dec);
 	free(c);
 }

@@ -150,7 +150,7 @@ struct x86_tlbe {
 };
 
 /* Decode cache: direct mapped, keyed by guest-physical address + mode. */
-#define ICACHE_BITS 14
+#define ICACHE_BITS 16
 #define ICACHE_SIZE (1u << ICACHE_BITS)
 /* Page generations and "has code" marks, indexed by gpa page mod this
  * (aliasing only costs a spurious re-decode). */
@@ -213,6 +213,9 @@ struct x86_core {
 	struct x86_insn *icache;
 	uint32_t *page_gen;
 	uint8_t *has_code;
+	/* per core: this core's TLB has no write entry for the page since it
+	 * last noted code there (so the TLB scan can be skipped) */
+	uint8_t *code_noted;
 	struct x86_insn scratch; /* page-crossing instructions */
 
 	void *dec; /* ZydisDecoder[DM_NR] */
@@ -422,8 +425,8 @@ void x86_h_mov_dr(struct x86_core *c, const struct x86_insn *i);
 void x86_h_retf(struct x86_core *c, const struct x86_insn *i);
 
 /* operand helpers (decode.c) */
-uint64_t x86_ea(struct x86_core *c, const struct x86_insn *i,
-		const struct x86_op *o);
+static inline uint64_t x86_ea(struct x86_core *c, const struct x86_insn *i,
+			      const struct x86_op *o);
 uint64_t x86_op_read_slow(struct x86_core *c, const struct x86_insn *i,
 			  unsigned n);
 void x86_op_write_slow(struct x86_core *c, const struct x86_insn *i, unsigned n,
@@ -458,6 +461,21 @@ static inline void gpr_write(struct x86_core *c, unsigned reg, unsigned size,
 	}
 }
 
+static inline uint64_t x86_ea(struct x86_core *c, const struct x86_insn *i,
+			      const struct x86_op *o)
+{
+	uint64_t ea = (uint64_t)o->disp;
+	if (o->base != REG_NONE)
+		ea += o->base == REG_RIP ? c->next_rip : c->st->gpr[o->base];
+	if (o->index != REG_NONE)
+		ea += c->st->gpr[o->index] * o->scale;
+	if (i->asz == 4)
+		ea = (uint32_t)ea;
+	else if (i->asz == 2)
+		ea &= 0xffff;
+	return ea;
+}
+
 static inline uint64_t x86_op_read(struct x86_core *c, const struct x86_insn *i,
 				   unsigned n)
 {
@@ -466,6 +484,9 @@ static inline uint64_t x86_op_read(struct x86_core *c, const struct x86_insn *i,
 		return gpr_read(c, o->reg, o->size);
 	if (o->kind == OPK_IMM)
 		return (uint64_t)o->disp;
+	if (o->kind == OPK_MEM && o->size && (o->size & (o->size - 1)) == 0 &&
+	    o->size <= 8)
+		return mem_read(c, o->seg, x86_ea(c, i, o), o->size);
 	return x86_op_read_slow(c, i, n);
 }
 
@@ -475,6 +496,9 @@ static inline void x86_op_write(struct x86_core *c, const struct x86_insn *i,
 	const struct x86_op *o = &i->op[n];
 	if (o->kind == OPK_REG && o->rk == RK_GPR)
 		gpr_write(c, o->reg, o->size, v);
+	else if (o->kind == OPK_MEM && (o->size & (o->size - 1)) == 0 &&
+		 o->size && o->size <= 8)
+		mem_write(c, o->seg, x86_ea(c, i, o), o->size, v);
 	else
 		x86_op_write_slow(c, i, n, v);
 }

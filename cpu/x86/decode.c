@@ -329,21 +329,6 @@ check_limit:
 
 /* ---- operands -------------------------------------------------------- */
 
-uint64_t x86_ea(struct x86_core *c, const struct x86_insn *i,
-		const struct x86_op *o)
-{
-	uint64_t ea = (uint64_t)o->disp;
-	if (o->base != REG_NONE)
-		ea += o->base == REG_RIP ? c->next_rip : c->st->gpr[o->base];
-	if (o->index != REG_NONE)
-		ea += c->st->gpr[o->index] * o->scale;
-	if (i->asz == 4)
-		ea = (uint32_t)ea;
-	else if (i->asz == 2)
-		ea &= 0xffff;
-	return ea;
-}
-
 uint64_t x86_op_read_slow(struct x86_core *c, const struct x86_insn *i,
 			  unsigned n)
 {

@@ -44,6 +44,9 @@ void *x86_lin_ptr_slow(struct x86_core *c, uint64_t lin, unsigned kind)
 	e->global = w.global;
 	if (k == MA_WRITE) {
 		e->tag_w = page | 1;
+		/* a write entry now exists: the next code noted here must
+		 * scan the TLB again */
+		c->code_noted[(w.page_gpa >> 12) & (PAGEGEN_SIZE - 1)] = 0;
 	} else if (k == MA_EXEC) {
 		e->tag_x = page | 1;
 	} else {

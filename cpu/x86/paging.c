@@ -230,6 +230,9 @@ void x86_note_code_page(struct x86_core *c, uint64_t gpa)
 	/* (the mark is shared; this core's write entries are its own) */
 	if (!__atomic_load_n(&c->has_code[idx], __ATOMIC_RELAXED))
 		__atomic_store_n(&c->has_code[idx], 1, __ATOMIC_RELAXED);
+	if (c->code_noted[idx])
+		return;
+	c->code_noted[idx] = 1;
 	/* writes to this page must now take the slow path */
 	for (unsigned u = 0; u < 2; u++)
 		for (unsigned n = 0; n < TLB_SIZE; n++) {
