@@ -72,6 +72,9 @@ enum x86diff_class {
 	X86DIFF_C_SSE,	  /* SSE/SSE2: moves, packed integer, logic, shuffles,
 			     PS/PD/SS/SD arithmetic, compares, (U)COMIS,
 			     conversions; XMM0-15 and MXCSR compared */
+	X86DIFF_C_FXSAVE, /* fxsave(64)/fxrstor(64) round trips, ldmxcsr,
+			     stmxcsr (FIP/FDP/FOP cleared: generation
+			     dependent) */
 	X86DIFF_C_SEG,	  /* lar lsl verr verw, mov ds/es/ss (Linux's GDT) */
 	X86DIFF_C_BCD,	  /* aaa aas daa das aam aad: 32-bit code only (so
 			     only in compat32 cases). AAA/AAS with AL > 0xf9

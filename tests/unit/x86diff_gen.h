@@ -258,6 +258,7 @@ bool x86diff_gen_x87(struct gen *g);
 bool x86diff_gen_sse(struct gen *g);
 bool x86diff_gen_bcd(struct gen *g);
 bool x86diff_gen_seg(struct gen *g);
+bool x86diff_gen_fxsave(struct gen *g);
 uint16_t x86diff_rnd_selector(struct gen *g);
 
 #endif

@@ -478,3 +478,101 @@ bool x86diff_gen_x87(struct gen *g)
 			return false;
 	return true;
 }
+
+/* mov qword/word [m + off], 0 */
+static bool emit_clear(struct gen *g, const struct mem *m, int32_t off,
+		       unsigned w)
+{
+	struct enc e = enc0();
+
+	e.w = w;
+	e.op[0] = 0xc7;
+	e.nop = 1;
+	e.modrm = true;
+	e.reg = 0;
+	e.rm_mem = true;
+	e.m = *m;
+	if (e.m.rip)
+		e.m.target += (uint32_t)off;
+	else
+		e.m.disp += off;
+	e.imm = 0;
+	e.immsz = w == 8 ? 4 : w;
+	return emit(g, &e);
+}
+
+/*
+ * FXSAVE(64) an image; clear FOP/FIP/FDP (whether those are kept is CPU
+ * generation dependent: FDP_EXCPTN_ONLY, FCS/FDS deprecation); maybe put
+ * new XMM values in it and FXRSTOR(64) it back. Or LDMXCSR/STMXCSR.
+ */
+bool x86diff_gen_fxsave(struct gen *g)
+{
+	struct enc e = enc0();
+	uint32_t used = 0;
+	struct mem m;
+	bool ok, w64 = !g->m32 && chance(g, 2);
+
+	g->align = 16;
+	ok = gen_mem(g, &m, DATA_LO, DATA_HI - 512, 0, &used);
+	g->align = 0;
+	if (!ok)
+		return false;
+	e.op[0] = 0x0f;
+	e.op[1] = 0xae;
+	e.nop = 2;
+	e.modrm = true;
+	e.rm_mem = true;
+	e.m = m;
+	if (chance(g, 4)) {
+		/* stmxcsr, or ldmxcsr of a valid value (masked, no DAZ/FZ) */
+		if (chance(g, 2)) {
+			e.reg = 3;
+			return emit(g, &e);
+		}
+		struct enc v = enc0();
+
+		v.w = 4;
+		v.op[0] = 0xc7;
+		v.nop = 1;
+		v.modrm = true;
+		v.rm_mem = true;
+		v.m = m;
+		v.imm = 0x1f80 | (rnd(g) & 0x603f);
+		v.immsz = 4;
+		if (!emit(g, &v))
+			return false;
+		e.reg = 2;
+		return emit(g, &e);
+	}
+	e.w = w64 ? 8 : 4;
+	e.reg = 0; /* fxsave */
+	if (!emit(g, &e) || !emit_clear(g, &m, 6, 2) ||
+	    !emit_clear(g, &m, 8, 8) || !emit_clear(g, &m, 16, 8))
+		return false;
+	if (chance(g, 2))
+		return true;
+	/* new XMM contents, then fxrstor */
+	for (unsigned n = below(g, 3); n; n--) {
+		struct enc v = enc0();
+		int32_t off = (int32_t)(160 + 16 * below(g, g->m32 ? 8 : 16) +
+					4 * below(g, 4));
+
+		v.w = 4;
+		v.op[0] = 0xc7;
+		v.nop = 1;
+		v.modrm = true;
+		v.rm_mem = true;
+		v.m = m;
+		if (v.m.rip)
+			v.m.target += (uint32_t)off;
+		else
+			v.m.disp += off;
+		v.imm = rnd(g);
+		v.immsz = 4;
+		if (!emit(g, &v))
+			return false;
+	}
+	e.reg = 1; /* fxrstor */
+	return emit(g, &e);
+}
