@@ -175,15 +175,18 @@ static const uint8_t apic_setup[] = {
     0x66, 0xc7, 0x06, 0xf0, 0x90, 0xff, 0x01, 0x00, 0x00, /* SVR=0x1ff */
 };
 
-/* sti; wait in HLT until [COUNTER] >= n; cli; out 0x10. */
+/* Wait until [COUNTER] >= n, then out 0x10. The check runs with IF=0 and
+ * "sti; hlt" sleeps atomically: an interrupt between the check and HLT
+ * would otherwise be taken before HLT, which then sleeps forever. */
 static size_t wait_loop(uint8_t *p, uint8_t n)
 {
 	const uint8_t code[] = {
-	    0xfb,		       /* sti */
-	    0xf4,		       /* hlt */
+	    0xfa,		       /* w: cli */
 	    0x83, 0x3e, 0x00, 0x05, n, /* cmp word [0x500], n */
-	    0x72, 0xf8,		       /* jb hlt */
-	    0xfa, 0xe6, 0x10, 0xf4,    /* cli; out 0x10, al; hlt */
+	    0x73, 0x04,		       /* jae done */
+	    0xfb, 0xf4,		       /* sti; hlt */
+	    0xeb, 0xf4,		       /* jmp w */
+	    0xe6, 0x10, 0xf4,	       /* done: out 0x10, al; hlt */
 	};
 
 	memcpy(p, code, sizeof(code));
