@@ -103,9 +103,18 @@ static void string_op(struct x86_core *c, const struct x86_insn *i, unsigned op,
 	uint64_t am = size_mask(asz);
 	int64_t delta = (st->rflags & F_DF) ? -(int64_t)size : (int64_t)size;
 	bool rep = i->pfx & (PFX_REP | PFX_REPNE);
+	/* single-stepping traps after every iteration (SDM 17.3.1.2) */
+	unsigned chunk = (st->rflags & F_TF) ? 1 : REP_CHUNK;
+	/*
+	 * CMPS/SCAS flags are committed when the instruction ends or yields:
+	 * a fault in the middle of a REP run leaves RFLAGS as they were
+	 * before it (what silicon shows; the registers do advance).
+	 */
+	uint64_t fl = st->rflags;
 	unsigned n = 0;
 
-	if (rep && (op == SO_MOVS || op == SO_STOS) && rep_fast(c, i, op, size))
+	if (rep && chunk > 1 && (op == SO_MOVS || op == SO_STOS) &&
+	    rep_fast(c, i, op, size))
 		return;
 	if (op == SO_INS || op == SO_OUTS) {
 		/* privilege and intercept checks for the whole instruction */
@@ -117,7 +126,7 @@ static void string_op(struct x86_core *c, const struct x86_insn *i, unsigned op,
 		uint64_t a, b;
 
 		if (rep && !(st->gpr[X86_RCX] & am))
-			return;
+			break;
 		switch (op) {
 		case SO_MOVS:
 			a = mem_read(c, i->seg, si, size);
@@ -137,14 +146,14 @@ static void string_op(struct x86_core *c, const struct x86_insn *i, unsigned op,
 		case SO_CMPS:
 			a = mem_read(c, i->seg, si, size);
 			b = mem_read(c, X86_ES, di, size);
-			set_arith_flags(c, x86_flags_sub(a, b, 0, size));
+			fl = (fl & ~F_ARITH) | x86_flags_sub(a, b, 0, size);
 			gpr_write(c, X86_RSI, asz, si + delta);
 			gpr_write(c, X86_RDI, asz, di + delta);
 			break;
 		case SO_SCAS:
 			b = mem_read(c, X86_ES, di, size);
-			set_arith_flags(
-			    c, x86_flags_sub(st->gpr[X86_RAX], b, 0, size));
+			fl = (fl & ~F_ARITH) |
+			     x86_flags_sub(st->gpr[X86_RAX], b, 0, size);
 			gpr_write(c, X86_RDI, asz, di + delta);
 			break;
 		case SO_INS:
@@ -159,20 +168,22 @@ static void string_op(struct x86_core *c, const struct x86_insn *i, unsigned op,
 			break;
 		}
 		if (!rep)
-			return;
+			break;
 		gpr_write(c, X86_RCX, asz, st->gpr[X86_RCX] - 1);
 		if (op == SO_CMPS || op == SO_SCAS) {
-			bool zf = st->rflags & F_ZF;
+			bool zf = fl & F_ZF;
 			if ((i->pfx & PFX_REPNE) ? zf : !zf)
-				return;
+				break;
 		}
 		if (!(st->gpr[X86_RCX] & am))
-			return;
-		if (++n == REP_CHUNK) {
+			break;
+		if (++n == chunk) {
 			c->next_rip = st->rip; /* continue next time round */
-			return;
+			break;
 		}
 	}
+	if (op == SO_CMPS || op == SO_SCAS)
+		st->rflags = fl;
 }
 
 #define STR_HANDLER(name, op, sz)                                              \
