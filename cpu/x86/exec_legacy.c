@@ -52,20 +52,20 @@ static void bcd_flags(struct x86_core *c, bool af, bool cf)
 
 static HANDLER(h_aaa_aas)
 {
-	uint64_t *ax = &c->st->gpr[X86_RAX];
-	unsigned al = *ax & 0xff, ah = (*ax >> 8) & 0xff;
-	bool adj = (al & 0xf) > 9 || (c->st->rflags & F_AF);
+	uint64_t *rax = &c->st->gpr[X86_RAX];
+	uint16_t ax = (uint16_t)*rax;
+	bool adj = (ax & 0xf) > 9 || (c->st->rflags & F_AF);
+	/* SDM: AAA adds 106H to AX; AAS subtracts 6 from AX, then 1 from AH */
 	if (adj) {
-		if (i->mnemonic == ZYDIS_MNEMONIC_AAA) {
-			al += 6;
-			ah += 1;
-		} else {
-			al -= 6;
-			ah -= 1;
-		}
+		if (i->mnemonic == ZYDIS_MNEMONIC_AAA)
+			ax += 0x106;
+		else
+			ax = (uint16_t)(((uint16_t)(ax - 6) & 0xff) |
+					((((uint16_t)(ax - 6) >> 8) - 1) & 0xff)
+					    << 8);
 	}
-	al &= 0xf;
-	*ax = (*ax & ~0xffffull) | ((ah & 0xff) << 8) | al;
+	ax &= 0xff0f;
+	*rax = (*rax & ~0xffffull) | ax;
 	bcd_flags(c, adj, adj);
 }
 

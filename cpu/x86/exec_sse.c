@@ -1118,8 +1118,10 @@ static HANDLER(h_fxsave)
 		unsigned top = (f->fsw >> 11) & 7;
 		memcpy(img + 32 + 16 * n, f->st[(top + n) & 7], 10);
 	}
+	/* bytes past the XMM area (416-511: reserved and software-available)
+	 * are left alone, as silicon does */
 	x86_mem_probe_write(c, o->seg, ea, 512);
-	for (unsigned n = 0; n < 512; n += 8) {
+	for (unsigned n = 0; n < 160 + nx * 16; n += 8) {
 		uint64_t q;
 		memcpy(&q, img + n, 8);
 		mem_write(c, o->seg, (ea + n) & size_mask(i->asz), 8, q);
