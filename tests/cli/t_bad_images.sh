@@ -47,3 +47,14 @@ bad "multiboot: load_end_addr beyond the file" "load_end_addr" $T/mbk.img
 { head -c 514 /dev/zero; printf 'HdrS'; head -c 100 /dev/zero; } >$T/bz.img
 run_kvmini $T/o $T/e run $B $T/bz.img
 check "bzImage recognised as Linux" $([ $rc = 126 ] && grep -qi "linux" $T/e && echo 0) "rc=$rc" "$(cat $T/e)"
+
+# --initrd is for Linux kernels only; a missing initrd is named.
+hex2bin f4 >$T/h.bin
+bad "--initrd with a flat binary is refused" "Linux kernels only" --initrd $T/h.bin $T/h.bin
+elf32 0x100000 0x100000 52 1 84 8 8 $code >$T/ok.elf
+bad "--initrd with an ELF32 is refused" "Linux kernels only" --initrd $T/h.bin $T/ok.elf
+if [ -f cache/guest/vmlinuz ]; then
+	bad "bzImage with a missing --initrd" "initrd" --initrd $T/none.cpio cache/guest/vmlinuz
+else
+	skip "bzImage with a missing --initrd" "no cache/guest/vmlinuz (scripts/fetch-guest.sh)"
+fi

@@ -38,8 +38,10 @@ int load_linux(struct guest_mem *gm, const struct image *img,
 	if (!lb)
 		return -ENOMEM;
 	if (o->initrd) {
-		r = image_read(o->initrd, gm->ram_size, &initrd, err, errlen);
+		r = image_read(o->initrd, gm->ram_size, &initrd, why,
+			       sizeof(why));
 		if (r < 0) {
+			snprintf(err, errlen, "--initrd: %s", why);
 			free(lb);
 			return r;
 		}
