@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * x87 FPU, computed in the host's 80-bit long double (x86-64 host): the
- * register stack, control/status/tag words, loads/stores of every memory
- * format but BCD, the arithmetic, compare and constant instructions code
- * generators emit, FNINIT/FNSTSW/FNSTCW/FLDCW/FNCLEX/FWAIT, FNSTENV/FLDENV.
- * Not modelled: stack-fault detection (overflow/underflow are not
- * signalled), precision control, unmasked exceptions (#MF), FSAVE/FRSTOR,
- * transcendental instructions.
+ * x87 FPU, computed on the host's x87 unit (x86-64 host) with the guest's
+ * precision and rounding control loaded and exceptions masked; the
+ * exception flags and C1 it reports go into the guest FSW, so results and
+ * flags are silicon's. Register stack with tags and stack faults (IE|SF,
+ * indefinite results), loads/stores of every memory format but BCD, the
+ * arithmetic, compare and constant instructions code generators emit,
+ * FNINIT/FNSTSW/FNSTCW/FLDCW/FNCLEX/FWAIT, FNSTENV/FLDENV.
+ * Not modelled: unmasked exceptions (#MF), FSAVE/FRSTOR, transcendentals.
  */
 #include <math.h>
 
@@ -37,6 +38,35 @@ static void set_top(struct x86_core *c, unsigned t)
 	f->fsw = (f->fsw & ~(7u << FSW_TOP_SHIFT)) | ((t & 7) << FSW_TOP_SHIFT);
 }
 
+static uint16_t x87_begin(struct x86_core *c)
+{
+	uint16_t host, g = c->st->fpu.fcw | 0x3f;
+	__asm__ volatile("fnstcw %0" : "=m"(host));
+	__asm__ volatile("fnclex\n\tfldcw %0" : : "m"(g));
+	return host;
+}
+
+/* Fold the host's exception flags (and C1 when `c1`) into the guest FSW. */
+static void x87_end(struct x86_core *c, uint16_t host, bool c1)
+{
+	uint16_t sw;
+	__asm__ volatile("fnstsw %0" : "=m"(sw));
+	c->st->fpu.fsw |= sw & 0x3f;
+	if (c1)
+		c->st->fpu.fsw = (c->st->fpu.fsw & ~FSW_C1) | (sw & FSW_C1);
+	__asm__ volatile("fnclex\n\tfldcw %0" : : "m"(host));
+}
+
+#define PINL(x) __asm__ volatile("" : "+t"(x))
+
+static long double indefinite(void)
+{
+	uint8_t b[16] = {0, 0, 0, 0, 0, 0, 0, 0xc0, 0xff, 0xff};
+	long double v;
+	memcpy(&v, b, sizeof(v));
+	return v;
+}
+
 static long double st_get(struct x86_core *c, unsigned i)
 {
 	long double v = 0;
@@ -52,9 +82,24 @@ static void st_set(struct x86_core *c, unsigned i, long double v)
 	c->st->fpu.ftw |= 1u << r;
 }
 
+/* ST(i) for an operation: an empty register is a stack underflow. */
+static long double st_use(struct x86_core *c, unsigned i)
+{
+	unsigned r = (top(c) + i) & 7;
+	if (!(c->st->fpu.ftw & (1u << r))) {
+		c->st->fpu.fsw = (c->st->fpu.fsw | 0x41) & ~FSW_C1; /* IE SF */
+		return indefinite();
+	}
+	return st_get(c, i);
+}
+
 static void push(struct x86_core *c, long double v)
 {
 	set_top(c, top(c) - 1);
+	if (c->st->fpu.ftw & (1u << top(c))) {
+		c->st->fpu.fsw |= 0x41 | FSW_C1; /* stack overflow */
+		v = indefinite();
+	}
 	st_set(c, 0, v);
 }
 
@@ -74,110 +119,154 @@ static void note_insn(struct x86_core *c, const struct x86_insn *i)
 			f->fdp = x86_ea(c, i, &i->op[n]);
 }
 
-/* Load a memory operand of an x87 instruction as long double. */
+#define PINM(x) __asm__ volatile("" : "+m"(x))
+
+/* A memory operand's raw bytes (read before any host FPU switch, since
+ * the read may fault). */
+struct x87_mem {
+	uint8_t b[16];
+	unsigned size;
+	bool integer;
+};
+
+static void read_mem(struct x86_core *c, const struct x86_insn *i,
+		     const struct x86_op *o, bool integer, struct x87_mem *m)
+{
+	uint64_t ea = x86_ea(c, i, o);
+	uint64_t lo, hi = 0;
+	memset(m, 0, sizeof(*m));
+	m->size = o->size;
+	m->integer = integer;
+	if (o->size != 2 && o->size != 4 && o->size != 8 && o->size != 10)
+		x86_unimplemented(c, "x87 memory format");
+	if (integer && o->size == 10)
+		x86_unimplemented(c, "x87 BCD");
+	lo = mem_read(c, o->seg, ea, o->size == 10 ? 8 : o->size);
+	if (o->size == 10)
+		hi = mem_read(c, o->seg, (ea + 8) & size_mask(i->asz), 2);
+	memcpy(m->b, &lo, 8);
+	memcpy(m->b + 8, &hi, 2);
+}
+
+/* Convert (inside x87_begin/x87_end: SNaN/denormal flags are raised). */
+static long double conv_mem(const struct x87_mem *m)
+{
+	long double v;
+	if (m->integer) {
+		int64_t x = 0;
+		memcpy(&x, m->b, 8);
+		x = (int64_t)sign_extend((uint64_t)x, m->size);
+		v = (long double)x;
+	} else if (m->size == 4) {
+		float f;
+		memcpy(&f, m->b, 4);
+		PINM(f);
+		v = f;
+	} else if (m->size == 8) {
+		double d;
+		memcpy(&d, m->b, 8);
+		PINM(d);
+		v = d;
+	} else {
+		memcpy(&v, m->b, sizeof(v));
+		memset((uint8_t *)&v + 10, 0, sizeof(v) - 10);
+	}
+	PINL(v);
+	return v;
+}
+
 static long double load_mem(struct x86_core *c, const struct x86_insn *i,
 			    const struct x86_op *o, bool integer)
 {
-	uint64_t ea = x86_ea(c, i, o);
-	if (integer) {
-		uint64_t v = mem_read(c, o->seg, ea, o->size);
-		return (long double)(int64_t)sign_extend(v, o->size);
-	}
-	switch (o->size) {
-	case 4: {
-		uint32_t v = mem_read(c, o->seg, ea, 4);
-		float f;
-		memcpy(&f, &v, 4);
-		return f;
-	}
-	case 8: {
-		uint64_t v = mem_read(c, o->seg, ea, 8);
-		double d;
-		memcpy(&d, &v, 8);
-		return d;
-	}
-	case 10: {
-		uint8_t b[16] = {0};
-		long double v;
-		uint64_t lo = mem_read(c, o->seg, ea, 8);
-		uint64_t hi =
-		    mem_read(c, o->seg, (ea + 8) & size_mask(i->asz), 2);
-		memcpy(b, &lo, 8);
-		memcpy(b + 8, &hi, 2);
-		memcpy(&v, b, sizeof(v));
-		return v;
-	}
-	default:
-		x86_unimplemented(c, "x87 memory format");
-	}
+	struct x87_mem m;
+	uint16_t h;
+	long double v;
+	read_mem(c, i, o, integer, &m);
+	h = x87_begin(c);
+	v = conv_mem(&m);
+	x87_end(c, h, false);
+	return v;
 }
 
-static int64_t to_int(struct x86_core *c, long double v, unsigned size,
-		      bool trunc)
-{
-	long double r, lim = size == 2	 ? 32768.0L
-			     : size == 4 ? 2147483648.0L
-					 : 9223372036854775808.0L;
-	unsigned rc = (c->st->fpu.fcw >> 10) & 3;
-	if (isnan(v))
-		return size == 2   ? INT16_MIN
-		       : size == 4 ? INT32_MIN
-				   : INT64_MIN;
-	if (trunc || rc == 3)
-		r = truncl(v);
-	else if (rc == 1)
-		r = floorl(v);
-	else if (rc == 2)
-		r = ceill(v);
-	else
-		r = nearbyintl(v); /* host default: to nearest even */
-	if (r >= lim || r < -lim) {
-		c->st->fpu.fsw |= 1; /* IE */
-		return size == 2   ? INT16_MIN
-		       : size == 4 ? INT32_MIN
-				   : INT64_MIN;
-	}
-	return (int64_t)r;
-}
-
+/* Store ST(0) to memory as the host would (rounding, flags, C1). */
 static void store_mem(struct x86_core *c, const struct x86_insn *i,
 		      const struct x86_op *o, long double v, bool integer,
 		      bool trunc)
 {
 	uint64_t ea = x86_ea(c, i, o);
+	uint8_t b[16] = {0};
+	uint16_t h;
+
+	if (o->size != 2 && o->size != 4 && o->size != 8 && o->size != 10)
+		x86_unimplemented(c, "x87 memory format");
+	if (integer && o->size == 10)
+		x86_unimplemented(c, "x87 BCD");
+	h = x87_begin(c);
+	PINL(v);
 	if (integer) {
-		mem_write(c, o->seg, ea, o->size,
-			  (uint64_t)to_int(c, v, o->size, trunc));
-		return;
-	}
-	switch (o->size) {
-	case 4: {
+		if (o->size == 2) {
+			int16_t x;
+			if (trunc)
+				__asm__ volatile("fisttps %0"
+						 : "=m"(x)
+						 : "t"(v)
+						 : "st");
+			else
+				__asm__ volatile("fistps %0"
+						 : "=m"(x)
+						 : "t"(v)
+						 : "st");
+			memcpy(b, &x, 2);
+		} else if (o->size == 4) {
+			int32_t x;
+			if (trunc)
+				__asm__ volatile("fisttpl %0"
+						 : "=m"(x)
+						 : "t"(v)
+						 : "st");
+			else
+				__asm__ volatile("fistpl %0"
+						 : "=m"(x)
+						 : "t"(v)
+						 : "st");
+			memcpy(b, &x, 4);
+		} else {
+			int64_t x;
+			if (trunc)
+				__asm__ volatile("fisttpll %0"
+						 : "=m"(x)
+						 : "t"(v)
+						 : "st");
+			else
+				__asm__ volatile("fistpll %0"
+						 : "=m"(x)
+						 : "t"(v)
+						 : "st");
+			memcpy(b, &x, 8);
+		}
+	} else if (o->size == 4) {
 		float f = (float)v;
-		uint32_t u;
-		memcpy(&u, &f, 4);
-		mem_write(c, o->seg, ea, 4, u);
-		return;
-	}
-	case 8: {
+		PINM(f);
+		memcpy(b, &f, 4);
+	} else if (o->size == 8) {
 		double d = (double)v;
-		uint64_t u;
-		memcpy(&u, &d, 8);
-		mem_write(c, o->seg, ea, 8, u);
-		return;
-	}
-	case 10: {
-		uint8_t b[16] = {0};
-		uint64_t lo = 0, hi = 0;
+		PINM(d);
+		memcpy(b, &d, 8);
+	} else {
 		memcpy(b, &v, 10);
+	}
+	x87_end(c, h, true);
+	if (o->size == 10) {
+		uint64_t lo, hi = 0;
 		memcpy(&lo, b, 8);
 		memcpy(&hi, b + 8, 2);
 		x86_mem_probe_write(c, o->seg, ea, 10);
 		mem_write(c, o->seg, ea, 8, lo);
 		mem_write(c, o->seg, (ea + 8) & size_mask(i->asz), 2, hi);
-		return;
-	}
-	default:
-		x86_unimplemented(c, "x87 memory format");
+	} else {
+		uint64_t u = 0;
+		memcpy(&u, b, 8);
+		mem_write(c, o->seg, ea, o->size, u);
 	}
 }
 
@@ -278,37 +367,37 @@ static HANDLER(h_fld)
 	if (o->kind == OPK_MEM)
 		v = load_mem(c, i, o, i->mnemonic == ZYDIS_MNEMONIC_FILD);
 	else
-		v = st_get(c, st_index(o));
+		v = st_use(c, st_index(o));
+	c->st->fpu.fsw &= ~FSW_C1;
 	push(c, v);
 }
 
 static HANDLER(h_fconst)
 {
-	long double v;
+	static const uint8_t k[7][10] = {
+	    /* 1, 0, pi, log2(e), log2(10), log10(2), ln(2): the x87's
+	     * constants (rounded to nearest) */
+	    {0, 0, 0, 0, 0, 0, 0, 0x80, 0xff, 0x3f},
+	    {0},
+	    {0x35, 0xc2, 0x68, 0x21, 0xa2, 0xda, 0x0f, 0xc9, 0x00, 0x40},
+	    {0xbc, 0xf0, 0x17, 0x5c, 0x29, 0x3b, 0xaa, 0xb8, 0xff, 0x3f},
+	    {0xfe, 0x8a, 0x1b, 0xcd, 0x4b, 0x78, 0x9a, 0xd4, 0x00, 0x40},
+	    {0x99, 0xf7, 0xcf, 0xfb, 0x84, 0x9a, 0x20, 0x9a, 0xfd, 0x3f},
+	    {0xac, 0x79, 0xcf, 0xd1, 0xf7, 0x17, 0x72, 0xb1, 0xfe, 0x3f},
+	};
+	static const uint16_t mn[7] = {
+	    ZYDIS_MNEMONIC_FLD1,   ZYDIS_MNEMONIC_FLDZ,	  ZYDIS_MNEMONIC_FLDPI,
+	    ZYDIS_MNEMONIC_FLDL2E, ZYDIS_MNEMONIC_FLDL2T, ZYDIS_MNEMONIC_FLDLG2,
+	    ZYDIS_MNEMONIC_FLDLN2};
+	long double v = 0;
 	fpu_check(c);
-	switch (i->mnemonic) {
-	case ZYDIS_MNEMONIC_FLD1:
-		v = 1.0L;
-		break;
-	case ZYDIS_MNEMONIC_FLDZ:
-		v = 0.0L;
-		break;
-	case ZYDIS_MNEMONIC_FLDPI:
-		v = 3.14159265358979323846264338327950288L;
-		break;
-	case ZYDIS_MNEMONIC_FLDL2E:
-		v = 1.44269504088896340735992468100189214L;
-		break;
-	case ZYDIS_MNEMONIC_FLDL2T:
-		v = 3.32192809488736234787031942948939018L;
-		break;
-	case ZYDIS_MNEMONIC_FLDLG2:
-		v = 0.301029995663981195213738894724493027L;
-		break;
-	default: /* FLDLN2 */
-		v = 0.693147180559945309417232121458176568L;
-		break;
-	}
+	for (unsigned n = 0; n < 7; n++)
+		if (mn[n] == i->mnemonic) {
+			uint8_t b[16] = {0};
+			memcpy(b, k[n], 10);
+			memcpy(&v, b, sizeof(v));
+		}
+	c->st->fpu.fsw &= ~FSW_C1;
 	push(c, v);
 }
 
@@ -324,11 +413,13 @@ static HANDLER(h_fst)
 	long double v;
 	fpu_check(c);
 	note_insn(c, i);
-	v = st_get(c, 0);
-	if (o->kind == OPK_MEM)
+	v = st_use(c, 0);
+	if (o->kind == OPK_MEM) {
 		store_mem(c, i, o, v, integer, mn == ZYDIS_MNEMONIC_FISTTP);
-	else
+	} else {
+		c->st->fpu.fsw &= ~FSW_C1;
 		st_set(c, st_index(o), v);
+	}
 	if (popit)
 		pop(c);
 }
@@ -338,8 +429,9 @@ static HANDLER(h_fxch)
 	unsigned n = i->nops ? st_index(&i->op[0]) : 1;
 	long double a, b;
 	fpu_check(c);
-	a = st_get(c, 0);
-	b = st_get(c, n);
+	a = st_use(c, 0);
+	b = st_use(c, n);
+	c->st->fpu.fsw &= ~FSW_C1;
 	st_set(c, 0, b);
 	st_set(c, n, a);
 }
@@ -353,6 +445,7 @@ static HANDLER(h_ffree)
 static HANDLER(h_fincdecstp)
 {
 	fpu_check(c);
+	c->st->fpu.fsw &= ~FSW_C1;
 	set_top(c, top(c) + (i->mnemonic == ZYDIS_MNEMONIC_FINCSTP ? 1 : -1));
 }
 
@@ -369,19 +462,29 @@ static HANDLER(h_farith)
 	unsigned op = xop_of[i->mnemonic];
 	unsigned dst = 0;
 	long double a, b, r;
+	struct x87_mem m;
+	bool mem = false;
+	uint16_t h;
 
 	fpu_check(c);
 	note_insn(c, i);
 	if (i->nops == 1 && i->op[0].kind == OPK_MEM) {
-		b = load_mem(c, i, &i->op[0], xop_int[i->mnemonic]);
+		read_mem(c, i, &i->op[0], xop_int[i->mnemonic], &m);
+		mem = true;
+		b = 0;
 	} else if (i->nops == 2) {
 		dst = st_index(&i->op[0]);
-		b = st_get(c, st_index(&i->op[1]));
+		b = st_use(c, st_index(&i->op[1]));
 	} else {
 		dst = 1;
-		b = st_get(c, 0);
+		b = st_use(c, 0);
 	}
-	a = st_get(c, dst);
+	a = st_use(c, dst);
+	h = x87_begin(c);
+	if (mem)
+		b = conv_mem(&m);
+	PINL(a);
+	PINL(b);
 	switch (op) {
 	case X_ADD:
 		r = a + b;
@@ -396,16 +499,14 @@ static HANDLER(h_farith)
 		r = a * b;
 		break;
 	case X_DIV:
-		if (b == 0 && !isnan(a))
-			c->st->fpu.fsw |= 4; /* ZE */
 		r = a / b;
 		break;
 	default:
-		if (a == 0 && !isnan(b))
-			c->st->fpu.fsw |= 4;
 		r = b / a;
 		break;
 	}
+	PINL(r);
+	x87_end(c, h, true);
 	st_set(c, dst, r);
 	if (xop_pop[i->mnemonic])
 		pop(c);
@@ -414,26 +515,46 @@ static HANDLER(h_farith)
 static HANDLER(h_funary)
 {
 	long double v;
+	uint16_t h;
+	uint16_t mn = i->mnemonic;
 	fpu_check(c);
-	v = st_get(c, 0);
-	switch (i->mnemonic) {
-	case ZYDIS_MNEMONIC_FCHS:
-		v = -v;
-		break;
-	case ZYDIS_MNEMONIC_FABS:
-		v = fabsl(v);
-		break;
-	case ZYDIS_MNEMONIC_FSQRT:
-		v = sqrtl(v);
-		break;
-	case ZYDIS_MNEMONIC_FRNDINT:
-		v = (long double)to_int(c, v, 8, false);
-		break;
-	default: /* FSCALE */
-		v = ldexpl(v, (int)truncl(st_get(c, 1)));
-		break;
+	v = st_use(c, 0);
+	if (mn == ZYDIS_MNEMONIC_FCHS || mn == ZYDIS_MNEMONIC_FABS) {
+		uint8_t b[16];
+		memcpy(b, &v, 16);
+		b[9] = mn == ZYDIS_MNEMONIC_FCHS ? b[9] ^ 0x80 : b[9] & 0x7f;
+		memcpy(&v, b, 16);
+		c->st->fpu.fsw &= ~FSW_C1;
+		st_set(c, 0, v);
+		return;
 	}
+	if (mn == ZYDIS_MNEMONIC_FSCALE) {
+		long double s = st_use(c, 1);
+		h = x87_begin(c);
+		PINL(v);
+		PINL(s);
+		__asm__ volatile("fscale" : "+t"(v) : "u"(s));
+	} else {
+		h = x87_begin(c);
+		PINL(v);
+		if (mn == ZYDIS_MNEMONIC_FSQRT)
+			__asm__ volatile("fsqrt" : "+t"(v));
+		else /* FRNDINT */
+			__asm__ volatile("frndint" : "+t"(v));
+	}
+	PINL(v);
+	x87_end(c, h, true);
 	st_set(c, 0, v);
+}
+
+static bool is_snan(long double v)
+{
+	uint8_t b[16];
+	uint64_t mant;
+	memcpy(b, &v, 16);
+	memcpy(&mant, b, 8);
+	return (((b[9] & 0x7f) << 8 | b[8]) == 0x7fff) &&
+	       !(mant & (1ull << 62)) && (mant & ((1ull << 62) - 1));
 }
 
 /* FCOM/FUCOM (C0 C2 C3) and FCOMI/FUCOMI (ZF PF CF) families. */
@@ -445,8 +566,13 @@ static HANDLER(h_fcom)
 	bool eflags =
 	    mn == ZYDIS_MNEMONIC_FCOMI || mn == ZYDIS_MNEMONIC_FCOMIP ||
 	    mn == ZYDIS_MNEMONIC_FUCOMI || mn == ZYDIS_MNEMONIC_FUCOMIP;
+	bool unordered_ok =
+	    mn == ZYDIS_MNEMONIC_FUCOM || mn == ZYDIS_MNEMONIC_FUCOMP ||
+	    mn == ZYDIS_MNEMONIC_FUCOMPP || mn == ZYDIS_MNEMONIC_FUCOMI ||
+	    mn == ZYDIS_MNEMONIC_FUCOMIP;
 	bool integer =
 	    mn == ZYDIS_MNEMONIC_FICOM || mn == ZYDIS_MNEMONIC_FICOMP;
+	bool un;
 
 	fpu_check(c);
 	note_insn(c, i);
@@ -456,26 +582,33 @@ static HANDLER(h_fcom)
 		pops = 1;
 	if (mn == ZYDIS_MNEMONIC_FCOMPP || mn == ZYDIS_MNEMONIC_FUCOMPP)
 		pops = 2;
-	a = st_get(c, 0);
+	a = st_use(c, 0);
 	if (mn == ZYDIS_MNEMONIC_FTST)
 		b = 0;
 	else if (i->nops >= 1 && i->op[i->nops - 1].kind == OPK_MEM)
 		b = load_mem(c, i, &i->op[i->nops - 1], integer);
 	else if (i->nops >= 1)
-		b = st_get(c, st_index(&i->op[i->nops - 1]));
+		b = st_use(c, st_index(&i->op[i->nops - 1]));
 	else
-		b = st_get(c, 1);
+		b = st_use(c, 1);
+	un = isnan(a) || isnan(b);
+	if (un && (!unordered_ok || is_snan(a) || is_snan(b)))
+		c->st->fpu.fsw |= 1; /* IE */
+	if ((fpclassify(a) == FP_SUBNORMAL || fpclassify(b) == FP_SUBNORMAL) &&
+	    !un)
+		c->st->fpu.fsw |= 2; /* DE */
 	if (eflags) {
-		uint64_t f = isnan(a) || isnan(b) ? F_ZF | F_PF | F_CF
-			     : a < b		  ? F_CF
-			     : a == b		  ? F_ZF
-						  : 0;
+		uint64_t f = un	      ? F_ZF | F_PF | F_CF
+			     : a < b  ? F_CF
+			     : a == b ? F_ZF
+				      : 0;
 		set_arith_flags(c, f);
+		c->st->fpu.fsw &= ~FSW_C1;
 	} else {
-		uint16_t cc = isnan(a) || isnan(b) ? FSW_C0 | FSW_C2 | FSW_C3
-			      : a < b		   ? FSW_C0
-			      : a == b		   ? FSW_C3
-						   : 0;
+		uint16_t cc = un       ? FSW_C0 | FSW_C2 | FSW_C3
+			      : a < b  ? FSW_C0
+			      : a == b ? FSW_C3
+				       : 0;
 		c->st->fpu.fsw =
 		    (c->st->fpu.fsw & ~(FSW_C0 | FSW_C1 | FSW_C2 | FSW_C3)) |
 		    cc;
@@ -488,21 +621,26 @@ static HANDLER(h_fxam)
 {
 	struct x86_fpu *f = &c->st->fpu;
 	long double v = st_get(c, 0);
-	uint16_t cc;
+	uint8_t b[16];
+	uint16_t cc, exp;
+	uint64_t mant;
 	fpu_check(c);
+	memcpy(b, &v, 16);
+	memcpy(&mant, b, 8);
+	exp = (uint16_t)((b[9] & 0x7f) << 8 | b[8]);
 	if (!(f->ftw & (1u << top(c))))
 		cc = FSW_C3 | FSW_C0; /* empty */
-	else if (isnan(v))
-		cc = FSW_C0;
-	else if (isinf(v))
-		cc = FSW_C2 | FSW_C0;
-	else if (v == 0)
-		cc = FSW_C3;
-	else if (fpclassify(v) == FP_SUBNORMAL)
-		cc = FSW_C3 | FSW_C2;
+	else if (exp == 0x7fff)
+		cc = (mant << 1) ? FSW_C0 : FSW_C2 | FSW_C0; /* NaN / inf */
+	else if (exp == 0 && !mant)
+		cc = FSW_C3; /* zero */
+	else if (exp == 0)
+		cc = FSW_C3 | FSW_C2; /* denormal */
+	else if (!(mant >> 63))
+		cc = 0; /* unnormal: unsupported */
 	else
-		cc = FSW_C2;
-	if (signbit(v))
+		cc = FSW_C2; /* normal */
+	if (b[9] & 0x80)
 		cc |= FSW_C1;
 	f->fsw = (f->fsw & ~(FSW_C0 | FSW_C1 | FSW_C2 | FSW_C3)) | cc;
 }
