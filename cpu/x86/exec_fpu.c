@@ -372,31 +372,37 @@ static HANDLER(h_fld)
 	push(c, v);
 }
 
+/* Constants come from the host's x87 so they are rounded per FCW.RC. */
 static HANDLER(h_fconst)
 {
-	static const uint8_t k[7][10] = {
-	    /* 1, 0, pi, log2(e), log2(10), log10(2), ln(2): the x87's
-	     * constants (rounded to nearest) */
-	    {0, 0, 0, 0, 0, 0, 0, 0x80, 0xff, 0x3f},
-	    {0},
-	    {0x35, 0xc2, 0x68, 0x21, 0xa2, 0xda, 0x0f, 0xc9, 0x00, 0x40},
-	    {0xbc, 0xf0, 0x17, 0x5c, 0x29, 0x3b, 0xaa, 0xb8, 0xff, 0x3f},
-	    {0xfe, 0x8a, 0x1b, 0xcd, 0x4b, 0x78, 0x9a, 0xd4, 0x00, 0x40},
-	    {0x99, 0xf7, 0xcf, 0xfb, 0x84, 0x9a, 0x20, 0x9a, 0xfd, 0x3f},
-	    {0xac, 0x79, 0xcf, 0xd1, 0xf7, 0x17, 0x72, 0xb1, 0xfe, 0x3f},
-	};
-	static const uint16_t mn[7] = {
-	    ZYDIS_MNEMONIC_FLD1,   ZYDIS_MNEMONIC_FLDZ,	  ZYDIS_MNEMONIC_FLDPI,
-	    ZYDIS_MNEMONIC_FLDL2E, ZYDIS_MNEMONIC_FLDL2T, ZYDIS_MNEMONIC_FLDLG2,
-	    ZYDIS_MNEMONIC_FLDLN2};
-	long double v = 0;
+	long double v;
+	uint16_t h;
 	fpu_check(c);
-	for (unsigned n = 0; n < 7; n++)
-		if (mn[n] == i->mnemonic) {
-			uint8_t b[16] = {0};
-			memcpy(b, k[n], 10);
-			memcpy(&v, b, sizeof(v));
-		}
+	h = x87_begin(c);
+	switch (i->mnemonic) {
+	case ZYDIS_MNEMONIC_FLD1:
+		__asm__ volatile("fld1" : "=t"(v));
+		break;
+	case ZYDIS_MNEMONIC_FLDZ:
+		__asm__ volatile("fldz" : "=t"(v));
+		break;
+	case ZYDIS_MNEMONIC_FLDPI:
+		__asm__ volatile("fldpi" : "=t"(v));
+		break;
+	case ZYDIS_MNEMONIC_FLDL2E:
+		__asm__ volatile("fldl2e" : "=t"(v));
+		break;
+	case ZYDIS_MNEMONIC_FLDL2T:
+		__asm__ volatile("fldl2t" : "=t"(v));
+		break;
+	case ZYDIS_MNEMONIC_FLDLG2:
+		__asm__ volatile("fldlg2" : "=t"(v));
+		break;
+	default:
+		__asm__ volatile("fldln2" : "=t"(v));
+		break;
+	}
+	x87_end(c, h, false);
 	c->st->fpu.fsw &= ~FSW_C1;
 	push(c, v);
 }
