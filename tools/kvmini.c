@@ -43,6 +43,8 @@ static const char usage_main[] =
 
 static const char usage_run[] =
     "usage: kvmini run [options] IMAGE [-- guest args]\n"
+    "       kvmini run [options] --kernel FILE [--initrd FILE] [--append "
+    "STRING]\n"
     "\n"
     "options:\n"
     "  --backend auto|kvm|soft  kvm: the host's /dev/kvm; soft: kvmini's own\n"
@@ -67,6 +69,12 @@ static const char usage_run[] =
     "  --load-addr A            load address of a flat binary (default "
     "0x7c00)\n"
     "  --initrd FILE            initramfs for a Linux kernel\n"
+    "  --kernel FILE            the same as giving IMAGE\n"
+    "  --append STRING          the guest command line (instead of -- args)\n"
+    "  --irqchip                in-kernel irqchip and PIT for any guest "
+    "(Linux\n"
+    "                           guests get them anyway): HLT then waits for\n"
+    "                           interrupts inside KVM, and all vCPUs run\n"
     "  -h, --help               this help\n"
     "\n"
     "image formats, detected by content: multiboot v1 (header in the first\n"
@@ -131,6 +139,7 @@ struct run_args {
 	struct vm_config cfg;
 	struct load_opts load;
 	char *cmdline;
+	bool irqchip;
 };
 
 static int open_backend(struct vmm_backend *b, enum vmm_backend_kind kind,
@@ -163,7 +172,7 @@ static int open_backend(struct vmm_backend *b, enum vmm_backend_kind kind,
 
 static int parse_run(int argc, char **argv, struct run_args *a)
 {
-	const char *image = NULL, *val;
+	const char *image = NULL, *append = NULL, *val;
 	size_t clen = 0;
 	uint64_t u;
 	int i;
@@ -183,6 +192,23 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 			a->cfg.trace = true;
 		} else if (!strcmp(s, "--flat")) {
 			a->load.flat = true;
+		} else if (!strcmp(s, "--irqchip")) {
+			a->irqchip = true;
+		} else if (opt_value(argv, argc, &i, "--kernel", &val,
+				     &missing)) {
+			if (missing)
+				goto missing;
+			if (image)
+				return -usage_error("run",
+						    "two images: '%s' "
+						    "and --kernel",
+						    image);
+			image = val;
+		} else if (opt_value(argv, argc, &i, "--append", &val,
+				     &missing)) {
+			if (missing)
+				goto missing;
+			append = val;
 		} else if (opt_value(argv, argc, &i, "--backend", &val,
 				     &missing)) {
 			if (missing)
@@ -252,6 +278,17 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 	if (!image)
 		return -usage_error("run", "%s", "no IMAGE given");
 	a->load.path = image;
+	if (append && i < argc)
+		return -usage_error("run", "%s",
+				    "give the guest command "
+				    "line either with --append or after --, "
+				    "not both");
+	if (append) {
+		a->cmdline = strdup(append);
+		if (!a->cmdline)
+			return -VMM_EXIT_MONITOR;
+		a->load.cmdline = a->cmdline;
+	}
 	for (int j = i; j < argc; j++)
 		clen += strlen(argv[j]) + 1;
 	if (clen) {
@@ -312,7 +349,7 @@ static int cmd_run(int argc, char **argv)
 		return VMM_EXIT_MONITOR;
 	}
 	status = VMM_EXIT_MONITOR;
-	a.cfg.irqchip = bs.mode == BOOT_LINUX;
+	a.cfg.irqchip = a.irqchip || bs.mode == BOOT_LINUX;
 	r = vm_create(&vm, &b, &a.cfg, &mem, err, sizeof(err));
 	if (r >= 0)
 		r = vm_set_boot_state(&vm, &bs, err, sizeof(err));

@@ -271,15 +271,19 @@ int vm_create(struct vm *vm, struct vmm_backend *b, const struct vm_config *cfg,
 	if (r >= 0)
 		r = vm_add_device(vm, &vm->pio, &vm->dbg.dev, err, errlen);
 	if (r >= 0)
-		r = vm_add_device(vm, &vm->pio, &vm->reset.i8042, err, errlen);
-	if (r >= 0)
 		r = vm_add_device(vm, &vm->pio, &vm->reset.rst_cnt, err,
 				  errlen);
+	/* RTC, i8042, port 0x80, ACPI PM; firmware tables for Linux guests. */
+	if (r >= 0)
+		r = platform_setup(vm, &vm->platform,
+				   vm->cfg.irqchip && vm->irqchip, err, errlen);
 	return r;
 }
 
 void vm_destroy(struct vm *vm)
 {
+	/* First: the RTC thread may still raise IRQ 8 through the VM fd. */
+	platform_teardown(&vm->platform);
 	for (int i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 

@@ -20,6 +20,7 @@
 #include "vmm/guest_mem.h"
 #include "vmm/iobus.h"
 #include "vmm/loader/loader.h"
+#include "vmm/platform/platform.h"
 
 #define VM_MAX_VCPUS 64
 
@@ -62,7 +63,8 @@ struct vm {
 	struct io_bus pio, mmio;
 	struct uart8250 uart;
 	struct debug_exit dbg;
-	struct reset_dev reset;
+	struct reset_dev reset; /* 0xcf9; the i8042 is the platform's */
+	struct platform platform;
 	bool irqchip; /* the in-kernel irqchip exists */
 	pthread_t console_thread;
 	bool console_thread_started;

@@ -12,7 +12,11 @@ check "kvmini --help exits 0 and documents exit statuses" \
 	$([ $rc = 0 ] && grep -q 'exit status' $T/o && grep -q 126 $T/o && echo 0)
 run_kvmini $T/o $T/e run --help
 check "kvmini run --help lists every option" \
-	$([ $rc = 0 ] && for o in --backend --mem --cpus --cpu-model --trace --load-addr --flat; do grep -q -- "$o" $T/o || exit; done && echo 0)
+	$([ $rc = 0 ] && for o in --backend --mem --cpus --cpu-model --trace --load-addr --flat --initrd --kernel --append --irqchip; do grep -q -- "$o" $T/o || exit; done && echo 0)
+run_kvmini $T/o $T/e run --kernel a.bin --append x -- y
+check "--append and -- args together are refused" $([ $rc = 2 ] && grep -q "append" $T/e && echo 0) "rc=$rc"
+run_kvmini $T/o $T/e run --kernel a.bin b.bin
+check "--kernel and IMAGE together are refused" $([ $rc = 2 ] && echo 0) "rc=$rc"
 run_kvmini $T/o $T/e frobnicate
 check "unknown command: status 2" $([ $rc = 2 ] && grep -q "unknown command" $T/e && echo 0) "rc=$rc" "$(cat $T/e)"
 run_kvmini $T/o $T/e run

@@ -3,20 +3,6 @@
 
 #include "vmm/devices/reset.h"
 
-static void i8042_read(void *o, uint64_t off, uint8_t *d, unsigned size)
-{
-	memset(d, 0,
-	       size); /* status: output buffer empty, input buffer empty */
-}
-
-static void i8042_write(void *o, uint64_t off, const uint8_t *d, unsigned size)
-{
-	struct reset_dev *r = o;
-
-	if (d[0] == 0xfe)
-		r->request_reset(r->ctx, "i8042 reset command");
-}
-
 static void rst_cnt_read(void *o, uint64_t off, uint8_t *d, unsigned size)
 {
 	struct reset_dev *r = o;
@@ -40,12 +26,6 @@ void reset_dev_init(struct reset_dev *d,
 		    void *ctx)
 {
 	memset(d, 0, sizeof(*d));
-	d->i8042 = (struct io_device){.name = "i8042",
-				      .base = I8042_CMD_PORT,
-				      .len = 1,
-				      .opaque = d,
-				      .read = i8042_read,
-				      .write = i8042_write};
 	d->rst_cnt = (struct io_device){.name = "rst-cnt",
 					.base = RST_CNT_PORT,
 					.len = 1,
