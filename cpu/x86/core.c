@@ -274,7 +274,8 @@ uint32_t x86_run(struct x86_state *st, struct x86_core *c,
 		 const struct x86_env_ops *ops, void *env,
 		 struct x86_exit *exit)
 {
-	uint64_t budget;
+	/* volatile: it survives the longjmp of a fault (C11 7.13.2.1) */
+	volatile uint64_t budget;
 
 	c->st = st;
 	c->ops = ops;
@@ -314,6 +315,12 @@ uint32_t x86_run(struct x86_state *st, struct x86_core *c,
 	for (;;) {
 		if (c->exc_pending) {
 			x86_deliver_pending(c);
+			/* a guest can fault forever without retiring anything
+			 * (handler on a non-present page): count deliveries */
+			if (budget && !--budget) {
+				x86_exit_prep(c, X86_STOP_BUDGET, 0);
+				return exit->reason;
+			}
 			continue;
 		}
 		if (boundary_checks(c))
