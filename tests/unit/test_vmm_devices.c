@@ -211,6 +211,36 @@ static void test_uart_output_and_input(void **state)
 	close(out[1]);
 }
 
+static void count_edges(void *ctx, int level)
+{
+	int *rising = ctx;
+
+	if (level)
+		(*rising)++;
+}
+
+/* Every transmitted byte must give an edge-triggered PIC a new edge. */
+static void test_uart_irq_edges(void **state)
+{
+	struct uart8250 u;
+	int rising = 0;
+
+	uart8250_init(&u, UART_COM1_BASE, -1, -1);
+	u.set_irq = count_edges;
+	u.irq_ctx = &rising;
+	wr(&u, 4, 0x08); /* OUT2: the line reaches the PIC */
+	wr(&u, 1, 0x02); /* ETBEI: THRI at once */
+	assert_int_equal(rising, 1);
+	wr(&u, 0, 'a');
+	wr(&u, 0, 'b');
+	assert_int_equal(rising, 3);
+	assert_int_equal(rd(&u, 2) & 0x0f, 0x02);
+	assert_int_equal(u.irq_level, 0); /* IIR read acknowledged it */
+	wr(&u, 4, 0x00); /* OUT2 off: no interrupts reach the PIC */
+	wr(&u, 0, 'c');
+	assert_int_equal(rising, 3);
+}
+
 /* ---- exit port ----------------------------------------------------- */
 
 struct exit_req {
@@ -290,6 +320,7 @@ int main(void)
 	    cmocka_unit_test(test_uart_probe_registers),
 	    cmocka_unit_test(test_uart_loopback_and_thri),
 	    cmocka_unit_test(test_uart_output_and_input),
+	    cmocka_unit_test(test_uart_irq_edges),
 	    cmocka_unit_test(test_debug_exit),
 	    cmocka_unit_test(test_parse),
 	};

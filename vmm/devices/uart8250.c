@@ -196,7 +196,12 @@ static void uart_write_reg(struct uart8250 *u, unsigned reg, uint8_t v)
 			u->dll = v;
 			return;
 		}
+		/*
+		 * Drop the line before the (instant) transmission raises
+		 * THRI again, so an edge-triggered PIC sees a new edge.
+		 */
 		u->thri_pending = false;
+		uart_update_irq(u);
 		uart_transmit(u, v);
 		break;
 	case IER:
