@@ -610,6 +610,40 @@ static void test_pit_modes(void **state)
 	rig_free(r);
 }
 
+/* KVM's reinject policy: ticks missed while the guest was not taking
+ * them are delivered one per acknowledge, none lost, none doubled. */
+static void test_pit_reinject(void **state)
+{
+	struct rig *r = rig_new(1);
+	struct kvm_vcpu *v = r->vcpu[0];
+	int got = 0;
+
+	(void)state;
+	r->chip->pit = kvm_pit_create();
+	kvm_pit_reset(r->chip->pit, fake_now);
+	pic_init(r, 0xfe, 0xff);
+	outb(r, 0x43, 0x34); /* mode 2, 1193 ticks: 0.99985 ms */
+	outb(r, 0x40, 1193 & 0xff);
+	outb(r, 0x40, 1193 >> 8);
+	fake_now += 5000000; /* five periods with nobody acknowledging */
+	kvm_irq_poll_timers(r->chip, fake_now);
+	assert_int_equal(r->chip->pit->pending, 4);
+	while (kvm_cpu_has_interrupt(r->chip, v)) {
+		assert_int_equal(kvm_cpu_get_interrupt(r->chip, v), 0x20);
+		outb(r, 0x20, 0x20);
+		got++;
+		assert_true(got <= 5);
+	}
+	assert_int_equal(got, 5);
+	/* Masked at the PIC (and the IOAPIC): nothing is owed. */
+	outb(r, 0x21, 0xff);
+	fake_now += 3000000;
+	kvm_irq_poll_timers(r->chip, fake_now);
+	assert_int_equal(r->chip->pit->pending, 0);
+	assert_false(r->chip->pit->in_flight);
+	rig_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -624,6 +658,7 @@ int main(void)
 	    cmocka_unit_test(test_x2apic),
 	    cmocka_unit_test(test_lapic_timer),
 	    cmocka_unit_test(test_pit_modes),
+	    cmocka_unit_test(test_pit_reinject),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -85,6 +85,8 @@ static void pit_arm_irq0(struct kvm_pit *pit, uint64_t now)
 
 	pit->next_irq_ns = 0;
 	pit->period_ns = 0;
+	pit->pending = 0;
+	pit->in_flight = false;
 	switch (c->mode) {
 	case 2:
 	case 3:
@@ -345,24 +347,67 @@ bool kvm_pit_pio(struct kvm_irqchip_vm *chip, uint16_t port, bool in,
 	}
 }
 
+/* Upper bound of owed ticks (a second at 1 kHz): after a longer stall the
+ * guest's clock is allowed to lag rather than run a storm of handlers. */
+#define PIT_MAX_PENDING	   1000
+#define PIT_ACK_TIMEOUT_NS 100000000ull
+
+static void pit_inject(struct kvm_irqchip_vm *chip)
+{
+	struct kvm_pit *pit = chip->pit;
+	int r;
+
+	/* An edge on IRQ 0 (PIC edge-triggered, IOAPIC edge). */
+	r = kvm_set_irq(chip, KVM_PIT_IRQ_SOURCE_ID, 0, true);
+	kvm_set_irq(chip, KVM_PIT_IRQ_SOURCE_ID, 0, false);
+	/* Masked everywhere: nobody will acknowledge it, owe nothing. */
+	if (r < 0) {
+		pit->pending = 0;
+		return;
+	}
+	pit->in_flight = true;
+	pit->in_flight_ns = kvm_irq_clock_ns();
+}
+
+void kvm_pit_ack_irq(struct kvm_irqchip_vm *chip)
+{
+	struct kvm_pit *pit = chip->pit;
+
+	if (!pit || !pit->in_flight)
+		return;
+	pit->in_flight = false;
+	if (pit->pending) {
+		pit->pending--;
+		pit_inject(chip);
+	}
+}
+
 uint64_t kvm_pit_poll(struct kvm_irqchip_vm *chip, uint64_t now)
 {
 	struct kvm_pit *pit = chip->pit;
 
 	if (!pit || !pit->next_irq_ns)
 		return 0;
-	if (now >= pit->next_irq_ns) {
-		/* An edge on IRQ 0 (PIC edge-triggered, IOAPIC edge). */
-		kvm_set_irq(chip, KVM_PIT_IRQ_SOURCE_ID, 0, true);
-		kvm_set_irq(chip, KVM_PIT_IRQ_SOURCE_ID, 0, false);
-		if (pit->period_ns) {
-			pit->next_irq_ns += pit->period_ns;
-			/* Far behind: one tick now, no burst. */
-			if (pit->next_irq_ns <= now)
-				pit->next_irq_ns = now + pit->period_ns;
-		} else {
-			pit->next_irq_ns = 0;
-		}
+	/* Never acknowledged (masked while pending, say): stop waiting. */
+	if (pit->in_flight && now - pit->in_flight_ns > PIT_ACK_TIMEOUT_NS)
+		pit->in_flight = false;
+	if (now < pit->next_irq_ns)
+		return pit->next_irq_ns;
+	if (pit->period_ns) {
+		uint64_t due = (now - pit->next_irq_ns) / pit->period_ns + 1;
+
+		pit->next_irq_ns += due * pit->period_ns;
+		pit->pending +=
+		    (uint32_t)(due < PIT_MAX_PENDING ? due : PIT_MAX_PENDING);
+		if (pit->pending > PIT_MAX_PENDING)
+			pit->pending = PIT_MAX_PENDING;
+	} else {
+		pit->next_irq_ns = 0;
+		pit->pending++;
+	}
+	if (!pit->in_flight && pit->pending) {
+		pit->pending--;
+		pit_inject(chip);
 	}
 	return pit->next_irq_ns;
 }

@@ -180,6 +180,8 @@ int kvm_pic_read_irq(struct kvm_irqchip_vm *chip)
 		vec = pic->pics[0].irq_base + 7;
 	}
 	kvm_pic_update_irq(chip);
+	if (irq == 0)
+		kvm_pit_ack_irq(chip); /* the PIT may owe another tick */
 	return vec & 0xff;
 }
 
@@ -197,6 +199,8 @@ static uint8_t pic_poll_read(struct kvm_irqchip_vm *chip, int which)
 	}
 	pic_intack(s, irq);
 	kvm_pic_update_irq(chip);
+	if (which == 0 && irq == 0)
+		kvm_pit_ack_irq(chip);
 	return (uint8_t)(0x80 | irq);
 }
 

@@ -97,14 +97,18 @@ int kvm_ioapic_set_irq(struct kvm_irqchip_vm *chip, int pin, int source,
 	return ioapic_service(chip, pin);
 }
 
-void kvm_ioapic_eoi(struct kvm_irqchip_vm *chip, int vector)
+void kvm_ioapic_eoi(struct kvm_irqchip_vm *chip, int vector, bool level)
 {
 	struct kvm_ioapic *io = &chip->ioapic;
 
 	for (int pin = 0; pin < KVM_IOAPIC_NUM_PINS; pin++) {
 		uint64_t e = io->s.redirtbl[pin].bits;
 
-		if (RTE_VECTOR(e) != (uint32_t)vector || !(e & RTE_LEVEL))
+		if (RTE_VECTOR(e) != (uint32_t)vector)
+			continue;
+		if (pin == chip->pit_ioapic_pin)
+			kvm_pit_ack_irq(chip);
+		if (!level || !(e & RTE_LEVEL))
 			continue;
 		io->s.redirtbl[pin].bits &= ~RTE_REMOTE_IRR;
 		if (!(e & RTE_MASKED) && (io->s.irr & (1u << pin)))

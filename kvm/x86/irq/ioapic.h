@@ -21,9 +21,10 @@ void kvm_ioapic_init(struct kvm_ioapic *ioapic);
 /* Line @pin from @source at @level: 1 delivered, 0 coalesced, -1 masked. */
 int kvm_ioapic_set_irq(struct kvm_irqchip_vm *chip, int pin, int source,
 		       bool level);
-/* A LAPIC EOI of a level-triggered @vector (EOI broadcast): clear remote
- * IRR and deliver again if the line is still asserted. */
-void kvm_ioapic_eoi(struct kvm_irqchip_vm *chip, int vector);
+/* A LAPIC EOI of @vector (EOI broadcast). For a level-triggered one
+ * (TMR set): clear remote IRR and deliver again if the line is still
+ * asserted. Either way the PIT learns its tick was taken. */
+void kvm_ioapic_eoi(struct kvm_irqchip_vm *chip, int vector, bool level);
 uint32_t kvm_ioapic_mmio_read(struct kvm_irqchip_vm *chip, uint64_t off);
 void kvm_ioapic_mmio_write(struct kvm_irqchip_vm *chip, uint64_t off,
 			   uint32_t val);

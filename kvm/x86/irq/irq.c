@@ -209,6 +209,11 @@ int kvm_set_routing(struct kvm_irqchip_vm *chip,
 	free(chip->routes);
 	chip->routes = n;
 	chip->nr_routes = nr;
+	chip->pit_ioapic_pin = -1;
+	for (uint32_t i = 0; i < nr; i++)
+		if (n[i].gsi == 0 && n[i].type == KVM_IRQ_ROUTING_IRQCHIP &&
+		    n[i].u.irqchip.irqchip == KVM_IRQCHIP_IOAPIC)
+			chip->pit_ioapic_pin = (int)n[i].u.irqchip.pin;
 	return 0;
 }
 

@@ -106,6 +106,12 @@ struct kvm_pit {
 	/* Channel 0 drives IRQ 0: next edge (0 = none), period (0 = once). */
 	uint64_t next_irq_ns;
 	uint64_t period_ns;
+	/* KVM's "reinject" policy: ticks the guest has not acknowledged yet
+	 * are delivered one per acknowledge, so a guest counting ticks
+	 * (jiffies) keeps time when the host falls behind. */
+	uint32_t pending;
+	bool in_flight;
+	uint64_t in_flight_ns;
 };
 
 struct kvm_ioapic {
@@ -141,6 +147,7 @@ struct kvm_irqchip_vm {
 	struct kvm_lapic *lapic[KVM_MAX_VCPUS];
 	struct kvm_routing_entry *routes;
 	uint32_t nr_routes;
+	int pit_ioapic_pin; /* IOAPIC pin of GSI 0 (-1: none) */
 	/* Timer thread: fires LAPIC timers and PIT channel 0 on time. */
 	pthread_t timer_thread;
 	pthread_cond_t timer_cond;
@@ -186,6 +193,8 @@ uint64_t kvm_pit_poll(struct kvm_irqchip_vm *chip, uint64_t now);
 /* Current count / OUT of @ch at @now (for tests and port reads). */
 uint16_t kvm_pit_get_count(struct kvm_pit *pit, int ch, uint64_t now);
 int kvm_pit_get_out(struct kvm_pit *pit, int ch, uint64_t now);
+/* The guest acknowledged IRQ 0 (PIC INTA or IOAPIC EOI of its pin). */
+void kvm_pit_ack_irq(struct kvm_irqchip_vm *chip);
 /* KVM_SET_PIT2: restart channel 0 from the loaded state. */
 void kvm_pit_state_loaded(struct kvm_pit *pit, uint64_t now);
 

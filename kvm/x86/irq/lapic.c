@@ -294,9 +294,9 @@ static void apic_eoi(struct kvm_lapic *apic)
 		return;
 	vec_clear(apic, APIC_ISR, vec);
 	kvm_apic_ppr(apic);
-	/* Level-triggered: tell the IOAPIC (EOI broadcast). */
-	if (vec_test(apic, APIC_TMR, vec))
-		kvm_ioapic_eoi(apic->chip, vec);
+	/* EOI broadcast to the IOAPIC: remote IRR of level lines, and the
+	 * PIT's acknowledge for its edge pin. */
+	kvm_ioapic_eoi(apic->chip, vec, vec_test(apic, APIC_TMR, vec));
 }
 
 /* ---- timer ------------------------------------------------------------ */
