@@ -240,6 +240,16 @@ static void cmps_equal(struct x86diff_case *c)
 	c->init.rflags &= ~(uint64_t)X86DIFF_ZF;
 }
 
+/* ... with ST0 = -1.5, round to nearest */
+static void x87_m1p5(struct x86diff_case *c)
+{
+	static const uint8_t m1p5[10] = {0, 0, 0, 0, 0, 0, 0, 0xc0, 0xff, 0xbf};
+
+	x87_deep(c);
+	c->init.fcw = 0x037f;
+	memcpy(c->init.st[0], m1p5, 10);
+}
+
 static const struct x86diff_fixed regressions[] = {
     /* core bug (02:06): XADD with source == destination register kept
      * the old value; the destination is written last, with the sum */
@@ -274,6 +284,8 @@ static const struct x86diff_fixed regressions[] = {
     REGS("x87-fldpi-rc", X87, x87_deep, 0xd9, 0xeb),
     REGS("x87-frndint-2p63", X87, x87_big, 0xd9, 0xfc),
     REGS("x87-fscale-inf", X87, x87_big, 0xd9, 0xfd),
+    /* core bug (02:42, x87): C1 (rounded up) not set: frndint of -1.5 */
+    REGS("x87-frndint-c1", X87, x87_m1p5, 0xd9, 0xfc),
     /* core bug (02:25, bcd class): AAA/AAS as the 8086 did them (AL +- 6,
      * AH +- 1); the current SDM and recent silicon adjust AX by 0x106, so
      * AL >= 0xfa (aaa) or AL < 6 (aas) end with a different AH */
