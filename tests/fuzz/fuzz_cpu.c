@@ -108,6 +108,13 @@ int main(int argc, char **argv)
 		seed = ((uint64_t)ts.tv_sec << 20) ^ (uint64_t)ts.tv_nsec ^
 		       ((uint64_t)getpid() << 40);
 	}
+	char why[200];
+	uint32_t host = x86diff_host_classes(why, sizeof(why));
+
+	if (classes & ~host) {
+		printf("fuzz-cpu: this host cannot run natively: %s\n", why);
+		classes &= host;
+	}
 	printf("fuzz-cpu: seed=%#" PRIx64 " count=%lu max-insns=%u classes=",
 	       seed, count, maxg);
 	for (unsigned k = 0; k < X86DIFF_C_COUNT; k++)

@@ -160,6 +160,14 @@ void x86diff_from_bytes(struct x86diff_case *c, const struct x86diff_fixed *f,
 extern const struct x86diff_fixed x86diff_fixed_cases[];
 extern const size_t x86diff_nr_fixed_cases;
 
+/*
+ * The classes this host can run natively (CPUID features: popcnt, lzcnt,
+ * movbe, clflushopt for `extra`, SSE3's fisttp for `x87`; a 32-bit user
+ * code segment for `compat32`; Intel for `bcd`, whose AAA/AAS vary).
+ * Writes what is missing to `why` (may be NULL).
+ */
+uint32_t x86diff_host_classes(char *why, size_t whylen);
+
 /* Native run in a forked child. Returns 0, or -1 if the fork itself failed. */
 int x86diff_run_native(const struct x86diff_case *c, struct x86diff_result *r);
 

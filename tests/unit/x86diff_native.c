@@ -13,6 +13,7 @@
  * serves many cases, which matters under ASan.
  */
 #define _GNU_SOURCE
+#include <cpuid.h>
 #include <errno.h>
 #include <poll.h>
 #include <setjmp.h>
@@ -335,4 +336,58 @@ int x86diff_run_native(const struct x86diff_case *c, struct x86diff_result *r)
 	}
 	memcpy(r, &x86diff_sh->r, sizeof(*r));
 	return 0;
+}
+
+uint32_t x86diff_host_classes(char *why, size_t whylen)
+{
+	unsigned a, b, c, d, c1 = 0, b7 = 0, ce = 0, vendor[3] = {0};
+	uint32_t mask = X86DIFF_ALL_CLASSES;
+	struct x86diff_case *t;
+	struct x86diff_result *r;
+	size_t n = 0;
+
+	if (why && whylen)
+		why[0] = 0;
+#define X86DIFF_DROP(cls, text)                                                \
+	do {                                                                   \
+		mask &= ~(1u << (cls));                                        \
+		if (why && n < whylen)                                         \
+			n += (size_t)snprintf(why + n, whylen - n, "%s%s",     \
+					      n ? ", " : "", text);            \
+	} while (0)
+
+	if (__get_cpuid(0, &a, &vendor[0], &vendor[2], &vendor[1]) &&
+	    __get_cpuid(1, &a, &b, &c, &d))
+		c1 = c;
+	if (__get_cpuid_count(7, 0, &a, &b, &c, &d))
+		b7 = b;
+	if (__get_cpuid(0x80000001, &a, &b, &c, &d))
+		ce = c;
+	if (!(c1 & (1u << 23)) || !(c1 & (1u << 22)) || !(ce & (1u << 5)) ||
+	    !(b7 & (1u << 23)))
+		X86DIFF_DROP(X86DIFF_C_EXTRA,
+			     "extra (popcnt/movbe/lzcnt/clflushopt)");
+	if (!(c1 & 1))
+		X86DIFF_DROP(X86DIFF_C_X87, "x87 (fisttp needs SSE3)");
+	if (memcmp(vendor, "GenuineIntel", 12))
+		X86DIFF_DROP(X86DIFF_C_BCD, "bcd (not an Intel host)");
+
+	/* 32-bit code: Linux without IA32 emulation has no usable 0x23 */
+	t = malloc(sizeof(*t));
+	r = malloc(sizeof(*r));
+	if (t && r) {
+		static const uint8_t nop_byte[] = {0x90};
+		static const struct x86diff_fixed nop = {
+		    .name = "probe", .bytes = nop_byte, .len = 1};
+
+		x86diff_from_bytes(t, &nop, 0);
+		t->compat = true;
+		if (x86diff_run_native(t, r) || r->end != X86DIFF_END_MARKER)
+			X86DIFF_DROP(X86DIFF_C_COMPAT,
+				     "compat32 (no 32-bit user code segment)");
+	}
+	free(t);
+	free(r);
+#undef X86DIFF_DROP
+	return mask;
 }
