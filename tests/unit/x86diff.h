@@ -69,6 +69,8 @@ enum x86diff_class {
 	X86DIFF_C_X87,	  /* x87: loads/stores (m32/m64/m80, integers),
 			     arithmetic, compares, constants, FPU control;
 			     the stack depth is unchanged across each group */
+	X86DIFF_C_X87EXT, /* x87 groups that also use f2xm1 fyl2x(p1) fptan
+			     fpatan fxtract fprem(1) fsin fcos fsincos */
 	X86DIFF_C_SSE,	  /* SSE/SSE2: moves, packed integer, logic, shuffles,
 			     PS/PD/SS/SD arithmetic, compares, (U)COMIS,
 			     conversions; XMM0-15 and MXCSR compared */

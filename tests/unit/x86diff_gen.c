@@ -17,6 +17,7 @@
 #include "x86diff_gen.h"
 
 static bool (*const class_gen[X86DIFF_C_COUNT])(struct gen *) = {
+    [X86DIFF_C_X87EXT] = x86diff_gen_x87,
     [X86DIFF_C_FXSAVE] = x86diff_gen_fxsave,
     [X86DIFF_C_SEG] = x86diff_gen_seg,
     [X86DIFF_C_BCD] = x86diff_gen_bcd,
@@ -40,9 +41,9 @@ static bool (*const class_gen[X86DIFF_C_COUNT])(struct gen *) = {
 };
 
 static const char *const class_names[X86DIFF_C_COUNT] = {
-    "alu", "shift",   "muldiv", "bit",	  "string", "cond",  "xchg",
-    "mov", "convert", "flags",	"stack",  "branch", "extra", "fault",
-    "smc", "x87",     "sse",	"fxsave", "seg",    "bcd",   "compat32",
+    "alu",     "shift", "muldiv", "bit",    "string", "cond",	  "xchg", "mov",
+    "convert", "flags", "stack",  "branch", "extra",  "fault",	  "smc",  "x87",
+    "x87ext",  "sse",	"fxsave", "seg",    "bcd",    "compat32",
 };
 
 const char *x86diff_class_name(enum x86diff_class c)

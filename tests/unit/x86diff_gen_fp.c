@@ -309,7 +309,29 @@ static bool gen_x87_op(struct gen *g, unsigned d)
 	static const uint8_t arith[] = {0, 1, 4, 5, 6, 7};
 	unsigned i = below(g, d);
 
-	switch (below(g, 12)) {
+	switch (below(g, 14)) {
+	case 12: /* fcmovcc st0, st(i): B E BE U and their negations */
+	{
+		static const uint32_t reads[] = {X86DIFF_CF, X86DIFF_ZF,
+						 X86DIFF_CF | X86DIFF_ZF,
+						 X86DIFF_PF};
+		unsigned cc = below(g, 4);
+
+		if (!defined(g, reads[cc]))
+			return false;
+		return emit2(g, chance(g, 2) ? 0xda : 0xdb,
+			     (uint8_t)(0xc0 + 8 * cc + i));
+	}
+	case 13: /* f2xm1 fsin fcos fprem fprem1 (same depth) */
+	{
+		static const uint8_t op[] = {0xf0, 0xfe, 0xff, 0xf8, 0xf5};
+		unsigned k = below(g, 5);
+
+		if (!(g->classes & (1u << X86DIFF_C_X87EXT)) ||
+		    (k >= 3 && d < 2))
+			return false;
+		return emit2(g, 0xd9, op[k]);
+	}
 	case 0:
 		return emit2(g, 0xd9, unary[below(g, 6)]);
 	case 1: /* fop st0, st(i) / fop st(i), st0 */
@@ -389,7 +411,14 @@ bool x86diff_gen_x87(struct gen *g)
 
 	if (d < 8 && (d == 0 || chance(g, 2))) {
 		/* push */
-		switch (below(g, 4)) {
+		switch (below(g, 5)) {
+		case 4: /* fptan, fsincos, fxtract: ST0 -> two values */
+			if (d == 0 || !(g->classes & (1u << X86DIFF_C_X87EXT)))
+				return false;
+			if (!emit2(g, 0xd9,
+				   (uint8_t[]){0xf2, 0xfb, 0xf4}[below(g, 3)]))
+				return false;
+			break;
 		case 0: /* fld m32/m64/m80 */
 			switch (below(g, 3)) {
 			case 0:
@@ -427,7 +456,13 @@ bool x86diff_gen_x87(struct gen *g)
 			if (!gen_x87_op(g, d))
 				return false;
 		/* pop */
-		switch (below(g, 5)) {
+		bool ext = g->classes & (1u << X86DIFF_C_X87EXT);
+
+		switch (below(g, d >= 2 && ext ? 6 : 5)) {
+		case 5: /* fyl2x, fpatan, fyl2xp1: two values -> one */
+			return emit2(
+			    g, 0xd9,
+			    (uint8_t[]){0xf1, 0xf3, 0xf9}[below(g, 3)]);
 		case 0: /* fstp m32/m64/m80 */
 			switch (below(g, 3)) {
 			case 0:
