@@ -114,7 +114,7 @@ static void parse_acpi(struct parsed *p)
 	assert_non_null(p->madt);
 	/* FADT -> DSDT and FACS, 32- and 64-bit pointers the same */
 	assert_int_equal(get64(p->fadt + 140), get32(p->fadt + 40));
-	assert_int_equal(get64(p->fadt + 132), get32(p->fadt + 36));
+	assert_int_equal(get64(p->fadt + 132), 0); /* one FACS pointer */
 	p->dsdt = sdt(get64(p->fadt + 140), "DSDT");
 	p->facs = at(get32(p->fadt + 36), 64);
 	assert_memory_equal(p->facs, "FACS", 4);

@@ -97,7 +97,8 @@ static void build_fadt(uint8_t *t, uint64_t facs, uint64_t dsdt)
 			       FADT_SLP_BUTTON | FADT_RESET_REG_SUP);
 	gas_io(t + 116, 8, 1, ACPI_RESET_PORT);
 	t[128] = ACPI_RESET_VALUE;
-	tbl_put64(t + 132, facs);
+	/* X_FIRMWARE_CTRL stays 0: the spec wants one FACS pointer, and
+	 * Linux would list the table twice. X_DSDT takes precedence. */
 	tbl_put64(t + 140, dsdt);
 	gas_io(t + 148, 32, 2, ACPI_PM_BASE + ACPI_PM1_STS);
 	gas_io(t + 172, 16, 2, ACPI_PM_BASE + ACPI_PM1_CNT);
