@@ -382,6 +382,14 @@ void kvm_pit_ack_irq(struct kvm_irqchip_vm *chip)
 	}
 }
 
+void kvm_pit_mask_changed(struct kvm_irqchip_vm *chip)
+{
+	if (!chip->pit)
+		return;
+	chip->pit->in_flight = false;
+	chip->pit->pending = 0;
+}
+
 uint64_t kvm_pit_poll(struct kvm_irqchip_vm *chip, uint64_t now)
 {
 	struct kvm_pit *pit = chip->pit;

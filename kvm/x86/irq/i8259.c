@@ -274,6 +274,8 @@ static void pic_write_data(struct kvm_irqchip_vm *chip, int which, uint8_t val)
 
 	switch (s->init_state) {
 	case 0: /* OCW1 */
+		if (which == 0 && ((s->imr ^ val) & 1))
+			kvm_pit_mask_changed(chip);
 		s->imr = val;
 		kvm_pic_update_irq(chip);
 		break;

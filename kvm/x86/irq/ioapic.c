@@ -160,6 +160,9 @@ static void ioapic_write_indirect(struct kvm_irqchip_vm *chip, uint32_t val)
 	/* An edge entry has no remote IRR. */
 	if (!(e & RTE_LEVEL))
 		e &= ~RTE_REMOTE_IRR;
+	if (pin == chip->pit_ioapic_pin &&
+	    ((io->s.redirtbl[pin].bits ^ e) & RTE_MASKED))
+		kvm_pit_mask_changed(chip);
 	io->s.redirtbl[pin].bits = e;
 	/* Unmasking a level line that is still asserted delivers it. */
 	if ((e & RTE_LEVEL) && !(e & RTE_MASKED) && !(e & RTE_REMOTE_IRR) &&

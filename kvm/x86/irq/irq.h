@@ -195,6 +195,9 @@ uint16_t kvm_pit_get_count(struct kvm_pit *pit, int ch, uint64_t now);
 int kvm_pit_get_out(struct kvm_pit *pit, int ch, uint64_t now);
 /* The guest acknowledged IRQ 0 (PIC INTA or IOAPIC EOI of its pin). */
 void kvm_pit_ack_irq(struct kvm_irqchip_vm *chip);
+/* IRQ 0 was masked or unmasked somewhere (KVM's mask notifier): a tick
+ * in flight there may never be acknowledged; start owing afresh. */
+void kvm_pit_mask_changed(struct kvm_irqchip_vm *chip);
 /* KVM_SET_PIT2: restart channel 0 from the loaded state. */
 void kvm_pit_state_loaded(struct kvm_pit *pit, uint64_t now);
 
