@@ -20,7 +20,7 @@
 #include "x86diff_core.h"
 
 #define FIXED_SEED  0x5eed0000ull
-#define FIXED_COUNT 4000
+#define FIXED_COUNT 6000
 #define MAX_SHOWN   3
 
 static uint32_t claimed = X86DIFF_ALL_CLASSES;
