@@ -120,6 +120,8 @@ struct kvm_memory_slot *gfn_to_memslot(struct kvm *kvm, gfn_t gfn);
 /* Host address of @gpa's byte if mapped by a slot (NULL otherwise);
  * *writable says whether the slot allows writes. */
 void *gpa_to_hva(struct kvm *kvm, gpa_t gpa, bool *writable);
+/* Is [hva, hva+len) mapped in this process (userspace memory)? */
+bool kvm_hva_mapped(uint64_t hva, uint64_t len);
 /* Copy guest memory through the memslots; 0 or -EFAULT. */
 int kvm_read_guest(struct kvm *kvm, gpa_t gpa, void *data, unsigned long len);
 int kvm_write_guest(struct kvm *kvm, gpa_t gpa, const void *data,

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "kvm/page_alloc.h"
 #include "kvm/report.h"
@@ -283,6 +284,14 @@ void *gpa_to_hva(struct kvm *kvm, gpa_t gpa, bool *writable)
 				   (gpa - (s->base_gfn << PAGE_SHIFT)));
 }
 
+bool kvm_hva_mapped(uint64_t hva, uint64_t len)
+{
+	/* msync() fails with ENOMEM on any unmapped page in the range: a
+	 * cheap way to validate userspace-supplied memory before use. */
+	return msync((void *)(uintptr_t)(hva & ~(PAGE_SIZE - 1)),
+		     (size_t)(len + (hva & (PAGE_SIZE - 1))), MS_ASYNC) == 0;
+}
+
 static int kvm_guest_copy(struct kvm *kvm, gpa_t gpa, void *data,
 			  unsigned long len, bool write)
 {
@@ -299,7 +308,8 @@ static int kvm_guest_copy(struct kvm *kvm, gpa_t gpa, void *data,
 		 * as soon as KVM_SET_USER_MEMORY_REGION returns. */
 		pthread_mutex_lock(&kvm->mmu_lock);
 		hva = gpa_to_hva(kvm, gpa, &writable);
-		if (!hva || (write && !writable)) {
+		if (!hva || (write && !writable) ||
+		    !kvm_hva_mapped((uintptr_t)hva, chunk)) {
 			pthread_mutex_unlock(&kvm->mmu_lock);
 			return -EFAULT;
 		}

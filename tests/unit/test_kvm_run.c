@@ -373,6 +373,24 @@ static void test_memslot_delete_recreate(void **state)
 	done(g);
 }
 
+/* A memslot whose userspace memory is not mapped: KVM_RUN fails with
+ * -EFAULT when the guest touches it (as Linux), the process survives. */
+static void test_slot_with_unmapped_memory(void **state)
+{
+	static const uint8_t code[] = {
+	    0x8b, 0x1e, 0x00, 0xb0, /* mov bx, [0xb000] */
+	    0xf4,		    /* hlt */
+	};
+	struct g *g = guest("default", code, sizeof(code));
+	/* Far below where mmap places things (top-down from 2^47). */
+	void *hole = (void *)0x4f0000000000ull;
+
+	assert_int_equal(msync(hole, 0x1000, MS_ASYNC), -1);
+	assert_int_equal(set_mem(g, 1, 0, 0xb000, 0x1000, hole), 0);
+	assert_int_equal(run(g), -EFAULT);
+	done(g);
+}
+
 static void test_cpuid(void **state)
 {
 	static const uint8_t code[] = {
@@ -665,6 +683,7 @@ int main(void)
 	    cmocka_unit_test(test_mmio_straddling_ram_end),
 	    cmocka_unit_test(test_readonly_slot),
 	    cmocka_unit_test(test_memslot_delete_recreate),
+	    cmocka_unit_test(test_slot_with_unmapped_memory),
 	    cmocka_unit_test(test_cpuid),
 	    cmocka_unit_test(test_string_out),
 	    cmocka_unit_test(test_immediate_exit),

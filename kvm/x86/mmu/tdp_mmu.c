@@ -130,6 +130,14 @@ int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, uint64_t gpa, bool write,
 			uint64_t hva = slot->userspace_addr +
 				       ((base - slot->base_gfn) << PAGE_SHIFT);
 
+			/* The slot's memory must really be mapped in this
+			 * process, or the CPU would fault on our behalf (Linux:
+			 * KVM_RUN fails with -EFAULT on a bad hva). */
+			if (!kvm_hva_mapped(hva, target == 2 ? 1ull << 21
+							     : PAGE_SIZE)) {
+				r = -EFAULT;
+				goto out;
+			}
 			spte = (hva & SPTE_ADDR_MASK) | prot | EPT_LEAF_MT_WB |
 			       EPT_IPAT | (target == 2 ? EPT_LARGE : 0);
 		}
