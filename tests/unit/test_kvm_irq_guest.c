@@ -408,6 +408,77 @@ static void test_ap_init_sipi(void **state)
 	vm_free(g);
 }
 
+/* Fixed IPIs between two vCPU threads: the BSP sends vector 0x50 to APIC
+ * 1, whose handler EOIs and answers with 0x51; 200 round trips. */
+static void test_ipi_ping_pong(void **state)
+{
+	struct g *g = vm_new(true, false);
+	uint8_t code[256];
+	size_t n = 0;
+	const uint8_t start_ap[] = {
+	    0x66, 0xc7, 0x06, 0x10, 0x93, 0x00, 0x00, 0x00, 0x01, /* ICR2 */
+	    0x66, 0xc7, 0x06, 0x00, 0x93, 0x00, 0x45, 0x00, 0x00, /* INIT */
+	    0x66, 0xc7, 0x06, 0x00, 0x93, 0x03, 0x46, 0x00, 0x00, /* SIPI */
+	    0xe6, 0x11, 0x83, 0x3e, 0x00, 0x06, 0x01, 0x75, 0xf7, /* wait */
+	};
+	const uint8_t ping[] = {
+	    0x31, 0xdb, /* xor bx, bx */
+	    0x43,	/* l: inc bx */
+	    0x66, 0xc7, 0x06, 0x10, 0x93, 0x00, 0x00, 0x00, 0x01, /* ICR2=1 */
+	    0x66, 0xc7, 0x06, 0x00, 0x93, 0x50, 0x40, 0x00, 0x00, /* 0x50 */
+	    0xfa,						  /* w: cli */
+	    0x39, 0x1e, 0x00, 0x05, /* cmp [0x500], bx */
+	    0x73, 0x04,		    /* jae next */
+	    0xfb, 0xf4,		    /* sti; hlt */
+	    0xeb, 0xf5,		    /* jmp w */
+	    0x81, 0xfb, 0xc8, 0x00, /* next: cmp bx, 200 */
+	    0x72, 0xdc,		    /* jb l */
+	    0xe6, 0x10, 0xf4,	    /* out 0x10; hlt */
+	};
+	/* AP: stack, APIC page at 0x9000 (no BSP bit), SVR, flag, idle. */
+	const uint8_t ap_code[] = {
+	    0xbc, 0x00, 0x78,			/* mov sp, 0x7800 */
+	    0x66, 0xb9, 0x1b, 0x00, 0x00, 0x00, /* mov ecx, 0x1b */
+	    0x66, 0xb8, 0x00, 0x98, 0x00, 0x00, /* mov eax, 0x9800 */
+	    0x66, 0x31, 0xd2, 0x0f, 0x30,	/* xor edx, edx; wrmsr */
+	    0x66, 0xc7, 0x06, 0xf0, 0x90, 0xff, 0x01, 0x00, 0x00, /* SVR */
+	    0xc7, 0x06, 0x00, 0x06, 0x01, 0x00, /* mov word [0x600], 1 */
+	    0xfb, 0xf4, 0xeb, 0xfd,		/* sti; hlt; jmp hlt */
+	};
+	/* AP handler for 0x50: EOI, answer 0x51 to APIC 0. */
+	const uint8_t ap_handler[] = {
+	    0x66, 0xc7, 0x06, 0xb0, 0x90, 0x00, 0x00, 0x00, 0x00, 0x66,
+	    0xc7, 0x06, 0x10, 0x93, 0x00, 0x00, 0x00, 0x00, 0x66, 0xc7,
+	    0x06, 0x00, 0x93, 0x51, 0x40, 0x00, 0x00, 0xcf,
+	};
+	uint8_t e50[4] = {0x00, 0x21, 0, 0};
+	struct ap ap = {.g = g};
+	pthread_t t;
+
+	(void)state;
+	vcpu_new(g, 0);
+	vcpu_new(g, 1);
+	memcpy(code + n, apic_setup, sizeof(apic_setup));
+	n += sizeof(apic_setup);
+	memcpy(code + n, start_ap, sizeof(start_ap));
+	n += sizeof(start_ap);
+	memcpy(code + n, ping, sizeof(ping));
+	n += sizeof(ping);
+	put(g, CODE, code, n);
+	put(g, AP_CODE, ap_code, sizeof(ap_code));
+	put(g, HANDLER, apic_handler, sizeof(apic_handler));
+	put(g, 0x2100, ap_handler, sizeof(ap_handler));
+	ivt(g, 0x51);
+	put(g, 0x50 * 4, e50, 4);
+	pthread_create(&t, NULL, ap_thread, &ap);
+	run_to_done(g);
+	assert_int_equal(counter(g), 200);
+	__atomic_store_n(&g->run[1]->immediate_exit, 1, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	assert_int_equal(ap.r, -EINTR);
+	vm_free(g);
+}
+
 static void test_abi_round_trips(void **state)
 {
 	struct g *g = vm_new(true, true);
@@ -551,6 +622,7 @@ int main(void)
 	    cmocka_unit_test(test_lapic_timer_periodic),
 	    cmocka_unit_test(test_lapic_tsc_deadline),
 	    cmocka_unit_test(test_ap_init_sipi),
+	    cmocka_unit_test(test_ipi_ping_pong),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
