@@ -317,6 +317,8 @@ int kvm_shadow_page_fault(struct kvm_vcpu *vcpu, uint64_t gva,
 	if (!hva || (write && !writable))
 		return kvm_emulate_mmio(vcpu, w.gpa, write,
 					error_code & PFERR_I);
+	if (!kvm_hva_mapped((uintptr_t)hva, PAGE_SIZE))
+		return -EFAULT; /* userspace gave a slot without memory */
 
 	spte = ((uintptr_t)hva & PT64_ADDR) | PT_P | PT_A | PT_D;
 	if (w.w && w.dirty && writable)
