@@ -17,6 +17,7 @@ struct kvm;
 struct kvm_vcpu;
 struct kvm_mmu_page;
 struct kvm_shadow_mmu;
+struct kvm_irqchip_vm;
 
 #define KVM_MAX_CPUID_ENTRIES 256
 
@@ -115,6 +116,9 @@ struct kvm_arch {
 	bool tss_addr_set;
 	/* Without a way to bound guest time (VMX-preemption timer), a thread
 	 * notices run->immediate_exit set by another thread and kicks. */
+	/* The in-kernel irqchip (x86/irq/), NULL without KVM_CREATE_IRQCHIP.
+	 * Owned by x86/irq/irq.c. */
+	struct kvm_irqchip_vm *irqchip;
 	pthread_t kick_watcher;
 	bool kick_watcher_started;
 	atomic_bool kick_watcher_stop;
