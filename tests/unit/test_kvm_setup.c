@@ -69,6 +69,25 @@ static void test_default(void **state)
 	assert_int_equal(softkvm_open(), -ENODEV);
 }
 
+/* IA32_VMX_BASIC[55] clear: the plain control MSRs are read and their
+ * default-1 bits stay forced; with it set the TRUE MSRs are used. */
+static void test_true_ctls(void **state)
+{
+	uint32_t with_true_must1;
+
+	assert_int_equal(load("default"), 0);
+	assert_true(vmcs_config.true_ctls);
+	with_true_must1 = vmcs_config.cpu_must1;
+	unload_clean();
+	assert_int_equal(load("default,-true-ctls"), 0);
+	assert_false(vmcs_config.true_ctls);
+	/* Primary default-1 set of the non-TRUE MSR (SDM A.3.2). */
+	assert_int_equal(vmcs_config.cpu_must1 & 0x0401e172, 0x0401e172);
+	assert_true((vmcs_config.cpu_must1 & ~with_true_must1) != 0);
+	assert_non_null(strstr(kvm_report_value("IA32_VMX_BASIC"), "no TRUE"));
+	unload_clean();
+}
+
 static void test_no_vpid(void **state)
 {
 	assert_int_equal(load("default,-vpid"), 0);
@@ -288,6 +307,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_default),
+	    cmocka_unit_test(test_true_ctls),
 	    cmocka_unit_test(test_no_vpid),
 	    cmocka_unit_test(test_no_ept),
 	    cmocka_unit_test(test_no_ept_4level),
