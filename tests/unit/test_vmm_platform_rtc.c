@@ -5,8 +5,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
+
+#include <pthread.h>
+#include <time.h>
 
 #include "vmm/platform/rtc.h"
 
@@ -301,6 +305,55 @@ static void test_rtc_civil(void **state)
 	}
 }
 
+static int64_t real_clock(void *ctx)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * NS + ts.tv_nsec;
+}
+
+/* Waits (up to 10 s, no timing assertion) for the line to reach level. */
+static bool wait_level(pthread_mutex_t *m, int level)
+{
+	for (int i = 0; i < 10000; i++) {
+		int l;
+
+		pthread_mutex_lock(m);
+		l = irq_level;
+		pthread_mutex_unlock(m);
+		if (l == level)
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+/* The timer thread raises IRQ 8 by itself for a periodic interrupt and
+ * again after the guest acknowledged the first one by reading C. */
+static void test_rtc_thread_periodic_irq(void **state)
+{
+	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+	struct rtc r;
+
+	setup_rtc(&r, 0);
+	rtc_init(&r, 64ull << 20, 64ull << 20, 1, real_clock, NULL);
+	r.set_irq = fake_irq;
+	assert_int_equal(rtc_start(&r, &m), 0);
+	pthread_mutex_lock(&m);
+	wr(&r, RTC_REG_A, 0x23); /* 8192 Hz */
+	wr(&r, RTC_REG_B, RTC_B_24H | RTC_B_PIE);
+	pthread_mutex_unlock(&m);
+	assert_true(wait_level(&m, 1));
+	pthread_mutex_lock(&m);
+	assert_true(rd(&r, RTC_REG_C) & RTC_C_PF);
+	assert_int_equal(irq_level, 0);
+	pthread_mutex_unlock(&m);
+	assert_true(wait_level(&m, 1));
+	rtc_stop(&r);
+	rtc_stop(&r); /* twice is harmless */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +366,7 @@ int main(void)
 	    cmocka_unit_test(test_rtc_cmos_memory),
 	    cmocka_unit_test(test_rtc_index_and_ram),
 	    cmocka_unit_test(test_rtc_civil),
+	    cmocka_unit_test(test_rtc_thread_periodic_irq),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
