@@ -102,6 +102,9 @@ struct kvm_vcpu_arch {
 	uint64_t pending_rip; /* RIP after the instruction that did the I/O */
 
 	struct kvm_shadow_mmu *shadow; /* NULL with TDP */
+	/* The last exit interrupted the delivery of an event (IDT-vectoring
+	 * information valid): the instruction at RIP did not run yet. */
+	bool event_vectoring;
 	bool ran_once;
 	uint64_t exits;
 };
