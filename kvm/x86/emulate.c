@@ -365,7 +365,7 @@ static int access_parts(struct kvm_vcpu *vcpu, struct mmio_frag *f, int n,
 static void finish_insn(struct kvm_vcpu *vcpu)
 {
 	vcpu->arch.rip = vcpu->arch.pending_rip;
-	vcpu->arch.interruptibility = 0;
+	vcpu->arch.interruptibility &= ~3u; /* NMI blocking stays */
 }
 
 static int finish_read(struct kvm_vcpu *vcpu)
@@ -648,7 +648,7 @@ int kvm_emulate_string_io(struct kvm_vcpu *vcpu, int size, uint16_t port,
 		} else {
 			a->rip = a->pending_rip;
 		}
-		a->interruptibility = 0;
+		a->interruptibility &= ~3u; /* NMI blocking stays */
 		return 0;
 	}
 	a->pending_io = PENDING_STRING_IN;
@@ -690,6 +690,6 @@ int complete_emulated_string_in(struct kvm_vcpu *vcpu)
 	} else {
 		a->rip = a->pending_rip;
 	}
-	a->interruptibility = 0;
+	a->interruptibility &= ~3u; /* NMI blocking stays */
 	return 1;
 }

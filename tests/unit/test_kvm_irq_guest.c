@@ -313,6 +313,40 @@ static void test_lapic_tsc_deadline(void **state)
 	vm_free(g);
 }
 
+/* NMIs to self through the ICR: NMI injection, the second NMI held while
+ * the first handler runs (NMI blocking until IRET), HLT woken by an NMI
+ * with IF=0. */
+static void test_nmi_self(void **state)
+{
+	struct g *g = vm_new(true, false);
+	uint8_t code[128];
+	size_t n = 0;
+	const uint8_t nmis[] = {
+	    0xfa, /* cli: NMIs do not care */
+	    /* ICR = NMI, self shorthand, twice */
+	    0x66, 0xc7, 0x06, 0x00, 0x93, 0x00, 0x44, 0x04, 0x00, 0x66, 0xc7,
+	    0x06, 0x00, 0x93, 0x00, 0x44, 0x04, 0x00,
+	    /* w: cmp word [0x500], 2; jae done; hlt; jmp w */
+	    0x83, 0x3e, 0x00, 0x05, 0x02, 0x73, 0x03, 0xf4, 0xeb, 0xf6, 0xe6,
+	    0x10, 0xf4, /* done: out 0x10; hlt */
+	};
+	/* NMI handler: inc word [0x500]; iret (no EOI for NMIs) */
+	const uint8_t handler[] = {0xff, 0x06, 0x00, 0x05, 0xcf};
+
+	(void)state;
+	vcpu_new(g, 0);
+	memcpy(code + n, apic_setup, sizeof(apic_setup));
+	n += sizeof(apic_setup);
+	memcpy(code + n, nmis, sizeof(nmis));
+	n += sizeof(nmis);
+	put(g, CODE, code, n);
+	put(g, HANDLER, handler, sizeof(handler));
+	ivt(g, 2);
+	run_to_done(g);
+	assert_int_equal(counter(g), 2);
+	vm_free(g);
+}
+
 struct ap {
 	struct g *g;
 	int r;
@@ -623,6 +657,7 @@ int main(void)
 	    cmocka_unit_test(test_lapic_tsc_deadline),
 	    cmocka_unit_test(test_ap_init_sipi),
 	    cmocka_unit_test(test_ipi_ping_pong),
+	    cmocka_unit_test(test_nmi_self),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

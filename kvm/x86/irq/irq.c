@@ -578,6 +578,39 @@ bool kvm_irq_want_window(struct kvm_vcpu *vcpu)
 	return apic && apic->want_window;
 }
 
+bool kvm_irq_take_nmi(struct kvm_vcpu *vcpu)
+{
+	struct kvm_irqchip_vm *chip = kvm_irqchip(vcpu->kvm);
+	struct kvm_lapic *apic;
+	bool r = false;
+
+	if (!chip || vcpu->vcpu_idx < 0 || vcpu->vcpu_idx >= KVM_MAX_VCPUS)
+		return false;
+	apic = chip->lapic[vcpu->vcpu_idx];
+	/* Unlocked peek first: this runs before every VM entry. */
+	if (!apic || !__atomic_load_n(&apic->nmi_pending, __ATOMIC_RELAXED))
+		return false;
+	pthread_mutex_lock(&chip->lock);
+	if (apic->nmi_pending) {
+		apic->nmi_pending--;
+		r = true;
+	}
+	pthread_mutex_unlock(&chip->lock);
+	return r;
+}
+
+void kvm_irq_requeue_nmi(struct kvm_vcpu *vcpu)
+{
+	struct kvm_irqchip_vm *chip = kvm_irqchip(vcpu->kvm);
+
+	if (!chip || vcpu->vcpu_idx < 0 || vcpu->vcpu_idx >= KVM_MAX_VCPUS)
+		return;
+	pthread_mutex_lock(&chip->lock);
+	if (chip->lapic[vcpu->vcpu_idx])
+		chip->lapic[vcpu->vcpu_idx]->nmi_pending++;
+	pthread_mutex_unlock(&chip->lock);
+}
+
 int kvm_irq_emulate_halt(struct kvm_vcpu *vcpu)
 {
 	struct kvm_irqchip_vm *chip = kvm_irqchip(vcpu->kvm);

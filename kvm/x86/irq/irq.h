@@ -58,6 +58,11 @@ int kvm_irq_vcpu_run_check(struct kvm_vcpu *vcpu);
 /* Whether an interrupt is still pending that the guest could not take
  * yet: the vendor arms interrupt-window exiting for it. */
 bool kvm_irq_want_window(struct kvm_vcpu *vcpu);
+/* NMIs from the LAPIC (ICR, LVT with NMI delivery): take one for
+ * injection now (false if none is pending), or give back one whose
+ * delivery a VM exit interrupted. */
+bool kvm_irq_take_nmi(struct kvm_vcpu *vcpu);
+void kvm_irq_requeue_nmi(struct kvm_vcpu *vcpu);
 /* HLT with an in-kernel irqchip (instruction already skipped): the vCPU
  * becomes KVM_MP_STATE_HALTED; returns 1 (the run loop blocks). */
 int kvm_irq_emulate_halt(struct kvm_vcpu *vcpu);

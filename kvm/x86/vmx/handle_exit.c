@@ -22,8 +22,9 @@ void vmx_skip_emulated_instruction(struct kvm_vcpu *vcpu)
 	vcpu->arch.rip += vmx->exit.instr_len;
 	if (!is_long_mode(vcpu) || !(vcpu->arch.segments[VCPU_SREG_CS].l))
 		vcpu->arch.rip &= 0xffffffffull;
-	/* Completing an instruction ends STI / MOV SS blocking. */
-	vcpu->arch.interruptibility = 0;
+	/* Completing an instruction ends STI / MOV SS blocking (not the
+	 * NMI blocking an NMI handler runs under). */
+	vcpu->arch.interruptibility &= ~3u;
 }
 
 static int handle_external_interrupt(struct kvm_vcpu *vcpu)

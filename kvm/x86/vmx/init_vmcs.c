@@ -210,6 +210,10 @@ static void vmx_inject_pending(struct vcpu_vmx *vmx)
 				   a->exception_error_code & 0xffff);
 		}
 		a->exception_pending = false;
+	} else if (!(a->interruptibility & 0xb) && kvm_irq_take_nmi(vcpu)) {
+		/* An NMI from the in-kernel LAPIC (not blocked by an NMI
+		 * in progress, STI or MOV SS). */
+		info = 2 | INTR_TYPE_NMI_INTR | INTR_INFO_VALID_MASK;
 	} else if (a->pending_irq >= 0 && (a->rflags & X86_EFLAGS_IF) &&
 		   !(a->interruptibility & 3)) {
 		info = (uint32_t)a->pending_irq | INTR_TYPE_EXT_INTR |
@@ -375,8 +379,10 @@ void vmx_save_guest_state(struct vcpu_vmx *vmx)
 	/* SYSENTER_*, PAT, EFER and the SYSCALL MSRs change only through
 	 * WRMSR, which always exits (every MSR is intercepted): vcpu->arch
 	 * already has them. */
+	/* STI, MOV SS and NMI blocking (bit 3: the guest is in its NMI
+	 * handler until IRET; in-kernel LAPIC NMIs need it). */
 	a->interruptibility =
-	    (uint32_t)vmcs_read(vcpu, GUEST_INTERRUPTIBILITY_INFO) & 3;
+	    (uint32_t)vmcs_read(vcpu, GUEST_INTERRUPTIBILITY_INFO) & 0xb;
 	/* ...except KERNEL_GS_BASE, which SWAPGS exchanges without an exit. */
 	cpu_rdmsr(cpu, MSR_KERNEL_GS_BASE, &a->kernel_gs_base);
 }
@@ -427,6 +433,9 @@ static void vmx_complete_interrupts(struct vcpu_vmx *vmx)
 	switch (info & INTR_INFO_INTR_TYPE_MASK) {
 	case INTR_TYPE_EXT_INTR:
 		a->pending_irq = (int)(info & INTR_INFO_VECTOR_MASK);
+		break;
+	case INTR_TYPE_NMI_INTR:
+		kvm_irq_requeue_nmi(&vmx->vcpu); /* in-kernel LAPIC NMI */
 		break;
 	case INTR_TYPE_HARD_EXCEPTION:
 		kvm_queue_exception(&vmx->vcpu, info & INTR_INFO_VECTOR_MASK,
