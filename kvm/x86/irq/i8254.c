@@ -150,9 +150,11 @@ void kvm_pit_state_loaded(struct kvm_pit *pit, uint64_t now)
 
 	/* Continue channel 0 from its load time, not from now. */
 	pit_arm_irq0(pit, (uint64_t)c->count_load_time);
-	if (pit->period_ns)
-		while (pit->next_irq_ns && pit->next_irq_ns <= now)
-			pit->next_irq_ns += pit->period_ns;
+	/* Userspace's load time may be long past: next edge after now. */
+	if (pit->period_ns && pit->next_irq_ns && pit->next_irq_ns <= now)
+		pit->next_irq_ns +=
+		    ((now - pit->next_irq_ns) / pit->period_ns + 1) *
+		    pit->period_ns;
 }
 
 static void pit_latch_count(struct kvm_pit *pit, int ch, uint64_t now)

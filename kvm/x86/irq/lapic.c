@@ -408,9 +408,13 @@ void kvm_lapic_set_tscdeadline(struct kvm_lapic *apic, uint64_t data)
 		tsc = kvm_irq_guest_tsc(apic->vcpu);
 		if (data <= tsc || !tsc_khz)
 			ns = 0;
-		else
-			ns = (uint64_t)((unsigned __int128)(data - tsc) *
-					1000000u / tsc_khz);
+		else {
+			unsigned __int128 d = (unsigned __int128)(data - tsc) *
+					      1000000u / tsc_khz;
+
+			/* A deadline centuries away is simply "never". */
+			ns = d > (1ull << 62) ? (1ull << 62) : (uint64_t)d;
+		}
 		apic->target_ns = now + ns;
 		if (!apic->target_ns)
 			apic->target_ns = 1;
