@@ -197,8 +197,15 @@ static int vcpu_run(struct kvm_vcpu *vcpu)
 	int r;
 
 	for (;;) {
-		const char *why = kvm_x86_ops->guest_state_unsupported(vcpu);
+		const char *why;
 
+		/* In-kernel irqchip: timers, INIT/SIPI, HLT blocking, and
+		 * the interrupt to inject at this entry. First, so an AP
+		 * waiting for SIPI blocks before its state is judged. */
+		r = kvm_irq_vcpu_run_check(vcpu);
+		if (r <= 0)
+			return r;
+		why = kvm_x86_ops->guest_state_unsupported(vcpu);
 		if (why) {
 			uint64_t d[2] = {vcpu->arch.cr0, vcpu->arch.rip};
 
@@ -210,11 +217,6 @@ static int vcpu_run(struct kvm_vcpu *vcpu)
 			run->exit_reason = KVM_EXIT_INTR;
 			return -EINTR;
 		}
-		/* In-kernel irqchip: timers, INIT/SIPI, HLT blocking, and
-		 * the interrupt to inject at this entry. */
-		r = kvm_irq_vcpu_run_check(vcpu);
-		if (r <= 0)
-			return r;
 		r = kvm_x86_ops->run(vcpu);
 		if (r < 0)
 			return r;

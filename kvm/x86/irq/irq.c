@@ -105,6 +105,8 @@ static void chip_sync_vcpus(struct kvm_irqchip_vm *chip)
 
 		if (vcpu && !chip->lapic[i])
 			chip->lapic[i] = kvm_create_lapic(chip, vcpu);
+		if (chip->lapic[i] && chip->nr_lapics <= i)
+			chip->nr_lapics = i + 1;
 	}
 }
 
@@ -119,6 +121,8 @@ static struct kvm_lapic *vcpu_lapic(struct kvm_irqchip_vm *chip,
 		chip_sync_vcpus(chip);
 	if (!chip->lapic[i])
 		chip->lapic[i] = kvm_create_lapic(chip, vcpu);
+	if (chip->lapic[i] && chip->nr_lapics <= i)
+		chip->nr_lapics = i + 1;
 	return chip->lapic[i];
 }
 
@@ -312,7 +316,7 @@ uint64_t kvm_irq_poll_timers(struct kvm_irqchip_vm *chip, uint64_t now)
 {
 	uint64_t next = 0, t;
 
-	for (int i = 0; i < KVM_MAX_VCPUS; i++) {
+	for (int i = 0; i < chip->nr_lapics; i++) {
 		struct kvm_lapic *apic = chip->lapic[i];
 
 		if (!apic)

@@ -150,6 +150,7 @@ struct kvm_irqchip_vm {
 	struct kvm_ioapic ioapic;
 	struct kvm_pit *pit; /* KVM_CREATE_PIT2 */
 	struct kvm_lapic *lapic[KVM_MAX_VCPUS];
+	int nr_lapics; /* lapic[] slots in use are below this */
 	struct kvm_routing_entry *routes;
 	uint32_t nr_routes;
 	int pit_ioapic_pin; /* IOAPIC pin of GSI 0 (-1: none) */

@@ -188,7 +188,7 @@ bool kvm_apic_accept_pic_intr(struct kvm_lapic *apic)
 
 void kvm_apic_pic_output_raised(struct kvm_irqchip_vm *chip)
 {
-	for (int i = 0; i < KVM_MAX_VCPUS; i++) {
+	for (int i = 0; i < chip->nr_lapics; i++) {
 		struct kvm_lapic *apic = chip->lapic[i];
 
 		if (apic && kvm_apic_accept_pic_intr(apic))
@@ -244,7 +244,7 @@ int kvm_irq_delivery_to_apic(struct kvm_irqchip_vm *chip, struct kvm_lapic *src,
 	struct kvm_lapic *lowest = NULL;
 	int r = -1;
 
-	for (int i = 0; i < KVM_MAX_VCPUS; i++) {
+	for (int i = 0; i < chip->nr_lapics; i++) {
 		struct kvm_lapic *apic = chip->lapic[i];
 
 		if (!apic || !kvm_apic_hw_enabled(apic) ||
