@@ -50,6 +50,11 @@ static int add_entry(struct kvm_cpuid2 *c, unsigned max, uint32_t fn,
 		e->ecx &=
 		    ~(CPUID_1_ECX_VMX | CPUID_1_ECX_SMX | CPUID_1_ECX_MONITOR);
 		e->ecx |= CPUID_1_ECX_HYPERVISOR;
+		/* The local APIC is KVM's (x86/irq/, KVM_CREATE_IRQCHIP), with
+		 * x2APIC and TSC-deadline, whatever the silicon has; as Linux
+		 * KVM, userspace clears them if it creates no irqchip. */
+		e->edx |= CPUID_1_EDX_APIC;
+		e->ecx |= CPUID_1_ECX_X2APIC | CPUID_1_ECX_TSC_DEADLINE;
 		e->ebx &= 0x00ffffffu;
 	}
 	return 0;

@@ -403,6 +403,18 @@ int kvm_emulate_mmio(struct kvm_vcpu *vcpu, uint64_t gpa, bool write,
 		return emulation_failed(vcpu, none, 0,
 					"instruction fetch from MMIO");
 	}
+	if (a->event_vectoring) {
+		/* The access belongs to delivering an event (IDT, stack),
+		 * not to the instruction at RIP: decoding that would emulate
+		 * the wrong thing (Linux: KVM_INTERNAL_ERROR_DELIVERY_EV). */
+		uint64_t d[2] = {gpa, a->rip};
+
+		pr_err("vcpu %d: MMIO access while delivering an event "
+		       "(IDT or stack not in RAM?) at gpa %#llx",
+		       vcpu->vcpu_id, (unsigned long long)gpa);
+		return kvm_internal_error(vcpu, KVM_INTERNAL_ERROR_DELIVERY_EV,
+					  2, d);
+	}
 	if (decode_at_rip(vcpu, &insn, ops, bytes))
 		return emulation_failed(vcpu, bytes, 15, "cannot decode");
 	for (int i = 0; i < insn.operand_count; i++)

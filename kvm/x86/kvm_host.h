@@ -116,6 +116,9 @@ struct kvm_arch {
 	long ept_pages;
 	uint64_t tdp_faults, tdp_maps_2m, tdp_maps_4k, mmio_sptes;
 	uint64_t tss_addr, ept_identity_map_addr;
+	/* TSC offset every vCPU starts with: the guest TSC is 0 at
+	 * KVM_CREATE_VM and the same on all vCPUs (kvm_synchronize_tsc). */
+	uint64_t tsc_offset;
 	bool tss_addr_set;
 	/* Without a way to bound guest time (VMX-preemption timer), a thread
 	 * notices run->immediate_exit set by another thread and kicks. */

@@ -84,10 +84,13 @@
 #define X86_EFLAGS_VM	 (1ull << 17)
 
 /* CPUID bits kvm/ tests. */
-#define CPUID_1_ECX_VMX	       (1u << 5)
-#define CPUID_1_ECX_SMX	       (1u << 6)
-#define CPUID_1_ECX_MONITOR    (1u << 3)
-#define CPUID_1_ECX_HYPERVISOR (1u << 31)
-#define CPUID_80000001_EDX_NX  (1u << 20)
+#define CPUID_1_ECX_VMX		 (1u << 5)
+#define CPUID_1_ECX_SMX		 (1u << 6)
+#define CPUID_1_ECX_MONITOR	 (1u << 3)
+#define CPUID_1_ECX_HYPERVISOR	 (1u << 31)
+#define CPUID_1_ECX_X2APIC	 (1u << 21)
+#define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
+#define CPUID_1_EDX_APIC	 (1u << 9)
+#define CPUID_80000001_EDX_NX	 (1u << 20)
 
 #endif

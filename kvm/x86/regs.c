@@ -82,8 +82,8 @@ void kvm_vcpu_reset(struct kvm_vcpu *vcpu, bool init_event)
 		a->kernel_gs_base = a->tsc_aux = 0;
 		/* PEBS and BTS unavailable, as KVM reports. */
 		a->misc_enable = (1ull << 11) | (1ull << 12);
-		/* The guest's TSC starts near 0. */
-		a->tsc_offset = (uint64_t) - (int64_t)__rdtsc();
+		/* The VM's TSC: 0 at KVM_CREATE_VM, equal on all vCPUs. */
+		a->tsc_offset = vcpu->kvm->arch.tsc_offset;
 		memset(&a->fpu, 0, sizeof(a->fpu));
 		a->fpu.fcw = 0x37f;
 		a->fpu.mxcsr = 0x1f80;

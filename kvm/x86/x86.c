@@ -276,6 +276,7 @@ int kvm_arch_init_vm(struct kvm *kvm, unsigned long type)
 
 	if (type != 0) /* KVM_X86_DEFAULT_VM only */
 		return -EINVAL;
+	kvm->arch.tsc_offset = (uint64_t) - (int64_t)__rdtsc();
 	/* Without EPT each vCPU gets a shadow MMU instead (mmu/shadow.c). */
 	if (kvm_x86_ops->tdp_enabled()) {
 		r = kvm_tdp_mmu_init_vm(kvm);

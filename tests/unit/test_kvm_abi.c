@@ -142,6 +142,10 @@ static void test_supported_cpuid(void **state)
 		if (c->entries[i].function == 1) {
 			assert_false(c->entries[i].ecx & (1u << 5)); /* VMX */
 			assert_true(c->entries[i].ecx & (1u << 31)); /* HV */
+			/* KVM's own LAPIC: APIC, x2APIC, TSC deadline. */
+			assert_true(c->entries[i].edx & (1u << 9));
+			assert_true(c->entries[i].ecx & (1u << 21));
+			assert_true(c->entries[i].ecx & (1u << 24));
 		}
 	free(c);
 }

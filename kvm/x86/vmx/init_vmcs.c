@@ -497,6 +497,8 @@ int vmx_vcpu_run(struct kvm_vcpu *vcpu)
 		if (!(vmx->exit.reason & VMX_EXIT_REASONS_FAILED_VMENTRY))
 			vmx->loaded_vmcs->launched = true;
 		vmx_save_guest_state(vmx);
+		vcpu->arch.event_vectoring =
+		    vmx->exit.idt_vectoring_info & INTR_INFO_VALID_MASK;
 		vmx_complete_interrupts(vmx);
 	} else {
 		vmx->exit.failed_vmentry_valid = true;
