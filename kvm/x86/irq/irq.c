@@ -47,10 +47,15 @@ uint64_t (*kvm_irq_guest_tsc)(struct kvm_vcpu *vcpu) = host_guest_tsc;
 static struct kvm *_Atomic chip_keys[MAX_CHIPS];
 static struct kvm_irqchip_vm *_Atomic chip_vals[MAX_CHIPS];
 static pthread_mutex_t chip_table_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Slots below this may be in use: VMs without an irqchip (the common case
+ * for test guests) pay one load per lookup, which runs at every entry. */
+static _Atomic int chip_hi;
 
 struct kvm_irqchip_vm *kvm_irqchip(struct kvm *kvm)
 {
-	for (int i = 0; i < MAX_CHIPS; i++)
+	int hi = atomic_load_explicit(&chip_hi, memory_order_acquire);
+
+	for (int i = 0; i < hi; i++)
 		if (atomic_load_explicit(&chip_keys[i], memory_order_acquire) ==
 		    kvm)
 			return atomic_load_explicit(&chip_vals[i],
@@ -68,6 +73,8 @@ static int chip_register(struct kvm *kvm, struct kvm_irqchip_vm *chip)
 			atomic_store(&chip_vals[i], chip);
 			atomic_store_explicit(&chip_keys[i], kvm,
 					      memory_order_release);
+			if (atomic_load(&chip_hi) <= i)
+				atomic_store(&chip_hi, i + 1);
 			r = 0;
 			break;
 		}
