@@ -46,6 +46,40 @@ static void sse_check(struct x86_core *c)
 		x86_raise(c, X86_EXC_NM, false, 0);
 }
 
+/*
+ * MMX registers alias the x87 mantissas: an MMX instruction makes the x87
+ * stack "all valid, TOP 0"; writes set the exponent bits to all ones.
+ */
+static bool has_mmx(const struct x86_insn *i)
+{
+	for (unsigned n = 0; n < i->nops; n++)
+		if (i->op[n].kind == OPK_REG && i->op[n].rk == RK_MMX)
+			return true;
+	return false;
+}
+
+static void mmx_enter(struct x86_core *c)
+{
+	struct x86_fpu *f = &c->st->fpu;
+	if (c->st->cr0 & CR0_EM)
+		x86_ud(c);
+	if (c->st->cr0 & CR0_TS)
+		x86_raise(c, X86_EXC_NM, false, 0);
+	f->fsw &= ~(7u << 11);
+	f->ftw = 0xff;
+}
+
+/* The gate for every SSE/MMX handler. Returns true for an MMX form. */
+static bool vec_check(struct x86_core *c, const struct x86_insn *i)
+{
+	if (has_mmx(i)) {
+		mmx_enter(c);
+		return true;
+	}
+	sse_check(c);
+	return false;
+}
+
 static bool needs_alignment(uint16_t mn)
 {
 	switch (mn) {
@@ -80,7 +114,11 @@ static void vread(struct x86_core *c, const struct x86_insn *i, unsigned n,
 			v->q[0] = gpr_read(c, o->reg, o->size);
 			return;
 		}
-		x86_unimplemented(c, "MMX operand");
+		if (o->rk == RK_MMX) {
+			memcpy(&v->q[0], c->st->fpu.st[o->reg & 7], 8);
+			return;
+		}
+		x86_unimplemented(c, "vector operand");
 	case OPK_MEM: {
 		uint64_t ea = x86_ea(c, i, o);
 		unsigned size = o->size;
@@ -121,7 +159,13 @@ static void vwrite(struct x86_core *c, const struct x86_insn *i, unsigned n,
 			gpr_write(c, o->reg, o->size, v->q[0]);
 			return;
 		}
-		x86_unimplemented(c, "MMX operand");
+		if (o->rk == RK_MMX) {
+			uint8_t *r = c->st->fpu.st[o->reg & 7];
+			memcpy(r, &v->q[0], 8);
+			r[8] = r[9] = 0xff;
+			return;
+		}
+		x86_unimplemented(c, "vector operand");
 	case OPK_MEM: {
 		uint64_t ea = x86_ea(c, i, o);
 		if (size == 16) {
@@ -162,9 +206,14 @@ static HANDLER(h_movdq)
 {
 	v128 v;
 	unsigned size = i->mnemonic == ZYDIS_MNEMONIC_MOVD ? 4 : 8;
-	sse_check(c);
-	if (!is_xmm(&i->op[0]) && !is_xmm(&i->op[1]))
-		x86_unimplemented(c, "MMX movd/movq");
+	if (vec_check(c, i)) {
+		/* MMX: MOVD zero-extends into the 64-bit register */
+		vread(c, i, 1, &v);
+		if (size == 4)
+			v.q[0] &= 0xffffffffu;
+		vwrite(c, i, 0, &v, i->op[0].kind == OPK_MEM ? size : 8);
+		return;
+	}
 	vread(c, i, 1, &v);
 	if (size == 4)
 		v.q[0] &= 0xffffffffu;
@@ -232,10 +281,10 @@ static HANDLER(h_movmsk)
 {
 	v128 s;
 	uint64_t m = 0;
-	sse_check(c);
+	unsigned nb = vec_check(c, i) ? 8 : 16;
 	vread(c, i, 1, &s);
 	if (i->mnemonic == ZYDIS_MNEMONIC_PMOVMSKB) {
-		for (unsigned n = 0; n < 16; n++)
+		for (unsigned n = 0; n < nb; n++)
 			m |= (uint64_t)(s.b[n] >> 7) << n;
 	} else if (i->mnemonic == ZYDIS_MNEMONIC_MOVMSKPS) {
 		for (unsigned n = 0; n < 4; n++)
@@ -245,6 +294,23 @@ static HANDLER(h_movmsk)
 			m |= (s.q[n] >> 63) << n;
 	}
 	gpr_write(c, i->op[0].reg, i->op[0].size, m);
+}
+
+static HANDLER(h_emms)
+{
+	if (c->st->cr0 & CR0_EM)
+		x86_ud(c);
+	if (c->st->cr0 & CR0_TS)
+		x86_raise(c, X86_EXC_NM, false, 0);
+	c->st->fpu.ftw = 0;
+}
+
+static HANDLER(h_movntq)
+{
+	v128 v;
+	vec_check(c, i);
+	vread(c, i, 1, &v);
+	vwrite(c, i, 0, &v, 8);
 }
 
 static HANDLER(h_movnti)
@@ -537,13 +603,42 @@ static uint8_t pint_op[ZYDIS_MNEMONIC_MAX_VALUE + 1];
 static HANDLER(h_pint)
 {
 	v128 d, s;
-	sse_check(c);
-	if (!is_xmm(&i->op[0]))
-		x86_unimplemented(c, "MMX integer op");
+	unsigned op = pint_op[i->mnemonic];
+	if (!vec_check(c, i)) {
+		vread(c, i, 0, &d);
+		vread(c, i, 1, &s);
+		pint(&d, &s, op);
+		vwrite(c, i, 0, &d, 16);
+		return;
+	}
+	/* MMX: 64-bit lanes; high unpacks take the upper halves and packs
+	 * put the second source in the upper half */
 	vread(c, i, 0, &d);
 	vread(c, i, 1, &s);
-	pint(&d, &s, pint_op[i->mnemonic]);
-	vwrite(c, i, 0, &d, 16);
+	switch (op) {
+	case P_UNPCKHBW:
+	case P_UNPCKHWD:
+	case P_UNPCKHDQ:
+		d.q[0] >>= 32;
+		s.q[0] >>= 32;
+		op = op == P_UNPCKHBW	? P_UNPCKLBW
+		     : op == P_UNPCKHWD ? P_UNPCKLWD
+					: P_UNPCKLDQ;
+		break;
+	case P_PACKSSWB:
+	case P_PACKSSDW:
+	case P_PACKUSWB:
+		d.q[1] = s.q[0];
+		s = d;
+		break;
+	case P_UNPCKLQDQ:
+	case P_UNPCKHQDQ:
+		x86_ud(c);
+	default:
+		break;
+	}
+	pint(&d, &s, op);
+	vwrite(c, i, 0, &d, 8);
 }
 
 /* PSLL/PSRL/PSRA W/D/Q by xmm/m128 or imm8; PSLLDQ/PSRLDQ by bytes. */
@@ -554,9 +649,9 @@ static HANDLER(h_pshift)
 	unsigned n;
 	uint16_t mn = i->mnemonic;
 
-	sse_check(c);
-	if (!is_xmm(&i->op[0]))
-		x86_unimplemented(c, "MMX shift");
+	bool mmx = vec_check(c, i);
+	if (mmx && (mn == ZYDIS_MNEMONIC_PSLLDQ || mn == ZYDIS_MNEMONIC_PSRLDQ))
+		x86_ud(c);
 	vread(c, i, 0, &d);
 	vread(c, i, 1, &s);
 	cnt = i->op[1].kind == OPK_IMM ? (s.q[0] & 0xff) : s.q[0];
@@ -608,16 +703,21 @@ static HANDLER(h_pshift)
 		break;
 	}
 	}
-	vwrite(c, i, 0, &d, 16);
+	vwrite(c, i, 0, &d, mmx ? 8 : 16);
 }
 
 static HANDLER(h_pshuf)
 {
 	v128 s, r;
 	unsigned imm = (unsigned)i->op[2].disp & 0xff, n;
-	sse_check(c);
-	if (!is_xmm(&i->op[0]))
-		x86_unimplemented(c, "MMX pshufw");
+	if (vec_check(c, i) || i->mnemonic == ZYDIS_MNEMONIC_PSHUFW) {
+		vread(c, i, 1, &s);
+		r = s;
+		for (n = 0; n < 4; n++)
+			r.w[n] = s.w[(imm >> (2 * n)) & 3];
+		vwrite(c, i, 0, &r, 8);
+		return;
+	}
 	vread(c, i, 1, &s);
 	r = s;
 	switch (i->mnemonic) {
@@ -661,21 +761,18 @@ static HANDLER(h_pinsrw)
 	v128 d;
 	unsigned imm = (unsigned)i->op[2].disp & 7;
 	uint16_t v = (uint16_t)x86_op_read(c, i, 1);
-	sse_check(c);
-	if (!is_xmm(&i->op[0]))
-		x86_unimplemented(c, "MMX pinsrw");
+	bool mmx = vec_check(c, i);
 	vread(c, i, 0, &d);
-	d.w[imm] = v;
-	vwrite(c, i, 0, &d, 16);
+	d.w[mmx ? imm & 3 : imm] = v;
+	vwrite(c, i, 0, &d, mmx ? 8 : 16);
 }
 
 static HANDLER(h_pextrw)
 {
 	v128 s;
 	unsigned imm = (unsigned)i->op[2].disp & 7;
-	sse_check(c);
-	if (!is_xmm(&i->op[1]))
-		x86_unimplemented(c, "MMX pextrw");
+	if (vec_check(c, i))
+		imm &= 3;
 	vread(c, i, 1, &s);
 	gpr_write(c, i->op[0].reg, i->op[0].size, s.w[imm]);
 }
@@ -1325,6 +1422,9 @@ void x86_register_sse(x86_handler *t)
 	t[ZYDIS_MNEMONIC_MOVMSKPD] = h_movmsk;
 	t[ZYDIS_MNEMONIC_PMOVMSKB] = h_movmsk;
 	t[ZYDIS_MNEMONIC_MOVNTI] = h_movnti;
+	t[ZYDIS_MNEMONIC_EMMS] = h_emms;
+	t[ZYDIS_MNEMONIC_MOVNTQ] = h_movntq;
+	t[ZYDIS_MNEMONIC_PSHUFW] = h_pshuf;
 	t[ZYDIS_MNEMONIC_PSHUFD] = h_pshuf;
 	t[ZYDIS_MNEMONIC_PSHUFLW] = h_pshuf;
 	t[ZYDIS_MNEMONIC_PSHUFHW] = h_pshuf;

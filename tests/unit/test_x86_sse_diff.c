@@ -172,6 +172,65 @@ static const uint8_t epi[] = {0x9c, 0x59, 0x48, 0x89, 0x4f, 0x30, 0x48, 0x89,
 			      0x47, 0x28, 0xf3, 0x0f, 0x7f, 0x07, 0x0f, 0xae,
 			      0x5f, 0x24, 0x0f, 0xae, 0x57, 0x38, 0xc3};
 
+/* MMX forms: movq mm0,[rdi]; movq mm1,[rdi+16] in, movq [rdi],mm0; emms
+ * out (otherwise the same frame) */
+static const struct sse_case mmx_cases[] = {
+    {"paddb mm0, mm1", 3, {0x0f, 0xfc, 0xc1}},
+    {"paddw mm0, mm1", 3, {0x0f, 0xfd, 0xc1}},
+    {"paddd mm0, mm1", 3, {0x0f, 0xfe, 0xc1}},
+    {"paddq mm0, mm1", 3, {0x0f, 0xd4, 0xc1}},
+    {"psubb mm0, mm1", 3, {0x0f, 0xf8, 0xc1}},
+    {"psubq mm0, mm1", 3, {0x0f, 0xfb, 0xc1}},
+    {"paddusb mm0, mm1", 3, {0x0f, 0xdc, 0xc1}},
+    {"psubsw mm0, mm1", 3, {0x0f, 0xe9, 0xc1}},
+    {"pcmpeqb mm0, mm1", 3, {0x0f, 0x74, 0xc1}},
+    {"pcmpgtw mm0, mm1", 3, {0x0f, 0x65, 0xc1}},
+    {"pcmpgtd mm0, mm1", 3, {0x0f, 0x66, 0xc1}},
+    {"pminub mm0, mm1", 3, {0x0f, 0xda, 0xc1}},
+    {"pmaxsw mm0, mm1", 3, {0x0f, 0xee, 0xc1}},
+    {"pavgb mm0, mm1", 3, {0x0f, 0xe0, 0xc1}},
+    {"pmullw mm0, mm1", 3, {0x0f, 0xd5, 0xc1}},
+    {"pmulhw mm0, mm1", 3, {0x0f, 0xe5, 0xc1}},
+    {"pmulhuw mm0, mm1", 3, {0x0f, 0xe4, 0xc1}},
+    {"pmuludq mm0, mm1", 3, {0x0f, 0xf4, 0xc1}},
+    {"pmaddwd mm0, mm1", 3, {0x0f, 0xf5, 0xc1}},
+    {"psadbw mm0, mm1", 3, {0x0f, 0xf6, 0xc1}},
+    {"pand mm0, mm1", 3, {0x0f, 0xdb, 0xc1}},
+    {"pandn mm0, mm1", 3, {0x0f, 0xdf, 0xc1}},
+    {"por mm0, mm1", 3, {0x0f, 0xeb, 0xc1}},
+    {"pxor mm0, mm1", 3, {0x0f, 0xef, 0xc1}},
+    {"punpcklbw mm0, mm1", 3, {0x0f, 0x60, 0xc1}},
+    {"punpcklwd mm0, mm1", 3, {0x0f, 0x61, 0xc1}},
+    {"punpckldq mm0, mm1", 3, {0x0f, 0x62, 0xc1}},
+    {"punpckhbw mm0, mm1", 3, {0x0f, 0x68, 0xc1}},
+    {"punpckhwd mm0, mm1", 3, {0x0f, 0x69, 0xc1}},
+    {"punpckhdq mm0, mm1", 3, {0x0f, 0x6a, 0xc1}},
+    {"packsswb mm0, mm1", 3, {0x0f, 0x63, 0xc1}},
+    {"packssdw mm0, mm1", 3, {0x0f, 0x6b, 0xc1}},
+    {"packuswb mm0, mm1", 3, {0x0f, 0x67, 0xc1}},
+    {"psllw mm0, mm1", 3, {0x0f, 0xf1, 0xc1}},
+    {"psrld mm0, mm1", 3, {0x0f, 0xd2, 0xc1}},
+    {"psraw mm0, mm1", 3, {0x0f, 0xe1, 0xc1}},
+    {"psllq mm0, 7", 4, {0x0f, 0x73, 0xf0, 0x07}},
+    {"psrlq mm0, 40", 4, {0x0f, 0x73, 0xd0, 0x28}},
+    {"psrad mm0, 3", 4, {0x0f, 0x72, 0xe0, 0x03}},
+    {"pshufw mm0, mm1, 0x9c", 4, {0x0f, 0x70, 0xc1, 0x9c}},
+    {"pinsrw mm0, ecx, 2", 4, {0x0f, 0xc4, 0xc1, 0x02}},
+    {"pextrw eax, mm1, 3", 4, {0x0f, 0xc5, 0xc1, 0x03}},
+    {"pmovmskb eax, mm1", 3, {0x0f, 0xd7, 0xc1}},
+    {"movd eax, mm1", 3, {0x0f, 0x7e, 0xc8}},
+    {"movq rax, mm1", 4, {0x48, 0x0f, 0x7e, 0xc8}},
+    {"movd mm0, ecx", 3, {0x0f, 0x6e, 0xc1}},
+    {"movq mm0, rcx", 4, {0x48, 0x0f, 0x6e, 0xc1}},
+    {"movq mm0, mm1", 3, {0x0f, 0x6f, 0xc1}},
+};
+static const uint8_t mmx_pro[] = {0x0f, 0xae, 0x5f, 0x38, 0x0f, 0x6f, 0x07,
+				  0x0f, 0x6f, 0x4f, 0x10, 0x0f, 0xae, 0x57,
+				  0x20, 0x48, 0x8b, 0x4f, 0x40, 0x31, 0xc0};
+static const uint8_t mmx_epi[] = {
+    0x9c, 0x59, 0x48, 0x89, 0x4f, 0x30, 0x48, 0x89, 0x47, 0x28, 0x0f, 0x7f,
+    0x07, 0x0f, 0x77, 0x0f, 0xae, 0x5f, 0x24, 0x0f, 0xae, 0x57, 0x38, 0xc3};
+
 struct buf {
 	uint8_t x0[16], x1[16];
 	uint32_t mxcsr_in, mxcsr_out;
@@ -227,30 +286,30 @@ static void fill(uint8_t *p)
 	}
 }
 
-static void test_sse_vs_host(void **state)
+static unsigned run_table(const char *what, const struct sse_case *cases,
+			  size_t ncases, const uint8_t *pro, size_t npro,
+			  const uint8_t *epi, size_t nepi)
 {
 	uint8_t *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
 			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	struct tenv *t;
 	unsigned bad = 0, runs = 0;
 
-	if (page == MAP_FAILED) {
-		skip();
-		return;
-	}
+	if (page == MAP_FAILED)
+		return ~0u;
 	t = tenv_new();
-	for (unsigned n = 0; n < sizeof(cases) / sizeof(cases[0]); n++) {
+	for (unsigned n = 0; n < ncases; n++) {
 		const struct sse_case *k = &cases[n];
 		size_t len = 0;
 		uint8_t code[64];
 		unsigned bad_here = 0;
 
-		memcpy(code, pro, sizeof(pro));
-		len = sizeof(pro);
+		memcpy(code, pro, npro);
+		len = npro;
 		memcpy(code + len, k->b, k->len);
 		len += k->len;
-		memcpy(code + len, epi, sizeof(epi));
-		len += sizeof(epi);
+		memcpy(code + len, epi, nepi);
+		len += nepi;
 		memcpy(page, code, len);
 		__builtin___clear_cache((char *)page, (char *)page + len);
 		code[len - 1] = 0xf4; /* the core stops at HLT instead of RET */
@@ -312,11 +371,34 @@ static void test_sse_vs_host(void **state)
 		if (bad_here)
 			bad++;
 	}
-	printf("# sse vs host: %u instructions, %u runs, %u instructions "
+	printf("# %s vs host: %u instructions, %u runs, %u instructions "
 	       "diverge\n",
-	       (unsigned)(sizeof(cases) / sizeof(cases[0])), runs, bad);
+	       what, (unsigned)(ncases), runs, bad);
 	tenv_free(t);
 	munmap(page, 4096);
+	return bad;
+}
+
+static void test_sse_vs_host(void **state)
+{
+	unsigned bad = run_table("sse", cases, sizeof(cases) / sizeof(cases[0]),
+				 pro, sizeof(pro), epi, sizeof(epi));
+	if (bad == ~0u) {
+		skip();
+		return;
+	}
+	assert_int_equal(bad, 0);
+}
+
+static void test_mmx_vs_host(void **state)
+{
+	unsigned bad = run_table(
+	    "mmx", mmx_cases, sizeof(mmx_cases) / sizeof(mmx_cases[0]), mmx_pro,
+	    sizeof(mmx_pro), mmx_epi, sizeof(mmx_epi));
+	if (bad == ~0u) {
+		skip();
+		return;
+	}
 	assert_int_equal(bad, 0);
 }
 
@@ -324,6 +406,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_sse_vs_host),
+	    cmocka_unit_test(test_mmx_vs_host),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
