@@ -13,6 +13,7 @@
 #include "vmm/platform/acpi.h"
 #include "vmm/platform/i8042.h"
 #include "vmm/platform/port80.h"
+#include "vmm/platform/rtc.h"
 
 static int resets, poweroffs;
 static int levels[16];
@@ -281,6 +282,64 @@ static void test_acpi_pm_status_timer(void **state)
 	pm_wr(&pm, ACPI_PM_LEN - 1, 2, 0);
 }
 
+static void count_irq(void *ctx, int irq, int level)
+{
+	assert_true(irq == 1 || irq == 8 || irq == 12);
+	assert_true(level == 0 || level == 1);
+}
+
+/* Whatever the guest writes to any platform port, in any size, nothing
+ * breaks and the state stays in range. */
+static void test_hostile_port_io(void **state)
+{
+	static struct rtc r;
+	struct i8042 k;
+	struct port80 p;
+	struct acpi_pm pm;
+	struct io_bus bus;
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	static const uint16_t ports[] = {0x60,	0x64,  0x70,  0x71,  0x80,
+					 0x600, 0x602, 0x604, 0x606, 0x608,
+					 0x60a, 0x60b, 0x61,  0x72};
+
+	resets = poweroffs = 0;
+	rtc_init(&r, 1ull << 30, 1ull << 30, 2, NULL, NULL);
+	r.set_irq = count_irq;
+	i8042_init(&k, on_reset, NULL);
+	k.set_irq = count_irq;
+	port80_init(&p);
+	acpi_pm_init(&pm, on_poweroff, NULL, NULL, NULL);
+	iobus_init(&bus, "pio");
+	assert_int_equal(iobus_register(&bus, &r.dev), 0);
+	assert_int_equal(iobus_register(&bus, &k.data_dev), 0);
+	assert_int_equal(iobus_register(&bus, &k.cmd_dev), 0);
+	assert_int_equal(iobus_register(&bus, &p.dev), 0);
+	assert_int_equal(iobus_register(&bus, &pm.dev), 0);
+	for (int i = 0; i < 200000; i++) {
+		uint8_t d[8];
+		unsigned size;
+		uint16_t port;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		port = ports[x % (sizeof(ports) / sizeof(ports[0]))];
+		size = 1u << ((x >> 8) % 4);
+		io_le_put(d, 8, x >> 16);
+		if ((x >> 12) & 1)
+			iobus_write(&bus, port, d, size);
+		else
+			iobus_read(&bus, port, d, size);
+		assert_true(r.index < RTC_NREGS);
+		assert_true(k.q_count <= I8042_QUEUE);
+		assert_true(k.q_head < I8042_QUEUE);
+	}
+	/* the random stream did hit the reset and poweroff paths */
+	assert_true(resets > 0);
+	assert_true(poweroffs > 0);
+	iobus_destroy(&bus);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -290,6 +349,7 @@ int main(void)
 	    cmocka_unit_test(test_port80),
 	    cmocka_unit_test(test_acpi_pm_poweroff),
 	    cmocka_unit_test(test_acpi_pm_status_timer),
+	    cmocka_unit_test(test_hostile_port_io),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
