@@ -37,6 +37,9 @@ struct kvm_memory_slot {
 	uint64_t userspace_addr;
 	uint32_t flags;
 	int id;
+	/* KVM_MEM_LOG_DIRTY_PAGES: one bit per page written since the last
+	 * KVM_GET_DIRTY_LOG (atomic: vCPUs set bits concurrently). */
+	_Atomic uint64_t *dirty_bitmap;
 };
 
 /* Requests to a vCPU, handled before its next entry (kvm_make_request). */
@@ -120,6 +123,10 @@ struct kvm_memory_slot *gfn_to_memslot(struct kvm *kvm, gfn_t gfn);
 /* Host address of @gpa's byte if mapped by a slot (NULL otherwise);
  * *writable says whether the slot allows writes. */
 void *gpa_to_hva(struct kvm *kvm, gpa_t gpa, bool *writable);
+/* Record a write to @gfn for dirty logging (no-op without it). */
+void mark_page_dirty(struct kvm *kvm, gfn_t gfn);
+void mark_page_dirty_in_slot(struct kvm_memory_slot *slot, gfn_t gfn);
+
 /* Is [hva, hva+len) mapped in this process (userspace memory)? */
 bool kvm_hva_mapped(uint64_t hva, uint64_t len);
 /* Copy guest memory through the memslots; 0 or -EFAULT. */

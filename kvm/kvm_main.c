@@ -240,6 +240,8 @@ static void kvm_destroy_vm(struct kvm *kvm)
 		kvm->vcpus[i] = NULL;
 	}
 	kvm_arch_destroy_vm(kvm);
+	for (int i = 0; i < KVM_USER_MEM_SLOTS; i++)
+		free((void *)kvm->memslots[i].dirty_bitmap);
 	hardware_disable_all();
 	pthread_mutex_destroy(&kvm->lock);
 	pthread_mutex_destroy(&kvm->slots_lock);
@@ -313,10 +315,12 @@ static int kvm_guest_copy(struct kvm *kvm, gpa_t gpa, void *data,
 			pthread_mutex_unlock(&kvm->mmu_lock);
 			return -EFAULT;
 		}
-		if (write)
+		if (write) {
 			memcpy(hva, p, chunk);
-		else
+			mark_page_dirty(kvm, gpa >> PAGE_SHIFT);
+		} else {
 			memcpy(p, hva, chunk);
+		}
 		pthread_mutex_unlock(&kvm->mmu_lock);
 		p += chunk;
 		gpa += chunk;
@@ -353,8 +357,9 @@ int kvm_set_memory_region(struct kvm *kvm,
 	uint64_t npages;
 	int r = 0;
 
-	if (mem->flags & ~(uint32_t)KVM_MEM_READONLY)
-		return -EINVAL; /* dirty logging is not implemented */
+	if (mem->flags &
+	    ~(uint32_t)(KVM_MEM_READONLY | KVM_MEM_LOG_DIRTY_PAGES))
+		return -EINVAL;
 	if (as_id >= KVM_ADDRESS_SPACE_NUM || id >= KVM_USER_MEM_SLOTS)
 		return -EINVAL;
 	if (mem->memory_size & (PAGE_SIZE - 1))
@@ -380,6 +385,7 @@ int kvm_set_memory_region(struct kvm *kvm,
 	new.npages = npages;
 	new.userspace_addr = mem->userspace_addr;
 	new.flags = mem->flags;
+	new.dirty_bitmap = NULL;
 
 	if (!npages) {
 		if (!old->npages) {
@@ -426,13 +432,83 @@ int kvm_set_memory_region(struct kvm *kvm,
 		}
 	}
 
+	/* The dirty bitmap: kept across a move or flags change while logging
+	 * stays on, new when logging starts, freed when it stops. */
+	_Atomic uint64_t *old_bitmap = old->dirty_bitmap;
+
+	if (change != KVM_MR_DELETE && (new.flags &KVM_MEM_LOG_DIRTY_PAGES)) {
+		if (old_bitmap && change != KVM_MR_CREATE) {
+			new.dirty_bitmap = old_bitmap;
+			old_bitmap = NULL;
+		} else {
+			new.dirty_bitmap = calloc((npages + 63) / 64, 8);
+			if (!new.dirty_bitmap) {
+				r = -ENOMEM;
+				goto out;
+			}
+		}
+	}
 	pthread_mutex_lock(&kvm->mmu_lock);
 	*old = new;
+	/* Also write-protects everything when logging starts: every SPTE
+	 * goes, and the next write to a logged page faults. */
 	kvm_arch_commit_memory_region(kvm, change);
 	pthread_mutex_unlock(&kvm->mmu_lock);
+	free((void *)old_bitmap);
 	/* Old translations must be gone before the caller may unmap. */
 	if (change != KVM_MR_CREATE)
 		kvm_flush_remote_tlbs(kvm);
+out:
+	pthread_mutex_unlock(&kvm->slots_lock);
+	return r;
+}
+
+void mark_page_dirty_in_slot(struct kvm_memory_slot *slot, gfn_t gfn)
+{
+	uint64_t rel;
+
+	if (!slot || !slot->dirty_bitmap)
+		return;
+	rel = gfn - slot->base_gfn;
+	if (rel < slot->npages)
+		atomic_fetch_or(&slot->dirty_bitmap[rel / 64],
+				1ull << (rel % 64));
+}
+
+void mark_page_dirty(struct kvm *kvm, gfn_t gfn)
+{
+	mark_page_dirty_in_slot(gfn_to_memslot(kvm, gfn), gfn);
+}
+
+/* KVM_GET_DIRTY_LOG: hand out and clear the bitmap, then write-protect
+ * again so the next writes are seen. */
+static int kvm_vm_ioctl_get_dirty_log(struct kvm *kvm,
+				      struct kvm_dirty_log *log)
+{
+	unsigned as_id = log->slot >> 16, id = log->slot & 0xffff;
+	struct kvm_memory_slot *slot;
+	uint64_t n, *out = log->dirty_bitmap;
+	int r = 0;
+
+	if (as_id >= KVM_ADDRESS_SPACE_NUM || id >= KVM_USER_MEM_SLOTS)
+		return -EINVAL;
+	pthread_mutex_lock(&kvm->slots_lock);
+	slot = &kvm->memslots[id];
+	if (!slot->npages || !slot->dirty_bitmap) {
+		r = -ENOENT;
+		goto out;
+	}
+	if (!out) {
+		r = -EFAULT;
+		goto out;
+	}
+	n = (slot->npages + 63) / 64;
+	pthread_mutex_lock(&kvm->mmu_lock);
+	for (uint64_t i = 0; i < n; i++)
+		out[i] = atomic_exchange(&slot->dirty_bitmap[i], 0);
+	kvm_arch_commit_memory_region(kvm, -1);
+	pthread_mutex_unlock(&kvm->mmu_lock);
+	kvm_flush_remote_tlbs(kvm);
 out:
 	pthread_mutex_unlock(&kvm->slots_lock);
 	return r;
@@ -580,6 +656,10 @@ long kvm_vm_ioctl(struct kvm *kvm, unsigned long req, void *arg)
 		memcpy(&mem, arg, sizeof(mem));
 		return kvm_set_memory_region(kvm, &mem);
 	}
+	case KVM_GET_DIRTY_LOG:
+		if (!arg)
+			return -EFAULT;
+		return kvm_vm_ioctl_get_dirty_log(kvm, arg);
 	case KVM_CHECK_EXTENSION:
 		return kvm_vm_ioctl_check_extension(kvm, (long)(uintptr_t)arg);
 	default:

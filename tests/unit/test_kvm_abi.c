@@ -163,10 +163,9 @@ static void test_memslot_errno(void **state)
 	assert_int_equal(set_mem(f, KVM_USER_MEM_SLOTS, 0, 0, 0x1000, hva),
 			 -EINVAL);
 	assert_int_equal(set_mem(f, 1u << 16, 0, 0, 0x1000, hva), -EINVAL);
-	/* Flags: unknown bits; dirty logging not implemented. */
+	/* Flags: unknown bits. */
 	assert_int_equal(set_mem(f, 0, 1u << 7, 0, 0x1000, hva), -EINVAL);
-	assert_int_equal(set_mem(f, 0, KVM_MEM_LOG_DIRTY_PAGES, 0, 0x1000, hva),
-			 -EINVAL);
+
 	/* Wrap-around. */
 	assert_int_equal(set_mem(f, 0, 0, ~0xfffull, 0x2000, hva), -EINVAL);
 	/* Deleting an empty slot. */
@@ -201,6 +200,20 @@ static void test_memslot_errno(void **state)
 	/* Beyond the guest-physical address width. */
 	assert_int_equal(set_mem(f, 4, 0, 1ull << 52, 0x1000, hva + 0x200000),
 			 -EINVAL);
+	/* Dirty log of a slot that does not log, or of no slot: -ENOENT. */
+	{
+		uint64_t bm[8];
+		struct kvm_dirty_log log = {.slot = 2, .dirty_bitmap = bm};
+
+		assert_int_equal(softkvm_ioctl(f->vm, KVM_GET_DIRTY_LOG, &log),
+				 -ENOENT);
+		log.slot = 7;
+		assert_int_equal(softkvm_ioctl(f->vm, KVM_GET_DIRTY_LOG, &log),
+				 -ENOENT);
+		log.slot = KVM_USER_MEM_SLOTS;
+		assert_int_equal(softkvm_ioctl(f->vm, KVM_GET_DIRTY_LOG, &log),
+				 -EINVAL);
+	}
 	/* NULL argument. */
 	assert_int_equal(softkvm_ioctl(f->vm, KVM_SET_USER_MEMORY_REGION, NULL),
 			 -EFAULT);

@@ -391,6 +391,78 @@ static void test_slot_with_unmapped_memory(void **state)
 	done(g);
 }
 
+/* KVM_MEM_LOG_DIRTY_PAGES / KVM_GET_DIRTY_LOG: written pages show up
+ * once, then the slot is write-protected again. */
+static void check_dirty_log(const char *model)
+{
+	static const uint8_t code[] = {
+	    0xb8, 0x11, 0x00, /* mov ax, 0x11 */
+	    0xa3, 0x10, 0xb0, /* mov [0xb010], ax */
+	    0xa1, 0x00, 0xc0, /* mov ax, [0xc000]: a read only */
+	    0xf4,	      /* hlt */
+	};
+	struct g *g = guest(model, code, sizeof(code));
+	uint64_t bm[1] = {~0ull};
+	struct kvm_dirty_log log = {.slot = 1, .dirty_bitmap = bm};
+	struct kvm_sregs s;
+
+	softkvm_ioctl(g->vcpu, KVM_GET_SREGS, &s);
+	if (!strstr(model, "-ept")) {
+		/* real mode as elsewhere */
+	} else {
+		/* Shadow paging needs protected mode; paging off is fine. */
+		struct kvm_segment cs = {.limit = 0xffffffff,
+					 .selector = 8,
+					 .type = 11,
+					 .present = 1,
+					 .s = 1,
+					 .g = 1};
+		struct kvm_segment ds = {.limit = 0xffffffff,
+					 .selector = 0x10,
+					 .type = 3,
+					 .present = 1,
+					 .s = 1,
+					 .g = 1};
+
+		s.cs = cs;
+		s.ds = s.es = s.ss = ds;
+		s.cr0 = 0x11;
+		assert_int_equal(softkvm_ioctl(g->vcpu, KVM_SET_SREGS, &s), 0);
+	}
+	assert_int_equal(
+	    set_mem(g, 1, KVM_MEM_LOG_DIRTY_PAGES, 0xb000, 0x2000, g->ram2), 0);
+	kvm_quiet = true;
+	assert_int_equal(run(g), 0);
+	kvm_quiet = false;
+	if (g->run->exit_reason == KVM_EXIT_INTERNAL_ERROR) {
+		/* -ept on a CPU model that cannot run shadow paging yet. */
+		done(g);
+		return;
+	}
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(softkvm_ioctl(g->vm, KVM_GET_DIRTY_LOG, &log), 0);
+	assert_int_equal(bm[0], 1); /* page 0xb000 only, not 0xc000 */
+	assert_int_equal(softkvm_ioctl(g->vm, KVM_GET_DIRTY_LOG, &log), 0);
+	assert_int_equal(bm[0], 0);
+	/* Write-protected again: the same write is logged again. */
+	set_rip(g, CODE);
+	assert_int_equal(run(g), 0);
+	assert_int_equal(softkvm_ioctl(g->vm, KVM_GET_DIRTY_LOG, &log), 0);
+	assert_int_equal(bm[0], 1);
+	assert_int_equal(g->ram2[0x10], 0x11);
+	/* Logging off: the bitmap goes away. */
+	assert_int_equal(set_mem(g, 1, 0, 0xb000, 0x2000, g->ram2), 0);
+	assert_int_equal(softkvm_ioctl(g->vm, KVM_GET_DIRTY_LOG, &log),
+			 -ENOENT);
+	done(g);
+}
+
+static void test_dirty_log(void **state)
+{
+	check_dirty_log("default");
+	check_dirty_log("default,-ept");
+}
+
 static void test_cpuid(void **state)
 {
 	static const uint8_t code[] = {
@@ -684,6 +756,7 @@ int main(void)
 	    cmocka_unit_test(test_readonly_slot),
 	    cmocka_unit_test(test_memslot_delete_recreate),
 	    cmocka_unit_test(test_slot_with_unmapped_memory),
+	    cmocka_unit_test(test_dirty_log),
 	    cmocka_unit_test(test_cpuid),
 	    cmocka_unit_test(test_string_out),
 	    cmocka_unit_test(test_immediate_exit),

@@ -311,8 +311,18 @@ int kvm_shadow_page_fault(struct kvm_vcpu *vcpu, uint64_t gva,
 			return 1;
 		}
 	}
+	bool logging;
+
 	pthread_mutex_lock(&vcpu->kvm->mmu_lock);
 	hva = gpa_to_hva(vcpu->kvm, w.gpa & ~0xfffull, &writable);
+	{
+		struct kvm_memory_slot *slot =
+		    gfn_to_memslot(vcpu->kvm, w.gpa >> PAGE_SHIFT);
+
+		logging = slot && slot->dirty_bitmap;
+		if (logging && write && hva && writable)
+			mark_page_dirty_in_slot(slot, w.gpa >> PAGE_SHIFT);
+	}
 	pthread_mutex_unlock(&vcpu->kvm->mmu_lock);
 	if (!hva || (write && !writable))
 		return kvm_emulate_mmio(vcpu, w.gpa, write,
@@ -321,7 +331,7 @@ int kvm_shadow_page_fault(struct kvm_vcpu *vcpu, uint64_t gva,
 		return -EFAULT; /* userspace gave a slot without memory */
 
 	spte = ((uintptr_t)hva & PT64_ADDR) | PT_P | PT_A | PT_D;
-	if (w.w && w.dirty && writable)
+	if (w.w && w.dirty && writable && (!logging || write))
 		spte |= PT_W;
 	if (w.u)
 		spte |= PT_U;

@@ -120,8 +120,14 @@ int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, uint64_t gpa, bool write,
 	} else {
 		bool ro = slot->flags & KVM_MEM_READONLY;
 
-		target = can_map_2m(slot, gfn) ? 2 : 1;
-		prot = EPT_R | EPT_X | (ro ? 0 : EPT_W);
+		bool logging = slot->dirty_bitmap != NULL;
+
+		/* Dirty logging: 4 KiB pages, writable only once written
+		 * (and then logged), so every first write faults. */
+		target = !logging && can_map_2m(slot, gfn) ? 2 : 1;
+		prot = EPT_R | EPT_X | (ro || (logging && !write) ? 0 : EPT_W);
+		if (logging && write)
+			mark_page_dirty_in_slot(slot, gfn);
 		if (write && ro)
 			r = RET_PF_EMULATE; /* map for reads, emulate the write
 					     */
