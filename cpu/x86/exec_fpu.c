@@ -59,6 +59,15 @@ static void x87_end(struct x86_core *c, uint16_t host, bool c1)
 
 #define PINL(x) __asm__ volatile("" : "+t"(x))
 
+/* x87_end that also copies the host's condition bits in `cc`. */
+static void x87_end_cc(struct x86_core *c, uint16_t host, uint16_t cc)
+{
+	uint16_t sw;
+	__asm__ volatile("fnstsw %0" : "=m"(sw));
+	c->st->fpu.fsw = (c->st->fpu.fsw & ~cc) | (sw & cc) | (sw & 0x3f);
+	__asm__ volatile("fnclex\n\tfldcw %0" : : "m"(host));
+}
+
 static long double indefinite(void)
 {
 	uint8_t b[16] = {0, 0, 0, 0, 0, 0, 0, 0xc0, 0xff, 0xff};
@@ -553,6 +562,142 @@ static HANDLER(h_funary)
 	st_set(c, 0, v);
 }
 
+/*
+ * Transcendentals and partial remainders run on the host x87 too (same
+ * results, flags and C0-C3 as silicon of the host's family).
+ */
+static HANDLER(h_ftrans)
+{
+	uint16_t mn = i->mnemonic, h;
+	const uint16_t c0123 = FSW_C0 | FSW_C1 | FSW_C2 | FSW_C3;
+	long double a, b, r, r2;
+	fpu_check(c);
+	note_insn(c, i);
+	a = st_use(c, 0);
+	switch (mn) {
+	case ZYDIS_MNEMONIC_FSIN:
+	case ZYDIS_MNEMONIC_FCOS:
+	case ZYDIS_MNEMONIC_F2XM1:
+		h = x87_begin(c);
+		PINL(a);
+		if (mn == ZYDIS_MNEMONIC_FSIN)
+			__asm__ volatile("fsin" : "+t"(a));
+		else if (mn == ZYDIS_MNEMONIC_FCOS)
+			__asm__ volatile("fcos" : "+t"(a));
+		else
+			__asm__ volatile("f2xm1" : "+t"(a));
+		PINL(a);
+		x87_end_cc(c, h, FSW_C1 | FSW_C2);
+		st_set(c, 0, a);
+		return;
+	case ZYDIS_MNEMONIC_FSINCOS:
+	case ZYDIS_MNEMONIC_FPTAN:
+		if (isfinite(a) && fabsl(a) >= 0x1p63L) {
+			/* out of range: C2 set, operand unchanged */
+			c->st->fpu.fsw |= FSW_C2;
+			return;
+		}
+		h = x87_begin(c);
+		PINL(a);
+		if (mn == ZYDIS_MNEMONIC_FPTAN)
+			__asm__ volatile("fptan" : "=t"(r), "=u"(r2) : "0"(a));
+		else
+			__asm__ volatile("fsincos"
+					 : "=t"(r), "=u"(r2)
+					 : "0"(a));
+		PINL(r);
+		x87_end_cc(c, h, FSW_C1 | FSW_C2);
+		st_set(c, 0, r2); /* tan / sin */
+		push(c, r);	  /* 1.0 / cos */
+		return;
+	case ZYDIS_MNEMONIC_FXTRACT:
+		h = x87_begin(c);
+		PINL(a);
+		__asm__ volatile("fxtract" : "=t"(r), "=u"(r2) : "0"(a));
+		PINL(r);
+		x87_end_cc(c, h, FSW_C1);
+		st_set(c, 0, r2); /* exponent */
+		push(c, r);	  /* significand */
+		return;
+	case ZYDIS_MNEMONIC_FPREM:
+	case ZYDIS_MNEMONIC_FPREM1:
+		b = st_use(c, 1);
+		h = x87_begin(c);
+		PINL(a);
+		if (mn == ZYDIS_MNEMONIC_FPREM)
+			__asm__ volatile("fprem" : "+t"(a) : "u"(b));
+		else
+			__asm__ volatile("fprem1" : "+t"(a) : "u"(b));
+		PINL(a);
+		x87_end_cc(c, h, c0123);
+		st_set(c, 0, a);
+		return;
+	default: /* FPATAN, FYL2X, FYL2XP1: ST1 op ST0, pop */
+		b = st_use(c, 1);
+		h = x87_begin(c);
+		PINL(a);
+		if (mn == ZYDIS_MNEMONIC_FPATAN)
+			__asm__ volatile("fpatan"
+					 : "=t"(r)
+					 : "0"(a), "u"(b)
+					 : "st(1)");
+		else if (mn == ZYDIS_MNEMONIC_FYL2X)
+			__asm__ volatile("fyl2x"
+					 : "=t"(r)
+					 : "0"(a), "u"(b)
+					 : "st(1)");
+		else
+			__asm__ volatile("fyl2xp1"
+					 : "=t"(r)
+					 : "0"(a), "u"(b)
+					 : "st(1)");
+		PINL(r);
+		x87_end_cc(c, h, FSW_C1);
+		st_set(c, 1, r);
+		pop(c);
+		return;
+	}
+}
+
+static HANDLER(h_fcmov)
+{
+	uint64_t f = c->st->rflags;
+	bool t;
+	long double v;
+	fpu_check(c);
+	switch (i->mnemonic) {
+	case ZYDIS_MNEMONIC_FCMOVB:
+		t = f & F_CF;
+		break;
+	case ZYDIS_MNEMONIC_FCMOVE:
+		t = f & F_ZF;
+		break;
+	case ZYDIS_MNEMONIC_FCMOVBE:
+		t = f & (F_CF | F_ZF);
+		break;
+	case ZYDIS_MNEMONIC_FCMOVU:
+		t = f & F_PF;
+		break;
+	case ZYDIS_MNEMONIC_FCMOVNB:
+		t = !(f & F_CF);
+		break;
+	case ZYDIS_MNEMONIC_FCMOVNE:
+		t = !(f & F_ZF);
+		break;
+	case ZYDIS_MNEMONIC_FCMOVNBE:
+		t = !(f & (F_CF | F_ZF));
+		break;
+	default: /* FCMOVNU */
+		t = !(f & F_PF);
+		break;
+	}
+	/* both registers are checked for underflow either way */
+	v = st_use(c, st_index(&i->op[1]));
+	(void)st_use(c, 0);
+	if (t)
+		st_set(c, 0, v);
+}
+
 static bool is_snan(long double v)
 {
 	uint8_t b[16];
@@ -725,4 +870,22 @@ void x86_register_fpu(x86_handler *t)
 	t[ZYDIS_MNEMONIC_FRNDINT] = h_funary;
 	t[ZYDIS_MNEMONIC_FSCALE] = h_funary;
 	t[ZYDIS_MNEMONIC_FXAM] = h_fxam;
+	{
+		static const uint16_t tr[] = {
+		    ZYDIS_MNEMONIC_FSIN,    ZYDIS_MNEMONIC_FCOS,
+		    ZYDIS_MNEMONIC_FSINCOS, ZYDIS_MNEMONIC_FPTAN,
+		    ZYDIS_MNEMONIC_FPATAN,  ZYDIS_MNEMONIC_F2XM1,
+		    ZYDIS_MNEMONIC_FYL2X,   ZYDIS_MNEMONIC_FYL2XP1,
+		    ZYDIS_MNEMONIC_FXTRACT, ZYDIS_MNEMONIC_FPREM,
+		    ZYDIS_MNEMONIC_FPREM1};
+		static const uint16_t cm[] = {
+		    ZYDIS_MNEMONIC_FCMOVB,   ZYDIS_MNEMONIC_FCMOVE,
+		    ZYDIS_MNEMONIC_FCMOVBE,  ZYDIS_MNEMONIC_FCMOVU,
+		    ZYDIS_MNEMONIC_FCMOVNB,  ZYDIS_MNEMONIC_FCMOVNE,
+		    ZYDIS_MNEMONIC_FCMOVNBE, ZYDIS_MNEMONIC_FCMOVNU};
+		for (n = 0; n < sizeof(tr) / sizeof(tr[0]); n++)
+			t[tr[n]] = h_ftrans;
+		for (n = 0; n < sizeof(cm) / sizeof(cm[0]); n++)
+			t[cm[n]] = h_fcmov;
+	}
 }
