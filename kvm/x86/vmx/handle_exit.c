@@ -49,6 +49,12 @@ static int handle_interrupt_window(struct kvm_vcpu *vcpu)
 	return 1;
 }
 
+static int handle_nmi_window(struct kvm_vcpu *vcpu)
+{
+	/* vmx_inject_pending injects the NMI at the next entry. */
+	return 1;
+}
+
 static int handle_preemption_timer(struct kvm_vcpu *vcpu)
 {
 	return 1;
@@ -295,6 +301,7 @@ static const exit_handler_t kvm_vmx_exit_handlers[] = {
     [EXIT_REASON_EXTERNAL_INTERRUPT] = handle_external_interrupt,
     [EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
     [EXIT_REASON_INTERRUPT_WINDOW] = handle_interrupt_window,
+    [EXIT_REASON_NMI_WINDOW] = handle_nmi_window,
     [EXIT_REASON_TASK_SWITCH] = handle_task_switch,
     [EXIT_REASON_CPUID] = handle_cpuid,
     [EXIT_REASON_HLT] = handle_halt,

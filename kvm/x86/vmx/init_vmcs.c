@@ -231,6 +231,16 @@ static void vmx_inject_pending(struct vcpu_vmx *vmx)
 	if (a->pending_irq >= 0 || vcpu->run->request_interrupt_window ||
 	    kvm_irq_want_window(vcpu))
 		exec |= CPU_BASED_INTR_WINDOW_EXITING;
+	/* An NMI that is blocked now: exit when the guest can take it (at
+	 * its IRET, or when the STI/MOV-SS shadow ends). Needs virtual NMIs,
+	 * which make the CPU track NMI blocking for us. */
+	exec &= ~CPU_BASED_NMI_WINDOW_EXITING;
+	if (!info && (vmx->pin_ctls & PIN_BASED_VIRTUAL_NMIS) &&
+	    (vmcs_config.cpu_based_exec_ctrl & CPU_BASED_NMI_WINDOW_EXITING) &&
+	    (a->interruptibility & 0xb) && kvm_irq_take_nmi(vcpu)) {
+		kvm_irq_requeue_nmi(vcpu); /* only peeking */
+		exec |= CPU_BASED_NMI_WINDOW_EXITING;
+	}
 	vmcs_write(vcpu, CPU_BASED_VM_EXEC_CONTROL, exec);
 }
 
