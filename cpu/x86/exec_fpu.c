@@ -587,7 +587,10 @@ static HANDLER(h_ftrans)
 		else
 			__asm__ volatile("f2xm1" : "+t"(a));
 		PINL(a);
-		x87_end_cc(c, h, FSW_C1 | FSW_C2);
+		/* F2XM1 leaves C2 alone; FSIN/FCOS report range in C2 */
+		x87_end_cc(c, h,
+			   mn == ZYDIS_MNEMONIC_F2XM1 ? FSW_C1
+						      : FSW_C1 | FSW_C2);
 		st_set(c, 0, a);
 		return;
 	case ZYDIS_MNEMONIC_FSINCOS:
