@@ -176,10 +176,11 @@ static void kvm_set_mmio_spte_mask(void)
 		mask = ((1ull << 52) - 1) & ~((1ull << host_maxphyaddr) - 1);
 	if (mask)
 		mask |= 1;
+	kvm_report_begin("kvm_set_mmio_spte_mask");
 	kvm_mmu_set_mmio_spte_mask(mask, mask);
-	kvm_report_step(
-	    0, "kvm_set_mmio_spte_mask", "MAXPHYADDR %llu, mask %#llx",
-	    (unsigned long long)host_maxphyaddr, (unsigned long long)mask);
+	kvm_report_end(0, "MAXPHYADDR %llu, mask %#llx",
+		       (unsigned long long)host_maxphyaddr,
+		       (unsigned long long)mask);
 }
 
 int kvm_arch_init(void *opaque)
