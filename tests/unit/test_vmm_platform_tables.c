@@ -9,7 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -232,6 +235,62 @@ static void test_acpi_dsdt_s5(void **state)
 	assert_int_equal(s5[7], sizeof(s5) - 7);
 }
 
+/* Writes one table to dir/name.dat and disassembles it with iasl; returns
+ * the .dsl text (static buffer) or fails. */
+static const char *iasl_disassemble(const char *dir, const char *name,
+				    const uint8_t *t, size_t len)
+{
+	static char text[65536];
+	char path[512], cmd[1200];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s.dat", dir, name);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(t, 1, len, f), len);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && iasl -d '%s.dat' >/dev/null 2>&1", dir, name);
+	assert_int_equal(system(cmd), 0);
+	snprintf(path, sizeof(path), "%s/%s.dsl", dir, name);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = 0;
+	return text;
+}
+
+/* ACPICA's own disassembler agrees with the tables (skipped without
+ * Debian's acpica-tools). */
+static void test_acpi_iasl(void **state)
+{
+	char dir[] = "/tmp/kvmini-acpi-XXXXXX", cmd[256];
+	struct acpi_tables t;
+	struct parsed p;
+	const char *s;
+
+	if (system("command -v iasl >/dev/null 2>&1"))
+		skip();
+	assert_int_equal(acpi_build(region, BASE, SIZE, 2, &t), 0);
+	parse_acpi(&p);
+	assert_non_null(mkdtemp(dir));
+	s = iasl_disassemble(dir, "dsdt", p.dsdt, get32(p.dsdt + 4));
+	assert_non_null(strstr(s, "Name (\\_S5, Package (0x04)"));
+	assert_null(strstr(s, "Incorrect checksum"));
+	s = iasl_disassemble(dir, "facp", p.fadt, get32(p.fadt + 4));
+	assert_null(strstr(s, "Incorrect checksum"));
+	assert_non_null(strstr(s, "PM1A Control Block Address : 00000604"));
+	assert_non_null(strstr(s, "Reset Register Supported (V2) : 1"));
+	s = iasl_disassemble(dir, "apic", p.madt, get32(p.madt + 4));
+	assert_null(strstr(s, "Incorrect checksum"));
+	assert_non_null(strstr(s, "[Interrupt Source Override]"));
+	assert_non_null(strstr(s, "Local Apic ID : 01"));
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void test_acpi_bad_args(void **state)
 {
 	struct acpi_tables t;
@@ -383,6 +442,7 @@ int main(void)
 	    cmocka_unit_test(test_acpi_chain),
 	    cmocka_unit_test(test_acpi_fadt_fields),
 	    cmocka_unit_test(test_acpi_dsdt_s5),
+	    cmocka_unit_test(test_acpi_iasl),
 	    cmocka_unit_test(test_acpi_bad_args),
 	    cmocka_unit_test(test_mptable),
 	    cmocka_unit_test(test_mptable_bad_args),
