@@ -113,3 +113,11 @@ expect "multiboot without args: no cmdline flag -> status 0x7f*2+1" 255 "" --mem
 
 # --cpus 2: vCPU 1 is parked, vCPU 0 runs.
 expect "--cpus 2 runs the BSP" 0 "A" --cpus 2 $T/a.bin
+# With the in-kernel irqchip the AP sits in KVM_RUN waiting for SIPI; the
+# exit port must still end the run (the AP is kicked out).
+expect "--irqchip --cpus 2: exit port ends the run" 11 "" --irqchip --cpus 2 $T/x.bin
+# Reset control register: out 0xcf9, 6 -> a reset request ends the run, 0.
+hex2bin baf90cb006eeebfe >$T/rst.bin
+run_kvmini $T/o $T/e run $B $T/rst.bin
+check "reset via 0xcf9 ends the run with 0" $([ $rc = 0 ] && grep -q "reset" $T/e && echo 0) "rc=$rc" "$(cat $T/e)"
+
