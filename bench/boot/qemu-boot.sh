@@ -7,7 +7,8 @@
 #   bench/boot/qemu-boot.sh [-n RUNS] [-p PEERS] [-t TIMEOUT]
 #     PEERS: comma list of qemu-tcg (default), qemu-tcg-pvh (QEMU's own PVH
 #            boot of cache/guest/vmlinux: no decompressor), kvmini-soft,
-#            kvmini-kvm, kvmini-soft-stub (kvmini running the bzImage through
+#            kvmini-kvm, kvmini-soft-pvh, kvmini-kvm-pvh (the vmlinux),
+#            kvmini-soft-stub (kvmini running the bzImage through
 #            tests/linux/loader-check/mkstub.sh's stub), qemu-kvm. A peer that fails to reach the marker prints n/a and
 #            why (e.g. kvmini before its Linux boot milestone).
 #   env: KVMINI_CACHE (guest cache), BUILD (kvmini build dir), GUEST_APPEND
@@ -54,10 +55,15 @@ peer_cmd() {
 		[ -f "$STUB" ] || bash tests/linux/loader-check/mkstub.sh -o "$STUB" 2>/dev/null ||
 			{ echo "mkstub.sh failed"; return 1; }
 		CMD=("$BUILD/kvmini" run --backend soft --mem 512M "$STUB") ;;
-	kvmini-soft | kvmini-kvm)
+	kvmini-soft | kvmini-kvm | kvmini-soft-pvh | kvmini-kvm-pvh)
 		[ -x "$BUILD/kvmini" ] || { echo "no $BUILD/kvmini"; return 1; }
-		CMD=("$BUILD/kvmini" run --backend "${1#kvmini-}" --mem 512M
-			--kernel "$VMLINUZ" --initrd "$INITRD"
+		local k=$VMLINUZ be=${1#kvmini-}
+		if [ "${be%-pvh}" != "$be" ]; then
+			be=${be%-pvh} k=$(dirname "$VMLINUZ")/vmlinux
+			[ -f "$k" ] || { echo "no $k (fetch-guest.sh)"; return 1; }
+		fi
+		CMD=("$BUILD/kvmini" run --backend "$be" --mem 512M
+			--kernel "$k" --initrd "$INITRD"
 			--append "console=ttyS0 panic=-1 ${GUEST_APPEND:-}") ;;
 	*) echo "unknown peer $1"; return 1 ;;
 	esac
@@ -92,13 +98,16 @@ for p in "${plist[@]}"; do
 		med[$p]=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')
 	fi
 done
-echo "# median seconds to '$KVMINI_MARKER' (ratio to qemu-tcg):"
+# Ratios against QEMU TCG booting the same image: *-pvh peers against
+# qemu-tcg-pvh, the others against qemu-tcg.
+echo "# median seconds to '$KVMINI_MARKER' (ratio to QEMU TCG on the same image):"
 for p in "${plist[@]}"; do
-	m=${med[$p]:-}
+	m=${med[$p]:-} base=qemu-tcg
+	[ "${p%-pvh}" != "$p" ] && base=qemu-tcg-pvh
 	if [ -z "$m" ]; then
 		echo "#   $p: n/a"
-	elif [ -n "${med[qemu-tcg]:-}" ]; then
-		echo "#   $p: $m s ($(awk -v a="$m" -v b="${med[qemu-tcg]}" 'BEGIN{printf "%.2fx", a/b}'))"
+	elif [ -n "${med[$base]:-}" ]; then
+		echo "#   $p: $m s ($(awk -v a="$m" -v b="${med[$base]}" 'BEGIN{printf "%.2fx", a/b}') $base)"
 	else
 		echo "#   $p: $m s"
 	fi
