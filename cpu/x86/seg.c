@@ -162,22 +162,161 @@ _Noreturn void x86_task_switch(struct x86_core *c, uint16_t tss_sel,
 }
 
 /* Far JMP/CALL to a TSS or task gate: checks, then the task-switch exit. */
-static _Noreturn void far_to_system(struct x86_core *c, uint16_t sel,
-				    uint64_t d, bool call)
+/* Write on the new stack of a call gate: supervisor unless CPL3. */
+static void gate_push(struct x86_core *c, const struct x86_seg *ss,
+		      uint64_t *sp, uint64_t mask, unsigned size, uint64_t v,
+		      unsigned cpl)
+{
+	*sp = (*sp - size) & mask;
+	if (cpl < 3)
+		x86_sys_write(c, ss->base + *sp, size, v);
+	else
+		lin_write(c, ss->base + *sp, size, v);
+}
+
+/*
+ * Far CALL/JMP through a call gate (SDM CALL, "call gate"): 16/32-bit
+ * gates with parameter copying in legacy mode, 64-bit gates in long mode;
+ * a CALL to a more privileged non-conforming segment switches to the
+ * TSS stack for its DPL.
+ */
+static void call_gate(struct x86_core *c, uint16_t gsel, uint64_t g,
+		      uint64_t gaddr, bool call)
+{
+	struct x86_state *st = c->st;
+	bool lm = st->efer & EFER_LMA;
+	unsigned type = (g >> 40) & 0xf;
+	unsigned psz = lm ? 8 : (type == 0xc ? 4 : 2);
+	unsigned params = lm ? 0 : (g >> 32) & 0x1f;
+	uint16_t csel = (uint16_t)(g >> 16);
+	uint64_t off = (g & 0xffff) | ((g >> 32) & 0xffff0000ull);
+	uint64_t d, caddr;
+	unsigned dpl;
+	bool inner;
+	struct x86_seg ncs, nss = st->seg[X86_SS];
+	uint64_t sp = st->gpr[X86_RSP], spmask;
+	unsigned new_cpl = c->cpl;
+
+	if (lm) {
+		uint64_t hi;
+		if ((gsel & 0xfff8u) + 15 >
+		    ((gsel & 4) ? st->seg[X86_LDTR].limit : st->gdtr.limit))
+			x86_gp(c, gsel & 0xfffc);
+		hi = x86_sys_read(c, gaddr + 8, 8);
+		if ((hi >> 40) & 0x1f)
+			x86_gp(c, gsel & 0xfffc);
+		off |= hi << 32;
+	}
+	if (!type || (type != 0xc && (lm || type != 4)))
+		x86_gp(c, gsel & 0xfffc);
+	if (!(csel & 0xfffc))
+		x86_gp(c, 0);
+	caddr = x86_read_desc(c, csel, &d, X86_EXC_GP);
+	dpl = d_dpl(d);
+	if (!(d & D_S) || !(d & D_CODE) || dpl > c->cpl)
+		x86_gp(c, csel & 0xfffc);
+	if (lm && (!(d & D_L) || (d & D_DB)))
+		x86_gp(c, csel & 0xfffc);
+	if (!call && !(d & D_DC) && dpl != c->cpl)
+		x86_gp(c, csel & 0xfffc);
+	if (!(d & D_P))
+		x86_raise(c, X86_EXC_NP, true, csel & 0xfffc);
+	inner = call && !(d & D_DC) && dpl < c->cpl;
+	if (!lm && psz == 2)
+		off &= 0xffff;
+	if (inner) {
+		const struct x86_seg *tr = &st->seg[X86_TR];
+		new_cpl = dpl;
+		if (lm) {
+			uint64_t pos = 4 + 8u * dpl;
+			if (pos + 7 > tr->limit)
+				x86_raise(c, X86_EXC_TS, true,
+					  tr->sel & 0xfffc);
+			sp = x86_sys_read(c, tr->base + pos, 8);
+			nss.sel = dpl;
+			nss.base = 0;
+			nss.limit = 0xffffffffu;
+			nss.ar = X86_AR_UNUSABLE | 0x3 | X86_AR_S | X86_AR_P |
+				 (dpl << X86_AR_DPL_SHIFT) | X86_AR_DB |
+				 X86_AR_G;
+		} else {
+			bool tss32 =
+			    (tr->ar & 0xf) == 0x9 || (tr->ar & 0xf) == 0xb;
+			uint64_t pos = tss32 ? 4 + 8u * dpl : 2 + 4u * dpl;
+			unsigned w = tss32 ? 4 : 2;
+			uint16_t ssel;
+			uint64_t ssd;
+			if (pos + 2 * w - 1 > tr->limit)
+				x86_raise(c, X86_EXC_TS, true,
+					  tr->sel & 0xfffc);
+			sp = x86_sys_read(c, tr->base + pos, w);
+			ssel = x86_sys_read(c, tr->base + pos + w, 2);
+			if (!(ssel & 0xfffc))
+				x86_raise(c, X86_EXC_TS, true, 0);
+			x86_read_desc(c, ssel, &ssd, X86_EXC_TS);
+			if ((ssel & 3) != dpl || d_dpl(ssd) != dpl ||
+			    !(ssd & D_S) || (ssd & D_CODE) || !(ssd & D_RW))
+				x86_raise(c, X86_EXC_TS, true, ssel & 0xfffc);
+			if (!(ssd & D_P))
+				x86_raise(c, X86_EXC_SS, true, ssel & 0xfffc);
+			x86_desc_to_seg(ssd | D_A, ssel, &nss);
+		}
+	}
+	spmask = lm ? ~0ull : (nss.ar & X86_AR_DB) ? 0xffffffffu : 0xffff;
+	if (lm && inner)
+		sp &= ~0ull; /* RSP from the TSS as is */
+	x86_desc_to_seg(d | D_A, (csel & 0xfffc) | new_cpl, &ncs);
+	if (!lm && off > ncs.limit)
+		x86_gp(c, 0);
+	if (lm && ((int64_t)(off << 16) >> 16) != (int64_t)off)
+		x86_gp(c, 0);
+	if (call) {
+		if (inner) {
+			uint64_t osp = st->gpr[X86_RSP];
+			uint64_t omask =
+			    lm ? ~0ull : size_mask(x86_stack_size(c));
+			gate_push(c, &nss, &sp, spmask, psz,
+				  st->seg[X86_SS].sel, new_cpl);
+			gate_push(c, &nss, &sp, spmask, psz, osp, new_cpl);
+			for (int k = (int)params - 1; k >= 0; k--) {
+				uint64_t v = mem_read(
+				    c, X86_SS, (osp + k * psz) & omask, psz);
+				gate_push(c, &nss, &sp, spmask, psz, v,
+					  new_cpl);
+			}
+		}
+		gate_push(c, &nss, &sp, spmask, psz, st->seg[X86_CS].sel,
+			  new_cpl);
+		gate_push(c, &nss, &sp, spmask, psz, c->next_rip, new_cpl);
+	}
+	set_accessed(c, caddr, d);
+	if (inner)
+		st->seg[X86_SS] = nss;
+	st->seg[X86_CS] = ncs;
+	if (lm || (nss.ar & X86_AR_DB))
+		gpr_write(c, X86_RSP, lm ? 8 : 4, sp);
+	else
+		gpr_write(c, X86_RSP, 2, sp);
+	c->next_rip = off;
+	x86_update_mode(c);
+}
+
+static void far_to_system(struct x86_core *c, uint16_t sel, uint64_t d,
+			  uint64_t addr, bool call)
 {
 	unsigned type = (d >> 40) & 0xf, dpl = d_dpl(d);
 	uint16_t tss = sel;
 
-	if ((c->st->efer & EFER_LMA) || (type != 1 && type != 9 && type != 5)) {
-		if (type == 4 || type == 0xc)
-			x86_unimplemented(c,
-					  "far transfer through a call gate");
-		x86_gp(c, sel & 0xfffc);
-	}
 	if (dpl < c->cpl || dpl < (sel & 3u))
 		x86_gp(c, sel & 0xfffc);
 	if (!(d & D_P))
 		x86_raise(c, X86_EXC_NP, true, sel & 0xfffc);
+	if (type == 4 || type == 0xc) {
+		call_gate(c, sel, d, addr, call);
+		return;
+	}
+	if ((c->st->efer & EFER_LMA) || (type != 1 && type != 9 && type != 5))
+		x86_gp(c, sel & 0xfffc);
 	if (type == 5)
 		tss = (uint16_t)(d >> 16);
 	x86_task_switch(c, tss, call ? 0 : 2);
@@ -209,8 +348,10 @@ void x86_far_transfer(struct x86_core *c, uint16_t sel, uint64_t off, bool call,
 		x86_gp(c, 0);
 	addr = x86_read_desc(c, sel, &d, X86_EXC_GP);
 	dpl = d_dpl(d);
-	if (!(d & D_S))
-		far_to_system(c, sel, d, call);
+	if (!(d & D_S)) {
+		far_to_system(c, sel, d, addr, call);
+		return;
+	}
 	if (!(d & D_CODE))
 		x86_gp(c, sel & 0xfffc);
 	if (d & D_DC) {

@@ -310,12 +310,12 @@ static void test_kick_and_budget(void **state)
 
 static void test_unimplemented_stop(void **state)
 {
-	/* fsin (transcendentals are not implemented) */
-	static const uint8_t c[] = {0xd9, 0xfe};
+	/* vaddps ymm0, ymm1, ymm2 (AVX is not implemented) */
+	static const uint8_t c[] = {0xc5, 0xf4, 0x58, 0xc2};
 	struct tenv *t = tenv_new();
 	lm_setup(t, 0);
 	assert_int_equal(run_at(t, c, sizeof(c)), X86_STOP_UNIMPLEMENTED);
-	assert_string_equal(t->exit.mnemonic, "fsin");
+	assert_string_equal(t->exit.mnemonic, "vaddps");
 	assert_int_equal(t->exit.rip, CODE);
 	x86_core_ctl(t->core)->unimplemented_ud = true;
 	t->exc_bitmap = 1u << X86_EXC_UD;
@@ -589,6 +589,45 @@ static void test_task_switch_exits(void **state)
 	tenv_free(t);
 }
 
+/* 32-bit call gate from CPL3 to CPL0 with one parameter copied. */
+static void test_call_gate32(void **state)
+{
+	static const uint8_t k[] = {0x6a, 0x23, 0x68, 0x00, 0x00, 0x06,
+				    0x00, 0x9c, 0x6a, 0x1b, 0x68, 0x10,
+				    0x00, 0x01, 0x00, 0xcf};
+	/* user at 0x10010: push 0x1234; lcall 0x3b:0 */
+	static const uint8_t u[] = {0x68, 0x34, 0x12, 0x00, 0x00, 0x9a,
+				    0x00, 0x00, 0x00, 0x00, 0x3b, 0x00};
+	struct tenv *t = tenv_new();
+	struct x86_state *st = &t->st;
+	uint64_t gate =
+	    0x6000 | (0x08ull << 16) | (1ull << 32) | (0xecull << 40);
+
+	prot32_setup(t);
+	tenv_wr(t, GDT + 0x18, 8, 0x00cffb000000ffffull); /* user code */
+	tenv_wr(t, GDT + 0x20, 8, 0x00cff3000000ffffull); /* user data */
+	tenv_wr(t, GDT + 0x38, 8, gate);
+	st->gdtr.limit = 0x3f;
+	st->seg[X86_TR].base = TSS;
+	tenv_wr(t, TSS + 4, 4, 0x90000); /* ESP0 */
+	tenv_wr(t, TSS + 8, 4, 0x10);	 /* SS0 */
+	t->mem[0x6000] = 0xf4;
+	tenv_load(t, CODE, k, sizeof(k));
+	tenv_load(t, CODE + 0x10, u, sizeof(u));
+	st->rip = CODE;
+	assert_int_equal(tenv_run(t), X86_EXIT_HLT);
+	assert_int_equal(st->rip, 0x6000);
+	assert_int_equal(st->seg[X86_CS].sel, 0x08);
+	assert_int_equal(st->seg[X86_SS].sel, 0x10);
+	assert_int_equal(st->gpr[X86_RSP], 0x90000 - 20);
+	assert_int_equal(tenv_rd(t, 0x90000 - 20, 4), CODE + 0x1c); /* EIP */
+	assert_int_equal(tenv_rd(t, 0x90000 - 16, 4), 0x1b);	    /* CS */
+	assert_int_equal(tenv_rd(t, 0x90000 - 12, 4), 0x1234);	    /* param */
+	assert_int_equal(tenv_rd(t, 0x90000 - 8, 4), 0x60000 - 4);  /* ESP */
+	assert_int_equal(tenv_rd(t, 0x90000 - 4, 4), 0x23);	    /* SS */
+	tenv_free(t);
+}
+
 static void test_prot32_idt(void **state)
 {
 	/* mov eax,5; int 0x30; hlt  /  handler: mov ebx,9; iretd */
@@ -661,6 +700,7 @@ int main(void)
 	    cmocka_unit_test(test_prot32_rings),
 	    cmocka_unit_test(test_legacy_paging),
 	    cmocka_unit_test(test_task_switch_exits),
+	    cmocka_unit_test(test_call_gate32),
 	    cmocka_unit_test(test_prot32_legacy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
