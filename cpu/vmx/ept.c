@@ -170,6 +170,11 @@ uint32_t ept_translate(struct cpu *cpu, uint64_t eptp, uint64_t gpa,
 	return 0;
 
 violation:
+	/* Entries the walk used before it failed are still "used"
+	 * (SDM 28.3.5): they get their accessed flags. */
+	if (ad)
+		for (int i = 0; i < nused; i++)
+			__atomic_fetch_or(used[i], EPT_A, __ATOMIC_RELAXED);
 	qual = 0;
 	if (access & (X86_ACC_READ | X86_ACC_PTWALK))
 		qual |= EPT_VIOL_READ;

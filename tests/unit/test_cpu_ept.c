@@ -203,6 +203,9 @@ static void test_accessed_dirty(void **state)
 	assert_int_equal(
 	    tr(e, 0x6000, X86_ACC_READ | X86_ACC_PTWALK, &hva, &ex), 48);
 	assert_int_equal(ex.qualification, 0x2 | 0x8 | 0x20 | 0x80);
+	/* Entries used before the violation got their A flags. */
+	assert_true(e->pt[6] & 0x100);
+	assert_false(e->pt[6] & 0x200);
 	e->eptp &= ~0x40ull;
 	assert_int_equal(
 	    tr(e, 0x6000, X86_ACC_READ | X86_ACC_PTWALK, &hva, &ex), 0);
