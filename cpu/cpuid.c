@@ -2,7 +2,7 @@
 /*
  * CPUID of the silicon: a conservative Intel-like core. Only features the
  * execution core implements are advertised (cpu/x86/FEATURES.md is the
- * list): x87, FXSR, SSE, SSE2 yes; MMX, SSE3+, AVX, XSAVE not yet (turn
+ * list): x87, FXSR, MMX, SSE, SSE2 yes; SSE3+, AVX, XSAVE not yet (turn
  * each bit on in the commit that follows FEATURES.md). RDTSCP is
  * implemented by the core but not advertised: in VMX non-root it needs
  * the "enable RDTSCP" control, which VMX here does not offer yet.
@@ -30,6 +30,7 @@
 #define CPUID_1_EDX_FXSR  (1u << 24) /* FXSAVE/FXRSTOR, CR4.OSFXSR */
 #define CPUID_1_EDX_SSE	  (1u << 25)
 #define CPUID_1_EDX_SSE2  (1u << 26)
+#define CPUID_1_EDX_MMX	  (1u << 23)
 /* Leaf 1 ECX */
 #define CPUID_1_ECX_VMX	   (1u << 5)
 #define CPUID_1_ECX_CX16   (1u << 13) /* CMPXCHG16B */
@@ -89,7 +90,8 @@ void cpu_cpuid(struct cpu *cpu, uint32_t leaf, uint32_t subleaf,
 			 CPUID_1_EDX_MSR | CPUID_1_EDX_PAE | CPUID_1_EDX_CX8 |
 			 CPUID_1_EDX_SEP | CPUID_1_EDX_PGE | CPUID_1_EDX_CMOV |
 			 CPUID_1_EDX_PAT | CPUID_1_EDX_PSE36 | CPUID_1_EDX_FPU |
-			 CPUID_1_EDX_FXSR | CPUID_1_EDX_SSE | CPUID_1_EDX_SSE2;
+			 CPUID_1_EDX_FXSR | CPUID_1_EDX_MMX | CPUID_1_EDX_SSE |
+			 CPUID_1_EDX_SSE2;
 		break;
 	case 7:
 		/* Subleaf 0 only (EAX = max subleaf = 0). */
