@@ -300,7 +300,12 @@ struct x86_env_ops {
 	 * insn_info, intr info...). Return true to stop with it (you may
 	 * edit *exit), false to let the core carry it out itself. NULL
 	 * means "never intercept". CPUID is always an exit: the core has no
-	 * CPUID of its own (a false return on CPUID gives #UD).
+	 * CPUID of its own (a false return on CPUID gives #UD). Also offered:
+	 * MOV from CR0/3/4/8 and DR (write=false; VMX answers false for the
+	 * ones that never exit), every exception before delivery (exception
+	 * bitmap / PFEC), I/O after the IOPL/TSS-bitmap checks, MSR accesses
+	 * before the core's own MSRs, and TASK_SWITCH (the core cannot
+	 * switch tasks itself: false stops as unimplemented).
 	 */
 	bool (*intercept)(void *env, const struct x86_intercept *what,
 			  struct x86_exit *exit);
@@ -380,8 +385,10 @@ bool x86_nmi_window_open(const struct x86_state *st);
  *     on VM entry/exit without VPID, INVEPT, INVVPID, EPT/memslot changes.
  *   x86_flush_tlb_gla: one linear page (INVVPID individual address).
  *   x86_code_written: guest-physical range [gpa, gpa+len) was written by
- *     someone other than this core (another vCPU, a device): drop decoded
- *     code there. The core sees its own writes itself.
+ *     someone other than a core (a device, the monitor, a loader): drop
+ *     decoded code there, for every core (page generations are shared by
+ *     all cores of the process, so cores see each other's writes, except
+ *     through a write-TLB entry a core filled before the page held code).
  *   x86_flush_code: drop all decoded code.
  */
 void x86_flush_tlb(struct x86_core *core, bool global);
