@@ -270,13 +270,48 @@ static bool boundary_checks(struct x86_core *c)
 	return false;
 }
 
+/* One instruction with every per-instruction rule applied: interrupt
+ * shadows, single-step traps, the monitor trap flag. */
+static bool step_careful(struct x86_core *c)
+{
+	struct x86_state *st = c->st;
+	const struct x86_insn *i;
+	uint32_t shadow =
+	    st->interruptibility & (X86_INTR_BLOCK_STI | X86_INTR_BLOCK_MOV_SS);
+	bool tf = st->rflags & F_TF;
+
+	c->cur = i = x86_fetch_decode(c);
+	c->next_rip = st->rip + i->len;
+	if (!c->long64)
+		c->next_rip &= 0xffffffffu;
+	c->shadow_set = false;
+	i->fn(c, i);
+	st->rip = c->next_rip;
+	c->cur = NULL;
+	c->ctl.insns_retired++;
+	if (shadow && !c->shadow_set)
+		st->interruptibility &= ~shadow;
+	if (tf) {
+		st->dr[6] |= 1u << 14; /* BS */
+		c->exc_pending = true;
+		c->exc_vector = X86_EXC_DB;
+		c->exc_has_error = false;
+		c->exc_type = X86_EVT_HW_EXC;
+		c->exc_ret_rip = st->rip;
+		c->exc_insn_len = 0;
+		return false;
+	}
+	if (c->ctl.mtf) {
+		x86_exit_prep(c, X86_EXIT_MTF, 0);
+		return true;
+	}
+	return false;
+}
+
 uint32_t x86_run(struct x86_state *st, struct x86_core *c,
 		 const struct x86_env_ops *ops, void *env,
 		 struct x86_exit *exit)
 {
-	/* volatile: it survives the longjmp of a fault (C11 7.13.2.1) */
-	volatile uint64_t budget;
-
 	c->st = st;
 	c->ops = ops;
 	c->env = env;
@@ -289,7 +324,9 @@ uint32_t x86_run(struct x86_state *st, struct x86_core *c,
 	memset(exit, 0, sizeof(*exit));
 	x86_update_mode(c);
 	x86_fpu_ensure(st);
-	budget = c->ctl.insn_budget;
+	/* the budget is a limit on insns_retired (deliveries lower it) */
+	c->budget_limit =
+	    c->ctl.insn_budget ? c->ctl.insns_retired + c->ctl.insn_budget : 0;
 
 	if (setjmp(c->jb)) {
 		/* a fault or stop unwound the current instruction */
@@ -313,66 +350,56 @@ uint32_t x86_run(struct x86_state *st, struct x86_core *c,
 	}
 
 	for (;;) {
+		uint64_t stretch = 256;
+
 		if (c->exc_pending) {
 			x86_deliver_pending(c);
 			/* a guest can fault forever without retiring anything
 			 * (handler on a non-present page): count deliveries */
-			if (budget && !--budget) {
-				x86_exit_prep(c, X86_STOP_BUDGET, 0);
-				return exit->reason;
-			}
-			continue;
+			if (c->budget_limit)
+				c->budget_limit--;
 		}
+		if (c->budget_limit &&
+		    c->ctl.insns_retired >= c->budget_limit) {
+			x86_exit_prep(c, X86_STOP_BUDGET, 0);
+			return exit->reason;
+		}
+		if (c->exc_pending)
+			continue;
 		if (boundary_checks(c))
 			return exit->reason;
-		/* Run a stretch of instructions without the slow checks; with a
-		 * window exit armed, re-check after every instruction (POPF or
-		 * IRET may open the window without a shadow). */
-		unsigned stretch =
-		    (c->ctl.intr_window_exiting || c->ctl.nmi_window_exiting)
-			? 1
-			: 256;
-		for (unsigned n = 0; n < stretch; n++) {
+		if ((st->interruptibility &
+		     (X86_INTR_BLOCK_STI | X86_INTR_BLOCK_MOV_SS)) ||
+		    (st->rflags & F_TF) || c->ctl.mtf ||
+		    c->ctl.intr_window_exiting || c->ctl.nmi_window_exiting) {
+			if (step_careful(c))
+				return exit->reason;
+			continue;
+		}
+		/*
+		 * The fast stretch: nothing per instruction but fetch, execute
+		 * and retire. Handlers that change what the careful path
+		 * watches (RFLAGS, interrupt shadows, activity) set
+		 * c->recheck / c->shadow_set and end the stretch.
+		 */
+		if (c->budget_limit &&
+		    c->budget_limit - c->ctl.insns_retired < stretch)
+			stretch = c->budget_limit - c->ctl.insns_retired;
+		c->recheck = false;
+		c->shadow_set = false;
+		for (uint64_t n = 0; n < stretch; n++) {
 			const struct x86_insn *i;
-			uint32_t shadow =
-			    st->interruptibility &
-			    (X86_INTR_BLOCK_STI | X86_INTR_BLOCK_MOV_SS);
-			bool tf = st->rflags & F_TF;
-
 			c->cur = i = x86_fetch_decode(c);
 			c->next_rip = st->rip + i->len;
 			if (!c->long64)
 				c->next_rip &= 0xffffffffu;
-			c->shadow_set = false;
 			i->fn(c, i);
 			st->rip = c->next_rip;
-			c->cur = NULL;
 			c->ctl.insns_retired++;
-			if (shadow && !c->shadow_set)
-				st->interruptibility &= ~shadow;
-			if (__builtin_expect(tf || c->ctl.mtf || c->stop, 0)) {
-				if (c->stop)
-					return exit->reason;
-				if (tf) {
-					st->dr[6] |= 1u << 14; /* BS */
-					c->exc_pending = true;
-					c->exc_vector = X86_EXC_DB;
-					c->exc_has_error = false;
-					c->exc_type = X86_EVT_HW_EXC;
-					c->exc_ret_rip = st->rip;
-					c->exc_insn_len = 0;
-					break;
-				}
-				x86_exit_prep(c, X86_EXIT_MTF, 0);
-				return exit->reason;
-			}
-			if (budget && !--budget) {
-				x86_exit_prep(c, X86_STOP_BUDGET, 0);
-				return exit->reason;
-			}
-			if (shadow || st->activity != X86_ACTIVE)
-				break; /* window may have opened: re-check */
+			if (c->recheck | c->shadow_set)
+				break;
 		}
+		c->cur = NULL;
 	}
 }
 

@@ -203,6 +203,9 @@ struct x86_core {
 			  bit 12 if it faults) */
 	uint32_t sti_shadow_next; /* interruptibility after this insn */
 	bool shadow_set;
+	bool recheck;	       /* RFLAGS/activity changed: leave the fast
+				  stretch (see x86_run) */
+	uint64_t budget_limit; /* insns_retired at which to stop, 0 none */
 
 	struct x86_tlbe tlb[2][TLB_SIZE]; /* [user] */
 	/* the current code page (a one-entry fetch TLB); reset by every

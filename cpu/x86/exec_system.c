@@ -50,6 +50,7 @@ static void icpt(struct x86_core *c, uint32_t reason, uint64_t qual)
 void x86_set_rflags(struct x86_core *c, uint64_t v, uint64_t mask)
 {
 	struct x86_state *st = c->st;
+	c->recheck = true; /* TF or IF may have changed */
 	st->rflags = (st->rflags & ~mask) | (v & mask) | F_FIXED1;
 	st->rflags &= ~(F_FIXED1 << 2 | 1ull << 5 | 1ull << 15 | ~0x3fffffull);
 	st->rflags |= F_FIXED1;
@@ -668,6 +669,7 @@ static HANDLER(h_hlt)
 	need_cpl0(c);
 	icpt(c, X86_EXIT_HLT, 0);
 	c->st->activity = X86_HLT;
+	c->recheck = true;
 }
 
 static HANDLER(h_rdtsc)
