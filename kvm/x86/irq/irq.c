@@ -610,6 +610,17 @@ bool kvm_irq_take_nmi(struct kvm_vcpu *vcpu)
 	return r;
 }
 
+bool kvm_irq_has_nmi(struct kvm_vcpu *vcpu)
+{
+	struct kvm_irqchip_vm *chip = kvm_irqchip(vcpu->kvm);
+	struct kvm_lapic *apic;
+
+	if (!chip || vcpu->vcpu_idx < 0 || vcpu->vcpu_idx >= KVM_MAX_VCPUS)
+		return false;
+	apic = chip->lapic[vcpu->vcpu_idx];
+	return apic && __atomic_load_n(&apic->nmi_pending, __ATOMIC_RELAXED);
+}
+
 void kvm_irq_requeue_nmi(struct kvm_vcpu *vcpu)
 {
 	struct kvm_irqchip_vm *chip = kvm_irqchip(vcpu->kvm);

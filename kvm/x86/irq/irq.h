@@ -62,6 +62,8 @@ bool kvm_irq_want_window(struct kvm_vcpu *vcpu);
  * injection now (false if none is pending), or give back one whose
  * delivery a VM exit interrupted. */
 bool kvm_irq_take_nmi(struct kvm_vcpu *vcpu);
+/* Whether an NMI is pending, without taking it (NMI-window exiting). */
+bool kvm_irq_has_nmi(struct kvm_vcpu *vcpu);
 void kvm_irq_requeue_nmi(struct kvm_vcpu *vcpu);
 /* HLT with an in-kernel irqchip (instruction already skipped): the vCPU
  * becomes KVM_MP_STATE_HALTED; returns 1 (the run loop blocks). */
