@@ -37,65 +37,23 @@ uint64_t (*kvm_irq_guest_tsc)(struct kvm_vcpu *vcpu) = host_guest_tsc;
 
 /* ---- which VM has which irqchip ------------------------------------------ */
 
-/*
- * kvm/'s headers are the kvm engineer's; rather than a field in struct
- * kvm_arch the irqchip lives in this small table. Lookups compare keys
- * only (no dereference), so they are safe against other VMs coming and
- * going; a VM's own entry changes only while none of its vCPUs runs.
- */
-#define MAX_CHIPS 256
-static struct kvm *_Atomic chip_keys[MAX_CHIPS];
-static struct kvm_irqchip_vm *_Atomic chip_vals[MAX_CHIPS];
-static pthread_mutex_t chip_table_lock = PTHREAD_MUTEX_INITIALIZER;
-/* Slots below this may be in use: VMs without an irqchip (the common case
- * for test guests) pay one load per lookup, which runs at every entry. */
-static _Atomic int chip_hi;
-
+/* kvm->arch.irqchip is set once by KVM_CREATE_IRQCHIP (before any vCPU
+ * exists) and cleared at VM destruction, when no vCPU runs: readers on
+ * the vCPU threads need no lock. */
 struct kvm_irqchip_vm *kvm_irqchip(struct kvm *kvm)
 {
-	int hi = atomic_load_explicit(&chip_hi, memory_order_acquire);
-
-	for (int i = 0; i < hi; i++)
-		if (atomic_load_explicit(&chip_keys[i], memory_order_acquire) ==
-		    kvm)
-			return atomic_load_explicit(&chip_vals[i],
-						    memory_order_relaxed);
-	return NULL;
+	return __atomic_load_n(&kvm->arch.irqchip, __ATOMIC_ACQUIRE);
 }
 
 static int chip_register(struct kvm *kvm, struct kvm_irqchip_vm *chip)
 {
-	int r = -ENOSPC;
-
-	pthread_mutex_lock(&chip_table_lock);
-	for (int i = 0; i < MAX_CHIPS; i++)
-		if (!atomic_load(&chip_keys[i])) {
-			atomic_store(&chip_vals[i], chip);
-			atomic_store_explicit(&chip_keys[i], kvm,
-					      memory_order_release);
-			if (atomic_load(&chip_hi) <= i)
-				atomic_store(&chip_hi, i + 1);
-			r = 0;
-			break;
-		}
-	pthread_mutex_unlock(&chip_table_lock);
-	return r;
+	__atomic_store_n(&kvm->arch.irqchip, chip, __ATOMIC_RELEASE);
+	return 0;
 }
 
-static struct kvm_irqchip_vm *chip_unregister(struct kvm *kvm)
+static void chip_unregister(struct kvm *kvm)
 {
-	struct kvm_irqchip_vm *chip = NULL;
-
-	pthread_mutex_lock(&chip_table_lock);
-	for (int i = 0; i < MAX_CHIPS; i++)
-		if (atomic_load(&chip_keys[i]) == kvm) {
-			chip = atomic_load(&chip_vals[i]);
-			atomic_store(&chip_keys[i], NULL);
-			atomic_store(&chip_vals[i], NULL);
-			break;
-		}
-	pthread_mutex_unlock(&chip_table_lock);
-	return chip;
+	__atomic_store_n(&kvm->arch.irqchip, NULL, __ATOMIC_RELEASE);
 }
 
 /* ---- LAPICs of the vCPUs ------------------------------------------------- */
