@@ -373,6 +373,14 @@ static HANDLER(h_fld)
 	long double v;
 	fpu_check(c);
 	note_insn(c, i);
+	if (c->st->fpu.ftw & (1u << ((top(c) - 1) & 7))) {
+		/* stack overflow: IE|SF|C1, nothing is loaded (no other
+		 * flags from converting the operand) */
+		if (o->kind == OPK_MEM)
+			(void)mem_read(c, o->seg, x86_ea(c, i, o), 1);
+		push(c, 0);
+		return;
+	}
 	if (o->kind == OPK_MEM)
 		v = load_mem(c, i, o, i->mnemonic == ZYDIS_MNEMONIC_FILD);
 	else
