@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Exit cost: a guest loop of N one-byte OUTs to an unclaimed port, each a VM
 # exit the monitor handles, under kvmini --backend kvm and QEMU -accel kvm,
-# in one run. ns/exit = (t(N) - t(0)) / N, so boot and teardown cancel out;
+# in one run (plus kvmini --backend soft for scale). ns/exit = (t(N) - t(0)) / N, so boot and teardown cancel out;
 # each time is the best of R runs (the machine is shared).
 #
 #   BUILD=build N=20000 R=3 CPLS="3 0" bash bench/pio-exit.sh
@@ -27,11 +27,12 @@ die() { echo "pio-exit: $*" >&2; exit 1; }
 
 now() { date +%s%N; }
 # run_kvmini IMAGE ARGS: prints elapsed ns; status must be 1 (exit port 0).
+KBACKEND=kvm
 run_kvmini() {
 	local img=$1 s e rc
 	shift
 	s=$(now)
-	"$KVMINI" run --backend kvm "$img" -- "$@" >/dev/null 2>&1 </dev/null
+	"$KVMINI" run --backend $KBACKEND "$img" -- "$@" >/dev/null 2>&1 </dev/null
 	rc=$? e=$(now)
 	[ $rc = 1 ] || { echo "kvmini: status $rc for $img $*" >&2; echo -1; return; }
 	echo $((e - s))
@@ -68,7 +69,7 @@ qemu_ok=1
 "$QEMU" -accel help 2>/dev/null | grep -q kvm || qemu_ok=0
 
 echo "pio-exit: N=$N writes, best of R=$R, host kvm module: $(ls /sys/module | grep '^kvm_' | tr '\n' ' ')"
-printf '%-26s %-5s %12s %12s %8s\n' guest cpl "kvmini ns" "qemu ns" "kvmini/qemu"
+printf '%-26s %-5s %12s %12s %8s %12s\n' guest cpl "kvmini ns" "qemu ns" "kvmini/qemu" "soft ns"
 for g in "${guests[@]}"; do
 	for cpl in $CPLS; do
 		[ "$g" = "$THEIRS" ] && [ "$cpl" != 3 ] && continue
@@ -84,6 +85,13 @@ for g in "${guests[@]}"; do
 		fi
 		ratio=-
 		[ "$k" != - ] && [ "$q" != - ] && ratio=$(awk -v a="$k" -v b="$q" 'BEGIN { printf "%.2f", a / b }')
-		printf '%-26s %-5s %12s %12s %8s\n' "${g#$BUILD/}" "$cpl" "$k" "$q" "$ratio"
+		# kvmini's own KVM on its software CPU, for scale.
+		sft=-
+		KBACKEND=soft
+		s0=$(best run_kvmini "$g" $args0)
+		sN=$(best run_kvmini "$g" $argsN)
+		KBACKEND=kvm
+		[ "$s0" != -1 ] && [ "$sN" != -1 ] && sft=$(per_exit "$s0" "$sN")
+		printf '%-26s %-5s %12s %12s %8s %12s\n' "${g#$BUILD/}" "$cpl" "$k" "$q" "$ratio" "$sft"
 	done
 done
