@@ -280,6 +280,22 @@ static bool step_careful(struct x86_core *c)
 	    st->interruptibility & (X86_INTR_BLOCK_STI | X86_INTR_BLOCK_MOV_SS);
 	bool tf = st->rflags & F_TF;
 
+	/* instruction breakpoints (DR0-3 with R/W = 00), suppressed by RF */
+	if ((st->dr[7] & 0xff) && !(st->rflags & F_RF)) {
+		uint64_t lin = c->long64
+				   ? st->rip
+				   : (uint32_t)(st->seg[X86_CS].base + st->rip);
+		uint64_t hit = 0;
+		for (unsigned n = 0; n < 4; n++)
+			if (((st->dr[7] >> (2 * n)) & 3) &&
+			    !((st->dr[7] >> (16 + 4 * n)) & 3) &&
+			    st->dr[n] == lin)
+				hit |= 1u << n;
+		if (hit) {
+			c->exc_dr6 = hit;
+			x86_raise(c, X86_EXC_DB, false, 0);
+		}
+	}
 	c->cur = i = x86_fetch_decode(c);
 	c->next_rip = st->rip + i->len;
 	if (!c->long64)
@@ -289,10 +305,11 @@ static bool step_careful(struct x86_core *c)
 	st->rip = c->next_rip;
 	c->cur = NULL;
 	c->ctl.insns_retired++;
+	st->rflags &= ~F_RF; /* RF lasts one instruction */
 	if (shadow && !c->shadow_set)
 		st->interruptibility &= ~shadow;
 	if (tf) {
-		st->dr[6] |= 1u << 14; /* BS */
+		c->exc_dr6 = 1u << 14; /* BS */
 		c->exc_pending = true;
 		c->exc_vector = X86_EXC_DB;
 		c->exc_has_error = false;
@@ -370,8 +387,9 @@ uint32_t x86_run(struct x86_state *st, struct x86_core *c,
 			return exit->reason;
 		if ((st->interruptibility &
 		     (X86_INTR_BLOCK_STI | X86_INTR_BLOCK_MOV_SS)) ||
-		    (st->rflags & F_TF) || c->ctl.mtf ||
-		    c->ctl.intr_window_exiting || c->ctl.nmi_window_exiting) {
+		    (st->rflags & (F_TF | F_RF)) || (st->dr[7] & 0xff) ||
+		    c->ctl.mtf || c->ctl.intr_window_exiting ||
+		    c->ctl.nmi_window_exiting) {
 			if (step_careful(c))
 				return exit->reason;
 			continue;

@@ -199,6 +199,8 @@ struct x86_core {
 	uint64_t exc_ret_rip;  /* RIP pushed (fault: insn, trap/sw: next) */
 	uint32_t exc_insn_len; /* software events */
 	uint64_t exc_cr2;      /* #PF: linear address, loaded on delivery */
+	uint64_t exc_dr6;      /* #DB: DR6 bits ORed in on delivery (an
+				  intercepted #DB leaves DR6 alone) */
 	bool iret_nmi; /* executing an IRET that unblocks NMIs (exit info
 			  bit 12 if it faults) */
 	uint32_t sti_shadow_next; /* interruptibility after this insn */

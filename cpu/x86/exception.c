@@ -292,7 +292,7 @@ static void deliver(struct x86_core *c, bool check_intercept)
 		if (vec == X86_EXC_PF)
 			q = c->exc_cr2;
 		else if (vec == X86_EXC_DB)
-			q = st->dr[6] & 0x600f;
+			q = c->exc_dr6 & 0x600f;
 		x86_exit_prep(c, X86_EXIT_EXCEPTION_NMI, q);
 		c->exit->intr_info = info;
 		c->exit->intr_error = has_err ? err : 0;
@@ -311,6 +311,10 @@ static void deliver(struct x86_core *c, bool check_intercept)
 	c->vectoring_error = has_err ? err : 0;
 	if (vec == X86_EXC_PF && type == X86_EVT_HW_EXC)
 		st->cr2 = c->exc_cr2;
+	if (vec == X86_EXC_DB) {
+		st->dr[6] |= c->exc_dr6;
+		c->exc_dr6 = 0;
+	}
 	x86_deliver_event(c, vec, type, has_err, err, c->exc_ret_rip);
 	c->delivering = -1;
 }

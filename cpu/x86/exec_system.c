@@ -197,6 +197,12 @@ HANDLER(x86_h_mov_dr)
 		dr += 2;
 	}
 	need_cpl0(c);
+	if (c->st->dr[7] & (1u << 13)) {
+		/* general detect: #DB (fault) with DR6.BD, GD cleared */
+		c->exc_dr6 = 1u << 13;
+		c->st->dr[7] &= ~(1ull << 13);
+		x86_raise(c, X86_EXC_DB, false, 0);
+	}
 	x86_exit_prep(c, X86_EXIT_DR_ACCESS,
 		      (dr & 7) | (to_dr ? 0 : 1u << 4) | (uint64_t)gpr << 8);
 	w.cr_dr = dr;
@@ -212,8 +218,8 @@ HANDLER(x86_h_mov_dr)
 			v = (v & 0x1e00f) | 0xffff0ff0;
 		else if (dr == 7)
 			v = (v & ~0xd800ull) | 0x400;
-		c->st->dr[dr] =
-		    v; /* breakpoints are not armed (see FEATURES) */
+		c->st->dr[dr] = v; /* exec breakpoints: see core.c */
+		c->recheck = true;
 	} else {
 		gpr_write(c, gpr, c->long64 ? 8 : 4, c->st->dr[dr]);
 	}

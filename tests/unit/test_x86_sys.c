@@ -628,6 +628,30 @@ static void test_call_gate32(void **state)
 	tenv_free(t);
 }
 
+/* DR0 instruction breakpoint: #DB fault before the instruction, DR6.B0;
+ * RF=1 lets it run once. */
+static void test_hw_breakpoint(void **state)
+{
+	/* mov eax,1; mov ebx,2; hlt */
+	static const uint8_t c[] = {0xb8, 0x01, 0x00, 0x00, 0x00, 0xbb,
+				    0x02, 0x00, 0x00, 0x00, 0xf4};
+	struct tenv *t = tenv_new();
+	lm_setup(t, 0);
+	t->exc_bitmap = 1u << X86_EXC_DB;
+	t->st.dr[0] = CODE + 5;
+	t->st.dr[7] = 0x401; /* L0, execute, 1 byte */
+	assert_int_equal(run_at(t, c, sizeof(c)), X86_EXIT_EXCEPTION_NMI);
+	assert_int_equal(t->exit.intr_info & 0xff, X86_EXC_DB);
+	assert_int_equal(t->st.rip, CODE + 5);
+	assert_int_equal(t->st.gpr[X86_RAX], 1);
+	assert_int_equal(t->exit.qualification & 0xf, 1); /* B0 */
+	t->st.rflags |= 1u << 16; /* RF: resume over the breakpoint */
+	assert_int_equal(tenv_run(t), X86_EXIT_HLT);
+	assert_int_equal(t->st.gpr[X86_RBX], 2);
+	assert_false(t->st.rflags & (1u << 16));
+	tenv_free(t);
+}
+
 static void test_prot32_idt(void **state)
 {
 	/* mov eax,5; int 0x30; hlt  /  handler: mov ebx,9; iretd */
@@ -701,6 +725,7 @@ int main(void)
 	    cmocka_unit_test(test_legacy_paging),
 	    cmocka_unit_test(test_task_switch_exits),
 	    cmocka_unit_test(test_call_gate32),
+	    cmocka_unit_test(test_hw_breakpoint),
 	    cmocka_unit_test(test_prot32_legacy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
