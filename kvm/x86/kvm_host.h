@@ -116,6 +116,10 @@ struct kvm_arch {
 	long ept_pages;
 	uint64_t tdp_faults, tdp_maps_2m, tdp_maps_4k, mmio_sptes;
 	uint64_t tss_addr, ept_identity_map_addr;
+	/* EPT without unrestricted guest runs paging-off guests on this
+	 * identity-mapping page table (1024 4 MiB PDEs), mapped by the TDP
+	 * MMU at ept_identity_map_addr (KVM: a private memslot). */
+	uint32_t *identity_pagetable;
 	/* TSC offset every vCPU starts with: the guest TSC is 0 at
 	 * KVM_CREATE_VM and the same on all vCPUs (kvm_synchronize_tsc). */
 	uint64_t tsc_offset;

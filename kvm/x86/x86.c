@@ -278,6 +278,7 @@ int kvm_arch_init_vm(struct kvm *kvm, unsigned long type)
 	if (type != 0) /* KVM_X86_DEFAULT_VM only */
 		return -EINVAL;
 	kvm->arch.tsc_offset = (uint64_t) - (int64_t)__rdtsc();
+	kvm->arch.ept_identity_map_addr = 0xfffbc000; /* KVM's default */
 	/* Without EPT each vCPU gets a shadow MMU instead (mmu/shadow.c). */
 	if (kvm_x86_ops->tdp_enabled()) {
 		r = kvm_tdp_mmu_init_vm(kvm);
@@ -416,7 +417,13 @@ long kvm_arch_vm_ioctl(struct kvm *kvm, unsigned long req, void *arg)
 		 * guest, which kvmini refuses; stored as KVM does. */
 		if (!arg)
 			return -EFAULT;
+		if (*(uint64_t *)arg & (PAGE_SIZE - 1))
+			return -EINVAL;
+		pthread_mutex_lock(&kvm->mmu_lock);
 		kvm->arch.ept_identity_map_addr = *(uint64_t *)arg;
+		kvm_tdp_mmu_zap_all(kvm);
+		pthread_mutex_unlock(&kvm->mmu_lock);
+		kvm_flush_remote_tlbs(kvm);
 		return 0;
 	default:
 		return kvm_irq_vm_ioctl(kvm, req, arg); /* irqchip */

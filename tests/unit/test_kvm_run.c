@@ -734,6 +734,54 @@ static void test_shadow_paging(void **state)
 	done(g);
 }
 
+/* EPT without unrestricted guest: protected mode with paging off runs on
+ * KVM's identity page table; the guest's own CR3 is kept for it. */
+static void test_identity_map_without_ug(void **state)
+{
+	static const uint8_t code[] = {
+	    0xb8, 0x00, 0x50, 0x00, 0x00, /* mov eax, 0x5000 */
+	    0x0f, 0x22, 0xd8,		  /* mov cr3, eax */
+	    0x0f, 0x20, 0xdb,		  /* mov ebx, cr3 */
+	    0xa3, 0x00, 0x30, 0x00, 0x00, /* mov [0x3000], eax */
+	    0xa3, 0x00, 0x00, 0x00, 0xd0, /* mov [0xd0000000], eax */
+	    0xf4,			  /* hlt */
+	};
+	struct g *g = guest("default,-unrestricted-guest", code, sizeof(code));
+	struct kvm_segment cs = {.base = 0,
+				 .limit = 0xffffffff,
+				 .selector = 8,
+				 .type = 11,
+				 .present = 1,
+				 .s = 1,
+				 .db = 1,
+				 .g = 1};
+	struct kvm_segment ds = {.base = 0,
+				 .limit = 0xffffffff,
+				 .selector = 0x10,
+				 .type = 3,
+				 .present = 1,
+				 .s = 1,
+				 .db = 1,
+				 .g = 1};
+	struct kvm_sregs s;
+
+	softkvm_ioctl(g->vcpu, KVM_GET_SREGS, &s);
+	s.cs = cs;
+	s.ds = s.es = s.ss = ds;
+	s.cr0 = 0x11; /* PE, paging off */
+	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_SET_SREGS, &s), 0);
+	assert_int_equal(run(g), 0);
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
+	assert_int_equal(g->run->mmio.phys_addr, 0xd0000000);
+	assert_int_equal(*(uint32_t *)(g->ram + 0x3000), 0x5000);
+	assert_int_equal(run(g), 0);
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(reg(g, 'b'), 0x5000);
+	softkvm_ioctl(g->vcpu, KVM_GET_SREGS, &s);
+	assert_int_equal(s.cr3, 0x5000);
+	done(g);
+}
+
 static void test_real_mode_needs_ug(void **state)
 {
 	static const uint8_t code[] = {0xf4};
@@ -765,6 +813,7 @@ int main(void)
 	    cmocka_unit_test(test_triple_fault),
 	    cmocka_unit_test(test_fail_entry),
 	    cmocka_unit_test(test_shadow_paging),
+	    cmocka_unit_test(test_identity_map_without_ug),
 	    cmocka_unit_test(test_real_mode_needs_ug),
 	};
 

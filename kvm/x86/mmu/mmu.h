@@ -45,6 +45,9 @@ int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, uint64_t gpa, bool write,
 		       bool fetch);
 /* Drop every leaf (memslot delete/move); tables stay for reuse. */
 void kvm_tdp_mmu_zap_all(struct kvm *kvm);
+/* The identity page table for paging-off guests without unrestricted
+ * guest (allocated on first use); 0 or -ENOMEM. */
+int kvm_identity_pagetable(struct kvm *kvm);
 /* Host address of the EPT root table (for the EPTP). */
 uint64_t kvm_tdp_root_hpa(struct kvm *kvm);
 

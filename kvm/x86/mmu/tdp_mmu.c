@@ -57,8 +57,32 @@ int kvm_tdp_mmu_init_vm(struct kvm *kvm)
 	return kvm->arch.root ? 0 : -ENOMEM;
 }
 
+int kvm_identity_pagetable(struct kvm *kvm)
+{
+	uint32_t *pt;
+
+	if (kvm->arch.identity_pagetable)
+		return 0;
+	pt = kvm_alloc_pages_node(-1, PAGE_SIZE);
+	if (!pt)
+		return -ENOMEM;
+	/* 1024 PSE PDEs: entry i maps 4 MiB at i << 22, P|RW|US|A|D|PS. */
+	for (uint32_t i = 0; i < 1024; i++)
+		pt[i] = (i << 22) | 0xe7;
+	pthread_mutex_lock(&kvm->mmu_lock);
+	if (!kvm->arch.identity_pagetable) {
+		kvm->arch.identity_pagetable = pt;
+		pt = NULL;
+	}
+	pthread_mutex_unlock(&kvm->mmu_lock);
+	kvm_free_pages(pt, PAGE_SIZE);
+	return 0;
+}
+
 void kvm_tdp_mmu_destroy_vm(struct kvm *kvm)
 {
+	kvm_free_pages(kvm->arch.identity_pagetable, PAGE_SIZE);
+	kvm->arch.identity_pagetable = NULL;
 	struct kvm_mmu_page *sp = kvm->arch.mmu_pages, *next;
 
 	for (; sp; sp = next) {
@@ -105,6 +129,7 @@ int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, uint64_t gpa, bool write,
 	struct kvm *kvm = vcpu->kvm;
 	uint64_t gfn = gpa >> PAGE_SHIFT;
 	struct kvm_memory_slot *slot;
+	bool identity = false;
 	uint64_t *spt;
 	int target, level, r = RET_PF_FIXED;
 	uint64_t spte, prot;
@@ -112,7 +137,16 @@ int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, uint64_t gpa, bool write,
 	pthread_mutex_lock(&kvm->mmu_lock);
 	kvm->arch.tdp_faults++;
 	slot = gfn_to_memslot(kvm, gfn);
-	if (!slot) {
+	if (kvm->arch.identity_pagetable &&
+	    gfn == kvm->arch.ept_identity_map_addr >> PAGE_SHIFT) {
+		/* KVM's own page, in front of any memslot (Linux keeps a
+		 * private slot there). The CPU may set A/D bits: writable. */
+		target = 1;
+		spte =
+		    ((uintptr_t)kvm->arch.identity_pagetable & SPTE_ADDR_MASK) |
+		    EPT_R | EPT_W | EPT_X | EPT_LEAF_MT_WB | EPT_IPAT;
+		identity = true;
+	} else if (!slot) {
 		target = 1;
 		spte = shadow_mmio_value; /* MMIO: no memory, ever, until a
 					     memslot change zaps it */
@@ -124,7 +158,13 @@ int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, uint64_t gpa, bool write,
 
 		/* Dirty logging: 4 KiB pages, writable only once written
 		 * (and then logged), so every first write faults. */
-		target = !logging && can_map_2m(slot, gfn) ? 2 : 1;
+		uint64_t id_gfn = kvm->arch.ept_identity_map_addr >> PAGE_SHIFT;
+
+		target = !logging && can_map_2m(slot, gfn) &&
+				 (!kvm->arch.identity_pagetable ||
+				  (id_gfn & ~511ull) != (gfn & ~511ull))
+			     ? 2
+			     : 1;
 		prot = EPT_R | EPT_X | (ro || (logging && !write) ? 0 : EPT_W);
 		if (logging && write)
 			mark_page_dirty_in_slot(slot, gfn);
@@ -174,7 +214,7 @@ int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, uint64_t gpa, bool write,
 	}
 	__atomic_store_n(&spt[(gpa >> level_shift(target)) & 511], spte,
 			 __ATOMIC_RELEASE);
-	if (!slot)
+	if (!slot && !identity)
 		kvm->arch.mmio_sptes++;
 	else if (target == 2)
 		kvm->arch.tdp_maps_2m++;

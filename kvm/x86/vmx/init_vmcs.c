@@ -10,6 +10,7 @@
 
 #include "kvm/report.h"
 #include "kvm/x86/fpu.h"
+#include "kvm/x86/mmu/mmu.h"
 #include "kvm/x86/mmu/shadow.h"
 #include "kvm/x86/msr-index.h"
 #include "kvm/x86/vmx/vmx.h"
@@ -228,6 +229,10 @@ static void vmx_inject_pending(struct vcpu_vmx *vmx)
 	/* An interrupt still waiting: exit as soon as the guest can take it. */
 	uint32_t exec = vmx->exec_ctls & ~CPU_BASED_INTR_WINDOW_EXITING;
 
+	if (vmx->identity_mapped)
+		exec |=
+		    CPU_BASED_CR3_LOAD_EXITING | CPU_BASED_CR3_STORE_EXITING;
+
 	if (a->pending_irq >= 0 || vcpu->run->request_interrupt_window ||
 	    kvm_irq_want_window(vcpu))
 		exec |= CPU_BASED_INTR_WINDOW_EXITING;
@@ -282,7 +287,18 @@ void vmx_load_guest_state(struct vcpu_vmx *vmx)
 	vmcs_write(vcpu, GUEST_CR0, cr0);
 	vmcs_write(vcpu, CR0_READ_SHADOW, a->cr0);
 	cr4 = a->cr4 | X86_CR4_VMXE;
-	if (enable_ept) {
+	vmx->identity_mapped =
+	    enable_ept && !enable_unrestricted_guest && !(a->cr0 & X86_CR0_PG);
+	if (vmx->identity_mapped) {
+		/* Paging off without unrestricted guest (vmx-reference §8.3):
+		 * the CPU pages with PG=1 over KVM's identity table, 32-bit
+		 * PSE; the guest's CR3 stays ours to keep (CR3 exiting on). */
+		kvm_identity_pagetable(vcpu->kvm);
+		vmcs_write(vcpu, GUEST_CR3,
+			   vcpu->kvm->arch.ept_identity_map_addr);
+		cr4 = (cr4 | X86_CR4_PSE) & ~(X86_CR4_PAE | X86_CR4_PCIDE |
+					      (1ull << 20) | (1ull << 21));
+	} else if (enable_ept) {
 		vmcs_write(vcpu, GUEST_CR3, a->cr3);
 	} else {
 		/* The processor walks our shadow tables: 4-level in long
@@ -311,6 +327,8 @@ void vmx_load_guest_state(struct vcpu_vmx *vmx)
 	if (entry & VM_ENTRY_LOAD_IA32_EFER) {
 		uint64_t efer = a->efer;
 
+		if (vmx->identity_mapped)
+			efer &= ~EFER_LME; /* hardware paging on, LMA off */
 		if (!enable_ept) {
 			/* Shadow entries may carry NX whatever the guest's
 			 * EFER.NXE; LME must match LMA with hardware paging
@@ -379,7 +397,7 @@ void vmx_save_guest_state(struct vcpu_vmx *vmx)
 	a->cr0 = (a->cr0 & ~vmx->cr0_guest_owned) | (hw & vmx->cr0_guest_owned);
 	hw = vmcs_read(vcpu, GUEST_CR4);
 	a->cr4 = (a->cr4 & ~vmx->cr4_guest_owned) | (hw & vmx->cr4_guest_owned);
-	if (enable_ept)
+	if (enable_ept && !vmx->identity_mapped)
 		a->cr3 = vmcs_read(vcpu, GUEST_CR3);
 	a->cr2 = cpu_read_cr2(cpu);
 	for (unsigned i = 0; i < 4; i++)

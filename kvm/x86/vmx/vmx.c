@@ -244,10 +244,6 @@ static const char *vmx_guest_state_unsupported(struct kvm_vcpu *vcpu)
 	if (!enable_unrestricted_guest && !(vcpu->arch.cr0 & X86_CR0_PE))
 		return "real mode (CR0.PE=0) needs unrestricted guest, which "
 		       "this CPU model lacks (no vm86 real-mode support)";
-	if (enable_ept && !enable_unrestricted_guest &&
-	    !(vcpu->arch.cr0 & X86_CR0_PG))
-		return "paging off (CR0.PG=0) needs unrestricted guest, which "
-		       "this CPU model lacks (no identity-map support)";
 	return NULL;
 }
 

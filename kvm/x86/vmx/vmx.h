@@ -43,6 +43,8 @@ struct vcpu_vmx {
 	struct vmx_exit_info exit;
 	/* an event written into VM_ENTRY_INTR_INFO_FIELD for this entry */
 	uint32_t injected_intr_info;
+	/* Paging off on EPT without unrestricted guest: the identity table */
+	bool identity_mapped;
 	/*
 	 * What this vCPU's VMCS holds, as far as we know it, so unchanged
 	 * fields are not written again (Linux keeps similar register and
