@@ -415,10 +415,17 @@ void vm_request_stop(struct vm *vm, int status)
 	pthread_t self = pthread_self();
 
 	pthread_mutex_lock(&vm->lock);
-	if (!vm->stopping) {
-		vm->status = status;
-		__atomic_store_n(&vm->stopping, true, __ATOMIC_RELEASE);
+	/*
+	 * Only the first request kicks: later ones may come while vm_run()
+	 * is already joining threads, and a joined thread must not be
+	 * signalled.
+	 */
+	if (vm->stopping) {
+		pthread_mutex_unlock(&vm->lock);
+		return;
 	}
+	vm->status = status;
+	__atomic_store_n(&vm->stopping, true, __ATOMIC_RELEASE);
 	for (int i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
@@ -431,40 +438,6 @@ void vm_request_stop(struct vm *vm, int status)
 	pthread_mutex_unlock(&vm->lock);
 }
 
-/*
- * With an irqchip the guest waits for RX interrupts instead of polling, so
- * stdin is read here and handed to the UART, which raises IRQ 4.
- */
-static void *vm_console_thread(void *arg)
-{
-	struct vm *vm = arg;
-	uint8_t buf[UART_RX_SIZE];
-
-	while (!vm_stopping(vm)) {
-		struct pollfd p = {.fd = vm->cfg.console_in, .events = POLLIN};
-		unsigned room;
-		ssize_t n;
-
-		pthread_mutex_lock(&vm->pio.lock);
-		room = UART_RX_SIZE - vm->uart.rx_count;
-		pthread_mutex_unlock(&vm->pio.lock);
-		if (!room || poll(&p, 1, 100) <= 0) {
-			if (!room)
-				usleep(10000);
-			continue;
-		}
-		n = read(vm->cfg.console_in, buf, room);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break; /* EOF: the line stays quiet */
-		pthread_mutex_lock(&vm->pio.lock);
-		uart8250_receive(&vm->uart, buf, n);
-		pthread_mutex_unlock(&vm->pio.lock);
-	}
-	return NULL;
-}
-
 int vm_run(struct vm *vm)
 {
 	struct sigaction sa = {.sa_handler = vm_kick};
@@ -473,6 +446,8 @@ int vm_run(struct vm *vm)
 	/* No SA_RESTART: the kick must interrupt KVM_RUN. */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR1, &sa, NULL);
+	bool failed = false;
+
 	pthread_mutex_lock(&vm->lock);
 	for (int i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
@@ -483,16 +458,13 @@ int vm_run(struct vm *vm)
 				"kvmini: cannot start vCPU %d's "
 				"thread: %s\n",
 				i, strerror(r));
-			if (!vm->stopping) {
-				vm->stopping = true;
-				vm->status = VMM_EXIT_MONITOR;
-			}
+			failed = true;
 			break;
 		}
 		v->thread_started = true;
 	}
 	pthread_mutex_unlock(&vm->lock);
-	if (vm->stopping)
+	if (failed)
 		vm_request_stop(vm, VMM_EXIT_MONITOR);
 	if (vm->irqchip && vm->cfg.console_in >= 0 &&
 	    !pthread_create(&vm->console_thread, NULL, vm_console_thread, vm))
