@@ -438,6 +438,40 @@ void vm_request_stop(struct vm *vm, int status)
 	pthread_mutex_unlock(&vm->lock);
 }
 
+/*
+ * With an irqchip the guest waits for RX interrupts instead of polling, so
+ * stdin is read here and handed to the UART, which raises IRQ 4.
+ */
+static void *vm_console_thread(void *arg)
+{
+	struct vm *vm = arg;
+	uint8_t buf[UART_RX_SIZE];
+
+	while (!vm_stopping(vm)) {
+		struct pollfd p = {.fd = vm->cfg.console_in, .events = POLLIN};
+		unsigned room;
+		ssize_t n;
+
+		pthread_mutex_lock(&vm->pio.lock);
+		room = UART_RX_SIZE - vm->uart.rx_count;
+		pthread_mutex_unlock(&vm->pio.lock);
+		if (!room || poll(&p, 1, 100) <= 0) {
+			if (!room)
+				usleep(10000);
+			continue;
+		}
+		n = read(vm->cfg.console_in, buf, room);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; /* EOF: the line stays quiet */
+		pthread_mutex_lock(&vm->pio.lock);
+		uart8250_receive(&vm->uart, buf, n);
+		pthread_mutex_unlock(&vm->pio.lock);
+	}
+	return NULL;
+}
+
 int vm_run(struct vm *vm)
 {
 	struct sigaction sa = {.sa_handler = vm_kick};
