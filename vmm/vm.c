@@ -475,13 +475,12 @@ static void *vm_console_thread(void *arg)
 int vm_run(struct vm *vm)
 {
 	struct sigaction sa = {.sa_handler = vm_kick};
+	bool failed = false;
 	int r;
 
 	/* No SA_RESTART: the kick must interrupt KVM_RUN. */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR1, &sa, NULL);
-	bool failed = false;
-
 	pthread_mutex_lock(&vm->lock);
 	for (int i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
