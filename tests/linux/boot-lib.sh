@@ -8,7 +8,8 @@
 #                          runs CMD as a coprocess, writes its console to
 #                          OUT, sets MARKER_S (seconds from start to the
 #                          marker line, "" if never seen), EXIT_S (to exit)
-#                          and SESSION_RC (0 ok, 1 no marker, 2 no exit)
+#                          SESSION_RC (0 ok, 1 no marker, 2 no exit) and
+#                          VMM_RC (the VMM's exit status)
 #   GUEST_SCRIPT           what is typed after the marker (default below)
 #   GUEST_END              its last command (default "poweroff -f", which
 #                          needs ACPI to end the VM; without ACPI the kernel
@@ -32,6 +33,7 @@ guest_paths() {
 GUEST_SCRIPT_DEFAULT='stty -echo
 echo "@@uname $(uname -r)"
 echo "@@cpu $(head -1 /proc/cpuinfo)"
+echo "@@ncpu $(grep -c ^processor /proc/cpuinfo)"
 dd if=/dev/zero bs=1024 count=64 2>/dev/null | tr "\000" k >/tmp/f
 echo "@@md5 $(md5sum </tmp/f)"
 echo "@@done"
@@ -84,6 +86,7 @@ guest_session() {
 	done
 	exec {gin}>&- {gout}<&-
 	wait "$gpid" 2>/dev/null
+	VMM_RC=$?
 	rm -rf "$fdir"
 	el=$(now_s)
 	EXIT_S=$(awk -v a="$t0" -v b="$el" 'BEGIN{printf "%.3f", b-a}')

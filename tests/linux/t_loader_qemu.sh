@@ -16,7 +16,7 @@ skip_all() {
 	echo "ok - loader_qemu_pvh # SKIP $1"
 	exit 0
 }
-[ "${KVMINI_SLOW_TESTS:-0}" = 1 ] || skip_all "set KVMINI_SLOW_TESTS=1 to boot Linux under QEMU TCG"
+[ "${KVMINI_SLOW_TESTS:-0}" = 1 ] || skip_all "${KVMINI_SLOW_WHY:-set KVMINI_SLOW_TESTS=1 to boot Linux under QEMU TCG}"
 guest_paths || skip_all "no guest in ${KVMINI_CACHE:-cache}/guest (run scripts/fetch-guest.sh)"
 command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 not installed"
 

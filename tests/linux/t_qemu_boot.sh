@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.."
 source tests/linux/boot-lib.sh
 
 if [ "${KVMINI_SLOW_TESTS:-0}" != 1 ]; then
-	echo "ok - qemu_tcg_boot # SKIP set KVMINI_SLOW_TESTS=1 to boot Linux under QEMU TCG"
+	echo "ok - qemu_tcg_boot # SKIP ${KVMINI_SLOW_WHY:-set KVMINI_SLOW_TESTS=1 to boot Linux under QEMU TCG}"
 	exit 0
 fi
 if ! guest_paths; then
