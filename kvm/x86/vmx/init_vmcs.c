@@ -242,10 +242,8 @@ static void vmx_inject_pending(struct vcpu_vmx *vmx)
 	exec &= ~CPU_BASED_NMI_WINDOW_EXITING;
 	if (!info && (vmx->pin_ctls & PIN_BASED_VIRTUAL_NMIS) &&
 	    (vmcs_config.cpu_based_exec_ctrl & CPU_BASED_NMI_WINDOW_EXITING) &&
-	    (a->interruptibility & 0xb) && kvm_irq_take_nmi(vcpu)) {
-		kvm_irq_requeue_nmi(vcpu); /* only peeking */
+	    (a->interruptibility & 0xb) && kvm_irq_has_nmi(vcpu))
 		exec |= CPU_BASED_NMI_WINDOW_EXITING;
-	}
 	vmcs_write(vcpu, CPU_BASED_VM_EXEC_CONTROL, exec);
 }
 
