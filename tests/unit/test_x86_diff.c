@@ -250,6 +250,15 @@ static void x87_m1p5(struct x86diff_case *c)
 	memcpy(c->init.st[0], m1p5, 10);
 }
 
+/* two values on the x87 stack (ST2 empty), CF=1 */
+static void x87_two_cf(struct x86diff_case *c)
+{
+	c->init.fsw = 6 << 11;
+	c->init.ftw = 0xc0;
+	c->init.fcw = 0x037f;
+	c->init.rflags |= X86DIFF_CF;
+}
+
 static const struct x86diff_fixed regressions[] = {
     /* core bug (02:06): XADD with source == destination register kept
      * the old value; the destination is written last, with the sum */
@@ -286,6 +295,9 @@ static const struct x86diff_fixed regressions[] = {
     REGS("x87-fscale-inf", X87, x87_big, 0xd9, 0xfd),
     /* core bug (02:42, x87): C1 (rounded up) not set: frndint of -1.5 */
     REGS("x87-frndint-c1", X87, x87_m1p5, 0xd9, 0xfc),
+    /* core bug (03:08, x87): FCMOVcc from an empty register with a false
+     * condition must still load the indefinite (stack underflow) */
+    REGS("x87-fcmov-empty-false", X87, x87_two_cf, 0xdb, 0xd2),
     /* core bug (02:25, bcd class): AAA/AAS as the 8086 did them (AL +- 6,
      * AH +- 1); the current SDM and recent silicon adjust AX by 0x106, so
      * AL >= 0xfa (aaa) or AL < 6 (aas) end with a different AH */
