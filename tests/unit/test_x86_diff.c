@@ -295,7 +295,7 @@ static const struct x86diff_fixed regressions[] = {
     REGS("x87-fscale-inf", X87, x87_big, 0xd9, 0xfd),
     /* core bug (02:42, x87): C1 (rounded up) not set: frndint of -1.5 */
     REGS("x87-frndint-c1", X87, x87_m1p5, 0xd9, 0xfc),
-    /* core bug (03:08, x87): FCMOVcc from an empty register with a false
+    /* core bug (03:04, x87): FCMOVcc from an empty register with a false
      * condition must still load the indefinite (stack underflow) */
     REGS("x87-fcmov-empty-false", X87, x87_two_cf, 0xdb, 0xd2),
     /* core bug (02:25, bcd class): AAA/AAS as the 8086 did them (AL +- 6,
