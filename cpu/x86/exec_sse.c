@@ -525,10 +525,12 @@ static void pint(v128 *d, const v128 *s, unsigned op)
 		r.q[1] = (uint64_t)d->d[2] * s->d[2];
 		break;
 	case P_MADDWD:
+		/* int64: -32768 * -32768 * 2 overflows int */
 		for (n = 0; n < 4; n++)
 			r.d[n] =
-			    (uint32_t)(d->sw[2 * n] * s->sw[2 * n] +
-				       d->sw[2 * n + 1] * s->sw[2 * n + 1]);
+			    (uint32_t)((int64_t)d->sw[2 * n] * s->sw[2 * n] +
+				       (int64_t)d->sw[2 * n + 1] *
+					   s->sw[2 * n + 1]);
 		break;
 	case P_SADBW:
 		for (n = 0; n < 2; n++) {
