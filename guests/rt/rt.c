@@ -53,15 +53,22 @@ void rt_set_handler(int vec, rt_handler_t h)
 		handlers[vec] = h;
 }
 
-static void load_idt(void)
+/* Loads the IDT (also on APs, which share it). */
+void rt_idt_load(void);
+void rt_idt_load(void)
 {
 	struct {
 		uint16_t limit;
 		uintptr_t base;
 	} __attribute__((packed)) p = {sizeof(idt) - 1, (uintptr_t)idt};
+	__asm__ volatile("lidt %0" : : "m"(p));
+}
+
+static void load_idt(void)
+{
 	for (int i = 0; i < 256; i++)
 		set_gate(i, rt_isr_table[i], 0);
-	__asm__ volatile("lidt %0" : : "m"(p));
+	rt_idt_load();
 }
 
 void rt_isr_dispatch(struct rt_frame *f)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run one kvmini test guest under QEMU and report like build/kvmini run.
 
-usage: qemu_run.py [--accel tcg|kvm] [--cpu MODEL] [--mem SIZE] [--append CMDLINE]
+usage: qemu_run.py [--accel tcg|kvm] [--cpu MODEL] [--mem SIZE] [--smp N] [--append CMDLINE]
                    [--stdin FILE] [--timeout S] IMAGE
 
 IMAGE.elf is booted with -kernel (multiboot), IMAGE.bin (16-bit flat, with a
@@ -23,6 +23,7 @@ def main():
     ap.add_argument("--append", default=None)
     ap.add_argument("--cpu", default=None, help="QEMU -cpu model")
     ap.add_argument("--mem", default="256", help="QEMU -m (default 256)")
+    ap.add_argument("--smp", default=None, help="QEMU -smp (kvmini --cpus)")
     ap.add_argument("--stdin", default=None,
                     help="file whose bytes the guest receives on the UART")
     ap.add_argument("--timeout", type=float, default=60)
@@ -47,6 +48,8 @@ def main():
            "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
     if a.cpu:
         cmd += ["-cpu", a.cpu]
+    if a.smp:
+        cmd += ["-smp", a.smp]
     if a.image.endswith(".bin"):
         cmd += ["-drive", "file=%s,format=raw,if=ide,index=0,snapshot=on"
                 % a.image]

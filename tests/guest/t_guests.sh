@@ -14,7 +14,8 @@
 # guests/NAME.qemu-cpu a QEMU -cpu model when the default lacks a feature,
 # guests/NAME.qemu-skip why a guest cannot be compared with QEMU at all,
 # guests/NAME.stdin the bytes the guest receives on its UART,
-# guests/NAME.opts extra `kvmini run` options, NAME.qemu-mem QEMU's -m.
+# guests/NAME.opts extra `kvmini run` options (their --cpus N becomes
+# QEMU's -smp N), NAME.qemu-mem QEMU's -m.
 # A run that kvmini refuses with "unknown option" for the first of
 # NAME.opts is a SKIP (the guest waits for that monitor feature).
 #
@@ -168,6 +169,8 @@ for n in "${names[@]}"; do
 	[ -f "guests/$n.qemu-cpu" ] && qargs+=(--cpu "$(cat "guests/$n.qemu-cpu")")
 	[ -f "guests/$n.stdin" ] && qargs+=(--stdin "guests/$n.stdin")
 	[ -f "guests/$n.qemu-mem" ] && qargs+=(--mem "$(cat "guests/$n.qemu-mem")")
+	smp=$(sed -n 's/.*--cpus[ =]\([0-9]*\).*/\1/p' "guests/$n.opts" 2>/dev/null)
+	[ -n "$smp" ] && qargs+=(--smp "$smp")
 	exp=guests/$n.expected st=guests/$n.status
 	[ -f "guests/$n.qemu.expected" ] && exp=guests/$n.qemu.expected
 	[ -f "guests/$n.qemu.status" ] && st=guests/$n.qemu.status
