@@ -86,6 +86,16 @@ static void test_random_code_all_modes(void **state)
 		random_state(t, mode);
 		for (unsigned k = 0; k < sizeof(code); k++)
 			code[k] = (uint8_t)rnd();
+		if (n % 3 == 1) {
+			/* bias towards SSE/MMX/x87 opcodes every few bytes */
+			static const uint8_t pfx[] = {0x0f, 0x66, 0xf2, 0xf3,
+						      0xd8, 0xd9, 0xdd, 0xdf};
+			for (unsigned k = 0; k + 8 < sizeof(code); k += 6) {
+				code[k] = pfx[rnd() % 8];
+				if (code[k] >= 0x66 && code[k] <= 0xf3)
+					code[k + 1] = 0x0f;
+			}
+		}
 		tenv_load(t, mode == 0 ? 0x10000 : 0x10000, code, sizeof(code));
 		t->exc_bitmap = rnd() % 2 ? ~0u : 0;
 		r = tenv_run(t);
