@@ -6,12 +6,14 @@
 # (both online in /proc/cpuinfo), and the PVH vmlinux.
 # Runs with KVMINI_SLOW_TESTS=1 and a fetched guest (scripts/check.sh does
 # both for the plain build); backends from KVMINI_BOOT_BACKENDS (default
-# "soft"; add "kvm" on hosts with hardware virtualization).
+# "soft kvm"). The kvm boots need hardware virtualization: they skip, saying
+# why, where /dev/kvm is missing or is kvm_pvm (CPL0 emulated by the host,
+# far too slow and incomplete for a kernel: see guests/*.pvm).
 set -u
 cd "$(dirname "$0")/../.."
 source tests/linux/boot-lib.sh
 BUILD=${BUILD:-build}
-backends=${KVMINI_BOOT_BACKENDS:-soft}
+backends=${KVMINI_BOOT_BACKENDS:-soft kvm}
 names="bzimage smp2 pvh"
 
 skip_all() {
@@ -47,8 +49,25 @@ boot() { # backend, name, kernel, cpus
 	fi
 }
 
+# Why --backend kvm cannot boot a kernel on this host, or "" when it can.
+kvm_unusable() {
+	local dev=${KVMINI_DEV_KVM:-/dev/kvm}
+	[ -e "$dev" ] || { echo "no $dev on this host"; return; }
+	[ -r "$dev" ] && [ -w "$dev" ] || { echo "$dev not accessible"; return; }
+	if [ -d /sys/module/kvm_pvm ]; then
+		echo "host /dev/kvm is kvm_pvm (no hardware VMX): guest CPL0 is emulated by the host at ~1-2 M instr/s and stops on CMPXCHG16B/XRSTOR"
+	fi
+}
+
 vmlinux=$(dirname "$VMLINUZ")/vmlinux
 for b in $backends; do
+	if [ "$b" = kvm ]; then
+		why=$(kvm_unusable)
+		if [ -n "$why" ]; then
+			for n in $names; do echo "ok - kvmini_boot_kvm_$n # SKIP $why"; done
+			continue
+		fi
+	fi
 	boot "$b" bzimage "$VMLINUZ" 1
 	boot "$b" smp2 "$VMLINUZ" 2
 	if [ -f "$vmlinux" ]; then
