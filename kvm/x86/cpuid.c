@@ -11,6 +11,7 @@
 
 #include "kvm/kvm_host.h"
 #include "kvm/smp.h"
+#include "kvm/x86/kvmclock.h"
 #include "kvm/x86/msr-index.h"
 
 uint32_t kvm_cpuid_signature(void)
@@ -103,6 +104,25 @@ int kvm_dev_ioctl_get_cpuid(struct kvm_cpuid2 *cpuid)
 		err = add_leaf(cpuid, max, fn);
 		if (err)
 			return err;
+	}
+	/* KVM's own leaves: the signature and the paravirtual features
+	 * kvmini implements (kvmclock, stable). */
+	if (cpuid->nent + 2 > max)
+		return -E2BIG;
+	{
+		struct kvm_cpuid_entry2 *e = &cpuid->entries[cpuid->nent++];
+
+		memset(e, 0, sizeof(*e));
+		e->function = KVM_CPUID_SIGNATURE;
+		e->eax = KVM_CPUID_FEATURES;
+		memcpy(&e->ebx, "KVMK", 4);
+		memcpy(&e->ecx, "VMKV", 4);
+		memcpy(&e->edx, "M\0\0\0", 4);
+		e = &cpuid->entries[cpuid->nent++];
+		memset(e, 0, sizeof(*e));
+		e->function = KVM_CPUID_FEATURES;
+		e->eax = (1u << KVM_FEATURE_CLOCKSOURCE2) |
+			 (1u << KVM_FEATURE_CLOCKSOURCE_STABLE_BIT);
 	}
 	cpu_cpuid(host_cpu(0), 0x80000000, 0, r);
 	limit = r[0] > 0x80000008 ? 0x80000008 : r[0];

@@ -74,6 +74,7 @@ struct kvm_vcpu_arch {
 	uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
 	uint64_t star, lstar, cstar, sfmask, kernel_gs_base, tsc_aux, pat;
 	uint64_t misc_enable, tsc_offset;
+	uint64_t kvmclock_msr;		  /* MSR_KVM_SYSTEM_TIME_NEW */
 	uint64_t mtrr[27], mtrr_def_type; /* variable, then fixed ranges */
 	uint32_t interruptibility;
 	bool halted;
@@ -123,6 +124,7 @@ struct kvm_arch {
 	/* TSC offset every vCPU starts with: the guest TSC is 0 at
 	 * KVM_CREATE_VM and the same on all vCPUs (kvm_synchronize_tsc). */
 	uint64_t tsc_offset;
+	uint64_t kvmclock_boot_ns, kvmclock_wall_msr; /* kvmclock.c */
 	bool tss_addr_set;
 	/* Without a way to bound guest time (VMX-preemption timer), a thread
 	 * notices run->immediate_exit set by another thread and kicks. */

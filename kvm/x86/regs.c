@@ -12,6 +12,7 @@
 #include "kvm/smp.h"
 #include "kvm/x86/cpuid.h"
 #include "kvm/x86/fpu.h"
+#include "kvm/x86/kvmclock.h"
 #include "kvm/x86/irq/irq.h"
 #include "kvm/x86/x86.h"
 
@@ -211,6 +212,8 @@ int kvm_get_msr(struct kvm_vcpu *vcpu, uint32_t msr, uint64_t *data)
 	if (irq <= 0)
 		return irq ? 1 : 0;
 
+	if (kvmclock_get_msr(vcpu, msr, data) == 0)
+		return 0;
 	switch (msr) {
 	case MSR_EFER:
 		*data = a->efer;
@@ -294,6 +297,8 @@ int kvm_set_msr(struct kvm_vcpu *vcpu, uint32_t msr, uint64_t data)
 	if (irq <= 0)
 		return irq ? 1 : 0;
 
+	if (kvmclock_set_msr(vcpu, msr, data) == 0)
+		return 0;
 	switch (msr) {
 	case MSR_EFER:
 		return kvm_set_efer(vcpu, data);

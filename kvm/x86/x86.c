@@ -17,6 +17,7 @@
 #include "kvm/report.h"
 #include "kvm/smp.h"
 #include "kvm/x86/cpuid.h"
+#include "kvm/x86/kvmclock.h"
 #include "kvm/x86/mmu/mmu.h"
 #include "kvm/x86/mmu/shadow.h"
 #include "kvm/x86/msr-index.h"
@@ -66,7 +67,8 @@ static const uint32_t msrs_to_save_all[] = {
     MSR_IA32_DEBUGCTLMSR,
 };
 /* MSRs KVM emulates itself whatever the host has. */
-static const uint32_t emulated_msrs[] = {MSR_IA32_MISC_ENABLE};
+static const uint32_t emulated_msrs[] = {
+    MSR_IA32_MISC_ENABLE, MSR_KVM_SYSTEM_TIME_NEW, MSR_KVM_WALL_CLOCK_NEW};
 
 uint32_t msrs_to_save[sizeof(msrs_to_save_all) / sizeof(uint32_t) +
 		      sizeof(emulated_msrs) / sizeof(uint32_t)];
@@ -279,6 +281,7 @@ int kvm_arch_init_vm(struct kvm *kvm, unsigned long type)
 		return -EINVAL;
 	kvm->arch.tsc_offset = (uint64_t) - (int64_t)__rdtsc();
 	kvm->arch.ept_identity_map_addr = 0xfffbc000; /* KVM's default */
+	kvmclock_init_vm(kvm);
 	/* Without EPT each vCPU gets a shadow MMU instead (mmu/shadow.c). */
 	if (kvm_x86_ops->tdp_enabled()) {
 		r = kvm_tdp_mmu_init_vm(kvm);

@@ -138,6 +138,12 @@ static void test_supported_cpuid(void **state)
 	c->nent = 256;
 	assert_int_equal(softkvm_ioctl(f->sys, KVM_GET_SUPPORTED_CPUID, c), 0);
 	assert_true(c->nent > 2);
+	bool kvm_sig = false;
+
+	for (unsigned i = 0; i < c->nent; i++)
+		kvm_sig |= c->entries[i].function == 0x40000000 &&
+			   !memcmp(&c->entries[i].ebx, "KVMK", 4);
+	assert_true(kvm_sig); /* KVM's paravirtual leaves (kvmclock) */
 	for (unsigned i = 0; i < c->nent; i++)
 		if (c->entries[i].function == 1) {
 			assert_false(c->entries[i].ecx & (1u << 5)); /* VMX */

@@ -463,6 +463,41 @@ static void test_dirty_log(void **state)
 	check_dirty_log("default,-ept");
 }
 
+/* kvmclock: MSR_KVM_SYSTEM_TIME_NEW makes KVM write a pvclock record
+ * whose scale turns the guest TSC rate into nanoseconds. */
+static void test_kvmclock(void **state)
+{
+	static const uint8_t code[] = {
+	    0x66, 0xb9, 0x01, 0x4d, 0x56, 0x4b, /* mov ecx, 0x4b564d01 */
+	    0x66, 0xb8, 0x01, 0x20, 0x00, 0x00, /* mov eax, 0x2001 */
+	    0x66, 0x31, 0xd2,			/* xor edx, edx */
+	    0x0f, 0x30,				/* wrmsr */
+	    0xf4,				/* hlt */
+	};
+	struct g *g = guest("default", code, sizeof(code));
+	uint8_t *rec = g->ram + 0x2000;
+	uint32_t version, mul;
+	int8_t shift;
+	long khz = softkvm_ioctl(g->vcpu, KVM_GET_TSC_KHZ, NULL);
+	unsigned __int128 ghz_scaled;
+	uint64_t pv_khz;
+
+	assert_true(khz > 0);
+	assert_int_equal(run(g), 0);
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	memcpy(&version, rec, 4);
+	memcpy(&mul, rec + 24, 4);
+	memcpy(&shift, rec + 28, 1);
+	assert_int_equal(version & 1, 0); /* stable */
+	assert_int_equal(rec[29] & 1, 1); /* PVCLOCK_TSC_STABLE_BIT */
+	/* The guest derives its TSC kHz from the scale: it must match. */
+	ghz_scaled = ((unsigned __int128)1000000 << 32) / mul;
+	pv_khz =
+	    (uint64_t)(shift < 0 ? ghz_scaled << -shift : ghz_scaled >> shift);
+	assert_true(pv_khz >= (uint64_t)khz - 1 && pv_khz <= (uint64_t)khz + 1);
+	done(g);
+}
+
 static void test_cpuid(void **state)
 {
 	static const uint8_t code[] = {
@@ -805,6 +840,7 @@ int main(void)
 	    cmocka_unit_test(test_memslot_delete_recreate),
 	    cmocka_unit_test(test_slot_with_unmapped_memory),
 	    cmocka_unit_test(test_dirty_log),
+	    cmocka_unit_test(test_kvmclock),
 	    cmocka_unit_test(test_cpuid),
 	    cmocka_unit_test(test_string_out),
 	    cmocka_unit_test(test_immediate_exit),
