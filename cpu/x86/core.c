@@ -21,6 +21,7 @@
  */
 static uint32_t *shared_page_gen;
 static uint8_t *shared_has_code;
+static uint64_t shared_code_epoch;
 static pthread_once_t shared_once = PTHREAD_ONCE_INIT;
 
 static void shared_alloc(void)
@@ -38,6 +39,7 @@ struct x86_core *x86_core_create(void)
 	pthread_once(&shared_once, shared_alloc);
 	c->page_gen = shared_page_gen;
 	c->has_code = shared_has_code;
+	c->code_epoch = &shared_code_epoch;
 	c->code_noted = calloc(PAGEGEN_SIZE, 1);
 	if (!c->icache || !c->page_gen || !c->has_code || !c->code_noted) {
 		x86_core_destroy(c);
@@ -385,6 +387,7 @@ uint32_t x86_run(struct x86_state *st, struct x86_core *c,
 			continue;
 		if (boundary_checks(c))
 			return exit->reason;
+		x86_code_epoch_check(c);
 		if ((st->interruptibility &
 		     (X86_INTR_BLOCK_STI | X86_INTR_BLOCK_MOV_SS)) ||
 		    (st->rflags & (F_TF | F_RF)) || (st->dr[7] & 0xff) ||

@@ -221,6 +221,11 @@ struct x86_core {
 	/* per core: this core's TLB has no write entry for the page since it
 	 * last noted code there (so the TLB scan can be skipped) */
 	uint8_t *code_noted;
+	/* bumped whenever any core first marks a page as holding code; a
+	 * core that sees it change drops its write TLB entries, so its later
+	 * writes to that page take the slow (invalidating) path */
+	uint64_t *code_epoch;
+	uint64_t seen_epoch;
 	struct x86_insn scratch; /* page-crossing instructions */
 
 	void *dec; /* ZydisDecoder[DM_NR] */
@@ -249,6 +254,18 @@ _Noreturn void x86_unimplemented(struct x86_core *c, const char *what);
 void x86_intercept(struct x86_core *c, struct x86_intercept *what);
 /* Pre-fill c->exit for an instruction exit of `reason`. */
 void x86_exit_prep(struct x86_core *c, uint32_t reason, uint64_t qual);
+
+/* Drop write entries if another core marked new code pages. */
+static inline void x86_code_epoch_check(struct x86_core *c)
+{
+	uint64_t e = __atomic_load_n(c->code_epoch, __ATOMIC_ACQUIRE);
+	if (__builtin_expect(e != c->seen_epoch, 0)) {
+		c->seen_epoch = e;
+		for (unsigned u = 0; u < 2; u++)
+			for (unsigned n = 0; n < TLB_SIZE; n++)
+				c->tlb[u][n].tag_w = 0;
+	}
+}
 
 /* Recompute cpl/mode/long64 from state; flushes on mode change. */
 void x86_update_mode(struct x86_core *c);

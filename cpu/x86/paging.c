@@ -228,8 +228,16 @@ void x86_note_code_page(struct x86_core *c, uint64_t gpa)
 {
 	uint32_t idx = (gpa >> 12) & (PAGEGEN_SIZE - 1);
 	/* (the mark is shared; this core's write entries are its own) */
-	if (!__atomic_load_n(&c->has_code[idx], __ATOMIC_RELAXED))
+	if (!__atomic_load_n(&c->has_code[idx], __ATOMIC_RELAXED)) {
 		__atomic_store_n(&c->has_code[idx], 1, __ATOMIC_RELAXED);
+		/* other cores may hold write entries for this page; our own
+		 * were dropped below. Skip our own bump unless another core
+		 * bumped in between (then the next check flushes). */
+		uint64_t e =
+		    __atomic_add_fetch(c->code_epoch, 1, __ATOMIC_ACQ_REL);
+		if (e == c->seen_epoch + 1)
+			c->seen_epoch = e;
+	}
 	if (c->code_noted[idx])
 		return;
 	c->code_noted[idx] = 1;

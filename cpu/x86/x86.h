@@ -387,8 +387,9 @@ bool x86_nmi_window_open(const struct x86_state *st);
  *   x86_code_written: guest-physical range [gpa, gpa+len) was written by
  *     someone other than a core (a device, the monitor, a loader): drop
  *     decoded code there, for every core (page generations are shared by
- *     all cores of the process, so cores see each other's writes, except
- *     through a write-TLB entry a core filled before the page held code).
+ *     all cores of the process, so cores see each other's writes: a core
+ *     drops its write TLB entries when another marks new code pages, at
+ *     its next instruction-stretch boundary).
  *   x86_flush_code: drop all decoded code.
  */
 void x86_flush_tlb(struct x86_core *core, bool global);

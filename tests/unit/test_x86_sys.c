@@ -652,6 +652,41 @@ static void test_hw_breakpoint(void **state)
 	tenv_free(t);
 }
 
+/* Cross-modifying code: core B has a write TLB entry for a page before
+ * core A decodes code there; B's later write must still invalidate it. */
+static void test_cross_core_code_write(void **state)
+{
+	static const uint8_t code_x[] = {0xb8, 0x01, 0x00, 0x00, 0x00, 0xf4};
+	/* mov byte [0x30010], 0; hlt */
+	static const uint8_t w1[] = {0xc6, 0x04, 0x25, 0x10, 0x00,
+				     0x03, 0x00, 0x00, 0xf4};
+	/* mov dword [0x30001], 7; hlt */
+	static const uint8_t w2[] = {0xc7, 0x04, 0x25, 0x01, 0x00, 0x03,
+				     0x00, 0x07, 0x00, 0x00, 0x00, 0xf4};
+	struct tenv *t = tenv_new();
+	struct x86_core *b = x86_core_create();
+	struct x86_state sb;
+	struct x86_exit eb;
+
+	lm_setup(t, 0);
+	sb = t->st;
+	tenv_load(t, 0x30000, code_x, sizeof(code_x));
+	tenv_load(t, 0x11000, w1, sizeof(w1));
+	tenv_load(t, 0x12000, w2, sizeof(w2));
+	sb.rip = 0x11000; /* B: gets a write entry for page 0x30000 */
+	assert_int_equal(x86_run(&sb, b, &tenv_ops, t, &eb), X86_EXIT_HLT);
+	t->st.rip = 0x30000; /* A: decodes code on that page */
+	assert_int_equal(tenv_run(t), X86_EXIT_HLT);
+	assert_int_equal(t->st.gpr[X86_RAX], 1);
+	sb.rip = 0x12000; /* B: rewrites the immediate */
+	assert_int_equal(x86_run(&sb, b, &tenv_ops, t, &eb), X86_EXIT_HLT);
+	t->st.rip = 0x30000;
+	assert_int_equal(tenv_run(t), X86_EXIT_HLT);
+	assert_int_equal(t->st.gpr[X86_RAX], 7);
+	x86_core_destroy(b);
+	tenv_free(t);
+}
+
 static void test_prot32_idt(void **state)
 {
 	/* mov eax,5; int 0x30; hlt  /  handler: mov ebx,9; iretd */
@@ -726,6 +761,7 @@ int main(void)
 	    cmocka_unit_test(test_task_switch_exits),
 	    cmocka_unit_test(test_call_gate32),
 	    cmocka_unit_test(test_hw_breakpoint),
+	    cmocka_unit_test(test_cross_core_code_write),
 	    cmocka_unit_test(test_prot32_legacy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
