@@ -385,7 +385,12 @@ static void test_slot_with_unmapped_memory(void **state)
 	/* Far below where mmap places things (top-down from 2^47). */
 	void *hole = (void *)0x4f0000000000ull;
 
-	assert_int_equal(msync(hole, 0x1000, MS_ASYNC), -1);
+	if (msync(hole, 0x1000, MS_ASYNC) == 0) {
+		/* Mapped after all (a sanitizer's shadow lives there). */
+		printf("# %p is mapped in this build: not checked\n", hole);
+		done(g);
+		return;
+	}
 	assert_int_equal(set_mem(g, 1, 0, 0xb000, 0x1000, hole), 0);
 	assert_int_equal(run(g), -EFAULT);
 	done(g);
