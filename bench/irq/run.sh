@@ -10,11 +10,11 @@
 # for wall time and for host CPU time (user + sys of the whole process:
 # what an event costs the host, independent of the timer's period).
 #
-#   BUILD=build N=300 M=2000 R=3 bash bench/irq/run.sh
+#   BUILD=build N=2000 M=2000 R=3 bash bench/irq/run.sh
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
-N=${N:-300}
+N=${N:-2000}
 M=${M:-2000}
 M0=${M0:-10}
 R=${R:-3}
