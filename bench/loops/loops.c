@@ -57,7 +57,7 @@ static unsigned long run(unsigned long n)
 }
 
 #elif defined(LOOP_MEM)
-#define NAME "mem"
+#define NAME	 "mem"
 /*
  * Loads and stores over a 1 MiB buffer mapped with 4 KiB pages (256 pages,
  * more than a small TLB holds): one stream with a 264-byte stride and one
@@ -80,8 +80,8 @@ static void map_buf_4k(void)
 	for (i = 0; i < 512; i++)
 		buf_pt[i] = (base + (uint64_t)i * 4096) | 7;
 	rt_pd[base >> 21] = (uint64_t)(uintptr_t)buf_pt | 7;
-	__asm__ volatile("mov %%cr3, %%rax; mov %%rax, %%cr3" ::: "rax",
-			 "memory");
+	__asm__ volatile("mov %%cr3, %%rax; mov %%rax, %%cr3" ::
+			     : "rax", "memory");
 }
 
 static unsigned long run(unsigned long n)
@@ -113,7 +113,7 @@ static unsigned long run(unsigned long n)
 }
 
 #elif defined(LOOP_CALL)
-#define NAME "call"
+#define NAME  "call"
 /*
  * Calls and returns: each iteration walks a binary call tree of depth
  * DEPTH (2^(DEPTH+1) - 1 calls). tree(d) runs 3 instructions at d = 0 and

@@ -86,13 +86,22 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static const char *const names[80] = {
-    [0] = "EXCEPTION_NMI", [1] = "EXTERNAL_INTERRUPT", [7] = "INTERRUPT_WINDOW",
-    [10] = "CPUID",	   [12] = "HLT",		  [14] = "INVLPG",
-    [16] = "RDTSC",	   [28] = "CR_ACCESS",		  [30] = "IO_INSTRUCTION",
-    [31] = "MSR_READ",	   [32] = "MSR_WRITE",		  [40] = "PAUSE",
-    [48] = "EPT_VIOLATION", [49] = "EPT_MISCONFIG",	  [52] = "PREEMPTION_TIMER",
-    [54] = "WBINVD"};
+static const char *const names[80] = {[0] = "EXCEPTION_NMI",
+				      [1] = "EXTERNAL_INTERRUPT",
+				      [7] = "INTERRUPT_WINDOW",
+				      [10] = "CPUID",
+				      [12] = "HLT",
+				      [14] = "INVLPG",
+				      [16] = "RDTSC",
+				      [28] = "CR_ACCESS",
+				      [30] = "IO_INSTRUCTION",
+				      [31] = "MSR_READ",
+				      [32] = "MSR_WRITE",
+				      [40] = "PAUSE",
+				      [48] = "EPT_VIOLATION",
+				      [49] = "EPT_MISCONFIG",
+				      [52] = "PREEMPTION_TIMER",
+				      [54] = "WBINVD"};
 
 static void *dumper(void *arg)
 {
@@ -104,28 +113,32 @@ static void *dumper(void *arg)
 	if (!f)
 		return NULL;
 	snprintf(fin, sizeof(fin), "%s.final", path);
-	fprintf(f, "# t_s insns exits io hlt_exits halt_ms decodes tlb_slow walks runs fetch_miss\n");
+	fprintf(f, "# t_s insns exits io hlt_exits halt_ms decodes tlb_slow "
+		   "walks runs fetch_miss\n");
 	for (;;) {
 		usleep(250000);
 		uint64_t io = prof_exits[30], ex = 0;
 		for (int i = 0; i < 80; i++)
 			ex += prof_exits[i];
-		fprintf(f, "%.2f %llu %llu %llu %llu %.1f %llu %llu %llu %llu %llu\n",
-			(mono_ns() - t0) / 1e9,
-			(unsigned long long)(prof_insns_p ? *prof_insns_p : 0),
-			(unsigned long long)ex, (unsigned long long)io,
-			(unsigned long long)prof_exits[12], prof_halt_ns / 1e6,
-			(unsigned long long)prof_decodes,
-			(unsigned long long)prof_tlb_slow,
-			(unsigned long long)prof_walks,
-			(unsigned long long)prof_runs,
-			(unsigned long long)prof_fetch_miss);
+		fprintf(
+		    f,
+		    "%.2f %llu %llu %llu %llu %.1f %llu %llu %llu %llu %llu\n",
+		    (mono_ns() - t0) / 1e9,
+		    (unsigned long long)(prof_insns_p ? *prof_insns_p : 0),
+		    (unsigned long long)ex, (unsigned long long)io,
+		    (unsigned long long)prof_exits[12], prof_halt_ns / 1e6,
+		    (unsigned long long)prof_decodes,
+		    (unsigned long long)prof_tlb_slow,
+		    (unsigned long long)prof_walks,
+		    (unsigned long long)prof_runs,
+		    (unsigned long long)prof_fetch_miss);
 		fflush(f);
 		FILE *g = fopen(fin, "w");
 		if (!g)
 			continue;
 		fprintf(g, "halt_waits %llu halt_ms %.1f\n",
-			(unsigned long long)prof_halt_waits, prof_halt_ns / 1e6);
+			(unsigned long long)prof_halt_waits,
+			prof_halt_ns / 1e6);
 		for (int i = 0; i < 80; i++)
 			if (prof_exits[i])
 				fprintf(g, "exit %d %s %llu\n", i,
@@ -134,13 +147,15 @@ static void *dumper(void *arg)
 		for (int p = 0; p < 65536; p++)
 			for (int d = 0; d < 2; d++)
 				if (prof_io[p][d])
-					fprintf(g, "io %#x %s %llu\n", p,
-						d ? "in" : "out",
-						(unsigned long long)prof_io[p][d]);
+					fprintf(
+					    g, "io %#x %s %llu\n", p,
+					    d ? "in" : "out",
+					    (unsigned long long)prof_io[p][d]);
 		for (int i = 0; i < 64; i++)
 			if (prof_mmio[i].n)
 				fprintf(g, "mmio %#llx %llu\n",
-					(unsigned long long)prof_mmio[i].page << 12,
+					(unsigned long long)prof_mmio[i].page
+					    << 12,
 					(unsigned long long)prof_mmio[i].n);
 		fclose(g);
 	}
