@@ -324,7 +324,7 @@ static int cmd_run(int argc, char **argv)
 	a.cfg.ram_size = DEFAULT_MEM;
 	a.cfg.nr_vcpus = 1;
 	a.cfg.console_out = STDOUT_FILENO;
-	a.cfg.console_in = isatty(STDIN_FILENO) ? -1 : STDIN_FILENO;
+	a.cfg.console_in = STDIN_FILENO;
 	r = parse_run(argc, argv, &a);
 	if (r) {
 		free(a.cmdline);

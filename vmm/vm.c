@@ -38,6 +38,40 @@ static void vm_uart_irq(void *ctx, int level)
 	vmm_ioctl(vm->b, vm->fd, KVM_IRQ_LINE, &irq);
 }
 
+/* Console input into the UART: never wait for a vCPU holding the bus. */
+static int vm_console_deliver(void *ctx, const uint8_t *buf, unsigned n)
+{
+	struct vm *vm = ctx;
+	unsigned room;
+
+	if (pthread_mutex_trylock(&vm->pio.lock))
+		return -EBUSY;
+	room = uart8250_rx_room(&vm->uart);
+	if (n > room)
+		n = room;
+	if (n)
+		uart8250_receive(&vm->uart, buf, n);
+	pthread_mutex_unlock(&vm->pio.lock);
+	return n;
+}
+
+static void vm_console_quit(void *ctx)
+{
+	vm_request_stop(ctx, VMM_EXIT_OK);
+}
+
+static void vm_uart_rx_space(void *ctx)
+{
+	struct vm *vm = ctx;
+
+	console_rx_space(&vm->console);
+}
+
+static bool vm_uart_out_abort(void *ctx)
+{
+	return vm_stopping(ctx);
+}
+
 static int vm_create_irqchip(struct vm *vm, char *err, size_t errlen)
 {
 	struct kvm_pit_config pit = {.flags = 0};
@@ -257,13 +291,16 @@ int vm_create(struct vm *vm, struct vmm_backend *b, const struct vm_config *cfg,
 			return r;
 	}
 
-	uart8250_init(&vm->uart, UART_COM1_BASE, cfg->console_out,
-		      cfg->console_in);
+	/* Input comes from the console thread (vm_run), with or without IRQ. */
+	uart8250_init(&vm->uart, UART_COM1_BASE, cfg->console_out, -1);
+	vm->uart.rx_space = vm_uart_rx_space;
+	vm->uart.rx_space_ctx = vm;
+	vm->uart.out_abort = vm_uart_out_abort;
+	vm->uart.out_abort_ctx = vm;
+	vm->console.wake_fd = -1;
 	if (vm->irqchip) {
 		vm->uart.set_irq = vm_uart_irq;
 		vm->uart.irq_ctx = vm;
-		/* Input arrives by interrupt: the console thread reads it. */
-		vm->uart.in_fd = -1;
 	}
 	debug_exit_init(&vm->dbg, DEBUG_EXIT_PORT, vm_debug_exit, vm);
 	reset_dev_init(&vm->reset, vm_reset, vm);
@@ -438,49 +475,22 @@ void vm_request_stop(struct vm *vm, int status)
 	pthread_mutex_unlock(&vm->lock);
 }
 
-/*
- * With an irqchip the guest waits for RX interrupts instead of polling, so
- * stdin is read here and handed to the UART, which raises IRQ 4.
- */
-static void *vm_console_thread(void *arg)
-{
-	struct vm *vm = arg;
-	uint8_t buf[UART_RX_SIZE];
-
-	while (!vm_stopping(vm)) {
-		struct pollfd p = {.fd = vm->cfg.console_in, .events = POLLIN};
-		unsigned room;
-		ssize_t n;
-
-		pthread_mutex_lock(&vm->pio.lock);
-		room = UART_RX_SIZE - vm->uart.rx_count;
-		pthread_mutex_unlock(&vm->pio.lock);
-		if (!room || poll(&p, 1, 100) <= 0) {
-			if (!room)
-				usleep(10000);
-			continue;
-		}
-		n = read(vm->cfg.console_in, buf, room);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break; /* EOF: the line stays quiet */
-		pthread_mutex_lock(&vm->pio.lock);
-		uart8250_receive(&vm->uart, buf, n);
-		pthread_mutex_unlock(&vm->pio.lock);
-	}
-	return NULL;
-}
-
 int vm_run(struct vm *vm)
 {
 	struct sigaction sa = {.sa_handler = vm_kick};
-	bool failed = false;
+	struct console_ops cops = {
+	    .deliver = vm_console_deliver, .quit = vm_console_quit, .ctx = vm};
+	bool failed = false, quit;
 	int r;
 
 	/* No SA_RESTART: the kick must interrupt KVM_RUN. */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR1, &sa, NULL);
+	/* Raw mode from here on; console_stop() below puts it back. */
+	r = console_start(&vm->console, vm->cfg.console_in, &cops);
+	if (r < 0)
+		fprintf(stderr, "kvmini: console input disabled: %s\n",
+			strerror(-r));
 	pthread_mutex_lock(&vm->lock);
 	for (int i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
@@ -499,13 +509,11 @@ int vm_run(struct vm *vm)
 	pthread_mutex_unlock(&vm->lock);
 	if (failed)
 		vm_request_stop(vm, VMM_EXIT_MONITOR);
-	if (vm->irqchip && vm->cfg.console_in >= 0 &&
-	    !pthread_create(&vm->console_thread, NULL, vm_console_thread, vm))
-		vm->console_thread_started = true;
 	for (int i = 0; i < vm->nr_vcpus; i++)
 		if (vm->vcpus[i].thread_started)
 			pthread_join(vm->vcpus[i].thread, NULL);
-	if (vm->console_thread_started)
-		pthread_join(vm->console_thread, NULL);
+	quit = console_stop(&vm->console);
+	if (quit)
+		fprintf(stderr, "kvmini: terminated by Ctrl-A X\n");
 	return vm->status;
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "vmm/backend.h"
+#include "vmm/console.h"
 #include "vmm/devices/debug_exit.h"
 #include "vmm/devices/reset.h"
 #include "vmm/devices/uart8250.h"
@@ -42,7 +43,8 @@ struct vm_config {
 	int nr_vcpus;
 	bool trace;
 	int console_out; /* fd for the UART's output */
-	int console_in;	 /* fd for its input, -1 for none */
+	/* fd for its input (a terminal gets raw mode and Ctrl-A), -1: none */
+	int console_in;
 	/*
 	 * Ask for the in-kernel irqchip and PIT (Linux guests). Where the
 	 * backend has them, every vCPU runs (APs wait in KVM for INIT/SIPI),
@@ -66,8 +68,7 @@ struct vm {
 	struct reset_dev reset; /* 0xcf9; the i8042 is the platform's */
 	struct platform platform;
 	bool irqchip; /* the in-kernel irqchip exists */
-	pthread_t console_thread;
-	bool console_thread_started;
+	struct console console;
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;

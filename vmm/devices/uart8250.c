@@ -110,6 +110,17 @@ unsigned uart8250_receive(struct uart8250 *u, const uint8_t *buf, unsigned n)
 	return i;
 }
 
+unsigned uart8250_rx_room(const struct uart8250 *u)
+{
+	return (u->mcr & MCR_LOOP) ? 0 : UART_RX_SIZE - u->rx_count;
+}
+
+static void uart_rx_space(struct uart8250 *u)
+{
+	if (u->rx_space && uart8250_rx_room(u))
+		u->rx_space(u->rx_space_ctx);
+}
+
 /* Pull pending stdin bytes without blocking, when the guest looks. */
 static void uart_poll_input(struct uart8250 *u)
 {
@@ -131,14 +142,50 @@ static void uart_poll_input(struct uart8250 *u)
 	uart8250_receive(u, buf, n);
 }
 
+/*
+ * One byte to out_fd. A reader that stops reading (a stalled pipe, a
+ * terminal that never drains) must not hold the vCPU forever: wait for
+ * room in bounded slices and give up once the run is ending. The stop
+ * kick (a signal without SA_RESTART) also breaks a write that blocked.
+ */
+static void uart_output(struct uart8250 *u, uint8_t c)
+{
+	struct pollfd p = {.fd = u->out_fd, .events = POLLOUT};
+
+	for (;;) {
+		int r = poll(&p, 1, 100);
+		ssize_t n;
+
+		if (r <= 0) {
+			if (r < 0 && errno != EINTR)
+				break;
+			if (u->out_abort && u->out_abort(u->out_abort_ctx))
+				return;
+			continue;
+		}
+		if (p.revents & POLLNVAL)
+			break;
+		/* POLLOUT, or an error the write will name. */
+		n = write(u->out_fd, &c, 1);
+		if (n == 1)
+			return;
+		if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+			if (u->out_abort && u->out_abort(u->out_abort_ctx))
+				return;
+			continue;
+		}
+		break;
+	}
+	/* The output is gone (EPIPE, EIO on a hung-up terminal): discard. */
+	u->out_fd = -1;
+}
+
 static void uart_transmit(struct uart8250 *u, uint8_t c)
 {
-	if (u->mcr & MCR_LOOP) {
+	if (u->mcr & MCR_LOOP)
 		uart8250_receive(u, &c, 1);
-	} else if (u->out_fd >= 0) {
-		while (write(u->out_fd, &c, 1) < 0 && errno == EINTR)
-			;
-	}
+	else if (u->out_fd >= 0)
+		uart_output(u, c);
 	/* Sent at once: the holding register is empty again. */
 	u->thri_pending = true;
 }
@@ -156,6 +203,8 @@ static uint8_t uart_read_reg(struct uart8250 *u, unsigned reg)
 			v = u->rx[u->rx_head];
 			u->rx_head = (u->rx_head + 1) % UART_RX_SIZE;
 			u->rx_count--;
+			if (!u->rx_count)
+				uart_rx_space(u);
 		}
 		break;
 	case IER:
@@ -217,8 +266,10 @@ static void uart_write_reg(struct uart8250 *u, unsigned reg, uint8_t v)
 		break;
 	case IIR_FCR:
 		u->fcr = v & (FCR_ENABLE | 0xc0);
-		if (v & FCR_CLR_RX)
+		if (v & FCR_CLR_RX) {
 			u->rx_head = u->rx_count = 0;
+			uart_rx_space(u);
+		}
 		break;
 	case LCR:
 		u->lcr = v;
@@ -226,6 +277,7 @@ static void uart_write_reg(struct uart8250 *u, unsigned reg, uint8_t v)
 	case MCR:
 		u->mcr = v & 0x1f;
 		uart_update_msr(u);
+		uart_rx_space(u); /* leaving loopback reconnects the line */
 		break;
 	case LSR:
 	case MSR:
