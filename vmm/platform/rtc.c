@@ -179,14 +179,27 @@ static uint8_t read_time_reg(struct rtc *r, unsigned idx)
 	return 0xff;
 }
 
+/*
+ * The guest may write any date (century 99, year 99 ...), but the clock is
+ * kept in int64 nanoseconds: clamp to +-7e9 s around the epoch (years
+ * 1748..2191), which leaves room for the host clock to be added.
+ */
+#define RTC_SECS_LIMIT 7000000000ll
+
 static void set_shown_secs(struct rtc *r, int64_t s)
 {
+	if (s > RTC_SECS_LIMIT)
+		s = RTC_SECS_LIMIT;
+	if (s < -RTC_SECS_LIMIT)
+		s = -RTC_SECS_LIMIT;
 	if (r->cmos[RTC_REG_B] & RTC_B_SET) {
 		r->frozen_s = s;
 		return;
 	}
 	/* Keep the sub-second phase: only whole seconds move. */
-	r->offset_ns += (s - shown_secs(r)) * NS_PER_S;
+	int64_t g = guest_ns(r);
+	int64_t phase = g - fdiv(g, NS_PER_S) * NS_PER_S;
+	r->offset_ns = s * NS_PER_S + phase - r->now_ns(r->clock_ctx);
 	r->flags_ns = guest_ns(r);
 }
 
