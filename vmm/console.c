@@ -88,8 +88,15 @@ static void console_install_handlers(void)
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = console_fatal_signal;
-	for (unsigned i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+	for (unsigned i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++) {
+		struct sigaction old;
+
+		/* Ignored on purpose (nohup, a background job): leave it. */
+		if (sigaction(fatal[i], NULL, &old) == 0 &&
+		    old.sa_handler == SIG_IGN)
+			continue;
 		sigaction(fatal[i], &sa, NULL);
+	}
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	sa.sa_sigaction = console_crash_signal;
