@@ -72,7 +72,7 @@
 #define EFER_NXE (1ull << 11)
 
 /* MAXPHYADDR the core implements (CPUID.80000008:EAX[7:0] must say so). */
-#define X86_MAXPHYADDR 46
+#define X86_MAXPHYADDR 48 /* = CPU_MAXPHYADDR: host-physical addresses are process pointers (< 2^47) */
 
 /* ---- decoded instructions ------------------------------------------ */
 
