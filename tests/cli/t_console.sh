@@ -80,9 +80,11 @@ rc_is() { grep -aq "^rc=$2"$'\r'"\?\$" "$1"; }
 
 K="$KVMINI run --backend soft"
 
-# 1. Ctrl-A X ends a guest that waits forever (HLT inside KVM).
+# 1. Ctrl-A X ends a guest that waits forever (HLT inside KVM) and never
+#    reads its input (8 KiB typed first).
+typed=$(printf '61%.0s' $(seq 8192))
 timeout 200 python3 "$T/ptyrun.py" "$T/quit.log" "$(wrap "$K --irqchip $G/hello64.elf")" \
-	<<<$'wait hello from 64-bit\nsend 0178\nwait rc=' >/dev/null 2>&1
+	<<<"wait hello from 64-bit"$'\n'"send $typed"$'\nsend 0178\nwait rc=' >/dev/null 2>&1
 check "Ctrl-A X quits with status 0 and says so" \
 	"$(rc_is "$T/quit.log" 0 && grep -aq 'kvmini: terminated by Ctrl-A X' "$T/quit.log"; echo $?)" \
 	"$(tail -c 400 "$T/quit.log" | cat -v)"
@@ -111,6 +113,14 @@ check "Ctrl-A X ends a guest flooding a stalled terminal" \
 	"$(tail -c 300 "$T/flood.log" | cat -v)"
 check "terminal mode restored after the flood" "$(stty_same "$T/flood.log"; echo $?)"
 
+# 3b. A guest spinning in compute, no exits: Ctrl-A X still ends it.
+printf '\xba\xf8\x03\xb0\x52\xee\xeb\xfe' >"$T/spin.bin" # out 'R'; jmp $
+timeout 200 python3 "$T/ptyrun.py" "$T/spin.log" "$(wrap "$K --flat $T/spin.bin")" \
+	<<<$'wait R\nsend 0178\nwait rc=' >/dev/null 2>&1
+check "Ctrl-A X ends a guest spinning without exits" \
+	"$(rc_is "$T/spin.log" 0 && grep -aq 'terminated by Ctrl-A X' "$T/spin.log" && stty_same "$T/spin.log"; echo $?)" \
+	"$(tail -c 300 "$T/spin.log" | cat -v)"
+
 # 4. Signals: the terminal is restored, then kvmini dies of the signal.
 for sig in TERM HUP INT SEGV; do
 	s="sh -c 'echo pid=\$\$; exec $K --irqchip $G/hello64.elf'"
@@ -131,6 +141,10 @@ rc=$?
 check "piped stdin reaches the guest, ^A X passes through" \
 	"$([ $rc = 0 ] && grep -q '^5: HELLO$' "$T/pipe.out" && grep -aq $'^4: A\x01XB$' "$T/pipe.out"; echo $?)" \
 	"rc=$rc" "$(cat -v "$T/pipe.out" "$T/pipe.err")"
+head -c 100000 /dev/zero | timeout 60 $K "$G/hello64.elf" >"$T/unread.out" 2>&1
+rc=$?
+check "piped input the guest never reads does not hold up its exit" \
+	"$([ $rc = 0 ] && grep -q 'multiboot magic ok' "$T/unread.out"; echo $?)" "rc=$rc" "$(cat "$T/unread.out")"
 $K --irqchip "$G/hello64.elf" </dev/null >"$T/eof.out" 2>&1 &
 p=$!
 # hello64 halts with interrupts off: with the irqchip it waits for ever;
