@@ -5,10 +5,11 @@
  */
 #include <stdlib.h>
 
+#include <x86/vmx.h>
+
 #include "cpu/internal.h"
 #include "cpu/vmx/core_glue.h"
 #include "cpu/vmx/tlb.h"
-#include "cpu/vmx/vmx_bits.h"
 
 /* Host state at "boot": 64-bit paging on, as the OS that runs KVM has it. */
 #define HOST_CR0_RESET                                                         \
@@ -28,9 +29,9 @@ struct cpu *cpu_create(const struct cpu_model *model, unsigned index)
 	cpu->index = index;
 	cpu->cr0 = HOST_CR0_RESET;
 	cpu->cr4 = HOST_CR4_RESET;
-	cpu->efer = X86_EFER_SCE | X86_EFER_LME | X86_EFER_LMA;
+	cpu->efer = EFER_SCE | EFER_LME | EFER_LMA;
 	if (cpu_has(cpu, CPU_FEAT_NX))
-		cpu->efer |= X86_EFER_NX;
+		cpu->efer |= EFER_NX;
 	cpu->pat = PAT_RESET;
 	/* No local APIC in the silicon: global enable stays clear. */
 	cpu->apic_base = APIC_BASE_RESET | (index == 0 ? 1ull << 8 : 0);
@@ -82,7 +83,7 @@ int cpu_write_cr4(struct cpu *cpu, uint64_t val)
 	if (cpu->vmx_operation && !(val & X86_CR4_VMXE))
 		return -1;
 	/* Long mode needs PAE. */
-	if ((cpu->efer & X86_EFER_LMA) && !(val & X86_CR4_PAE))
+	if ((cpu->efer & EFER_LMA) && !(val & X86_CR4_PAE))
 		return -1;
 	cpu->cr4 = val;
 	return 0;

@@ -9,6 +9,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <x86/msr-index.h>
+#include <x86/processor-flags.h>
+
 #include "cpu/cpu.h"
 #include "cpu/x86/x86.h"
 
@@ -18,28 +21,6 @@ struct vmx_tlb;
 /* Physical/linear address width the silicon reports (CPUID 0x80000008). */
 #define CPU_MAXPHYADDR 48
 #define CPU_PA_MASK    ((1ull << CPU_MAXPHYADDR) - 1)
-
-/* Architectural CR bits cpu/ checks. */
-#define X86_CR0_PE	 (1ull << 0)
-#define X86_CR0_MP	 (1ull << 1)
-#define X86_CR0_EM	 (1ull << 2)
-#define X86_CR0_TS	 (1ull << 3)
-#define X86_CR0_ET	 (1ull << 4)
-#define X86_CR0_NE	 (1ull << 5)
-#define X86_CR0_WP	 (1ull << 16)
-#define X86_CR0_AM	 (1ull << 18)
-#define X86_CR0_NW	 (1ull << 29)
-#define X86_CR0_CD	 (1ull << 30)
-#define X86_CR0_PG	 (1ull << 31)
-#define X86_CR4_PAE	 (1ull << 5)
-#define X86_CR4_PGE	 (1ull << 7)
-#define X86_CR4_VMXE	 (1ull << 13)
-#define X86_CR4_PCIDE	 (1ull << 17)
-#define X86_EFER_SCE	 (1ull << 0)
-#define X86_EFER_LME	 (1ull << 8)
-#define X86_EFER_LMA	 (1ull << 10)
-#define X86_EFER_NX	 (1ull << 11)
-#define X86_RFLAGS_FIXED (1ull << 1)
 
 /* CR0 bits the silicon implements (also IA32_VMX_CR0_FIXED1). */
 #define CPU_CR0_SUPPORTED 0xe005003full

@@ -5,27 +5,10 @@
  */
 #include <x86intrin.h>
 
+#include <x86/vmx.h>
+
 #include "cpu/internal.h"
-#include "cpu/vmx/vmx_bits.h"
 
-#define MSR_IA32_TSC	      0x00000010
-#define MSR_IA32_APICBASE     0x0000001b
-#define MSR_IA32_SYSENTER_CS  0x00000174
-#define MSR_IA32_SYSENTER_ESP 0x00000175
-#define MSR_IA32_SYSENTER_EIP 0x00000176
-#define MSR_IA32_DEBUGCTLMSR  0x000001d9
-#define MSR_IA32_CR_PAT	      0x00000277
-#define MSR_EFER	      0xc0000080
-#define MSR_STAR	      0xc0000081
-#define MSR_LSTAR	      0xc0000082
-#define MSR_CSTAR	      0xc0000083
-#define MSR_SYSCALL_MASK      0xc0000084
-#define MSR_FS_BASE	      0xc0000100
-#define MSR_GS_BASE	      0xc0000101
-#define MSR_KERNEL_GS_BASE    0xc0000102
-
-#define APIC_BASE_BSP	 (1ull << 8)
-#define APIC_BASE_ENABLE (1ull << 11)
 /* DEBUGCTL bits the silicon keeps: LBR (0), BTF (1). */
 #define DEBUGCTL_SUPPORTED 0x3ull
 
@@ -48,10 +31,10 @@ static bool pat_valid(uint64_t pat)
 
 static uint64_t efer_writable(const struct cpu *cpu)
 {
-	uint64_t m = X86_EFER_SCE | X86_EFER_LME;
+	uint64_t m = EFER_SCE | EFER_LME;
 
 	if (cpu_has(cpu, CPU_FEAT_NX))
-		m |= X86_EFER_NX;
+		m |= EFER_NX;
 	return m;
 }
 
@@ -138,11 +121,13 @@ int cpu_wrmsr(struct cpu *cpu, uint32_t msr, uint64_t val)
 		return 0;
 	case MSR_IA32_APICBASE:
 		/* No local APIC in the silicon: the base is fixed, BSP RO. */
-		if ((val & ~(APIC_BASE_ENABLE | APIC_BASE_BSP)) !=
-		    (cpu->apic_base & ~(APIC_BASE_ENABLE | APIC_BASE_BSP)))
+		if ((val &
+		     ~(MSR_IA32_APICBASE_ENABLE | MSR_IA32_APICBASE_BSP)) !=
+		    (cpu->apic_base &
+		     ~(MSR_IA32_APICBASE_ENABLE | MSR_IA32_APICBASE_BSP)))
 			return -1;
-		cpu->apic_base = (cpu->apic_base & ~APIC_BASE_ENABLE) |
-				 (val & APIC_BASE_ENABLE);
+		cpu->apic_base = (cpu->apic_base & ~MSR_IA32_APICBASE_ENABLE) |
+				 (val & MSR_IA32_APICBASE_ENABLE);
 		return 0;
 	case MSR_IA32_FEAT_CTL:
 		/* The "BIOS" locked it at reset. */
@@ -165,13 +150,13 @@ int cpu_wrmsr(struct cpu *cpu, uint32_t msr, uint64_t val)
 		cpu->pat = val;
 		return 0;
 	case MSR_EFER:
-		if (val & ~(efer_writable(cpu) | X86_EFER_LMA))
+		if (val & ~(efer_writable(cpu) | EFER_LMA))
 			return -1;
 		/* LMA is read-only: it follows LME while paging is on. */
-		cpu->efer = (val & efer_writable(cpu)) |
-			    ((val & X86_EFER_LME) && (cpu->cr0 & X86_CR0_PG)
-				 ? X86_EFER_LMA
-				 : 0);
+		cpu->efer =
+		    (val & efer_writable(cpu)) |
+		    ((val & EFER_LME) && (cpu->cr0 & X86_CR0_PG) ? EFER_LMA
+								 : 0);
 		return 0;
 	case MSR_STAR:
 		cpu->star = val;

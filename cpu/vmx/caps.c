@@ -5,9 +5,10 @@
  * allowed-1 bits = every control cpu/vmx implements for this model.
  * The same values drive VM-entry control checks (entry.c).
  */
+#include <x86/vmx.h>
+
 #include "cpu/internal.h"
 #include "cpu/vmx/vmcs.h"
-#include "cpu/vmx/vmx_bits.h"
 
 static uint64_t ctls(uint32_t must1, uint32_t may1)
 {
@@ -95,12 +96,14 @@ static uint64_t ept_vpid_cap(const struct cpu *cpu)
 		if (cpu_has(cpu, CPU_FEAT_EPT_EXEC_ONLY))
 			v |= VMX_EPT_EXECUTE_ONLY_BIT;
 	}
+	/* The VPID bits are numbered within the high dword. */
 	if (cpu_has(cpu, CPU_FEAT_VPID))
-		v |= VMX_VPID_INVVPID_BIT |
-		     VMX_VPID_EXTENT_INDIVIDUAL_ADDR_BIT |
-		     VMX_VPID_EXTENT_SINGLE_CONTEXT_BIT |
-		     VMX_VPID_EXTENT_GLOBAL_CONTEXT_BIT |
-		     VMX_VPID_EXTENT_SINGLE_NON_GLOBAL_BIT;
+		v |= (VMX_VPID_INVVPID_BIT |
+		      VMX_VPID_EXTENT_INDIVIDUAL_ADDR_BIT |
+		      VMX_VPID_EXTENT_SINGLE_CONTEXT_BIT |
+		      VMX_VPID_EXTENT_GLOBAL_CONTEXT_BIT |
+		      VMX_VPID_EXTENT_SINGLE_NON_GLOBAL_BIT)
+		     << 32;
 	return v;
 }
 
@@ -115,7 +118,8 @@ static bool compute(const struct cpu *cpu, uint32_t msr, uint64_t *val)
 		/* 4 KiB regions, 64-bit addresses (bit 48 = 0), WB (6),
 		 * INS/OUTS instruction info (54), TRUE MSRs (55). */
 		*val = VMCS_REVISION_ID | (uint64_t)VMCS_REGION_SIZE << 32 |
-		       6ull << 50 | BIT64(54) | (true_ctls ? BIT64(55) : 0);
+		       VMX_BASIC_MEM_TYPE_WB << VMX_BASIC_MEM_TYPE_SHIFT |
+		       VMX_BASIC_INOUT | (true_ctls ? VMX_BASIC_TRUE_CTLS : 0);
 		return true;
 	case MSR_IA32_VMX_PINBASED_CTLS:
 	case MSR_IA32_VMX_TRUE_PINBASED_CTLS:

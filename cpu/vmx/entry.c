@@ -73,9 +73,9 @@ static void load_guest_state(struct vmx_env *env)
 		g->efer = VMCS(v, GUEST_IA32_EFER);
 	} else {
 		/* LMA and LME follow "IA-32e mode guest"; the rest stays. */
-		g->efer = cpu->efer & ~(X86_EFER_LMA | X86_EFER_LME);
+		g->efer = cpu->efer & ~(EFER_LMA | EFER_LME);
 		if (ia32e)
-			g->efer |= X86_EFER_LMA | X86_EFER_LME;
+			g->efer |= EFER_LMA | EFER_LME;
 	}
 	g->pat = (env->entry_ctls & VM_ENTRY_LOAD_IA32_PAT)
 		     ? VMCS(v, GUEST_IA32_PAT)

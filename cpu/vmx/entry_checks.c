@@ -9,9 +9,6 @@
 #include "cpu/vmx/ept.h"
 #include "cpu/vmx/vmx_state.h"
 
-#define RFLAGS_TF (1ull << 8)
-#define RFLAGS_IF (1ull << 9)
-#define RFLAGS_VM (1ull << 17)
 #define RFLAGS_RESERVED                                                        \
 	(~0x3fffffull | (1ull << 15) | (1ull << 5) | (1ull << 3))
 #define AR_RESERVED  0xfffe0f00u
@@ -173,11 +170,10 @@ bool vmx_check_host_state(const struct vmx_env *env)
 		return false;
 	if (env->exit_ctls & VM_EXIT_LOAD_IA32_EFER) {
 		uint64_t efer = VMCS(v, HOST_IA32_EFER);
-		uint64_t ok = X86_EFER_SCE | X86_EFER_LME | X86_EFER_LMA |
-			      (cpu_has(cpu, CPU_FEAT_NX) ? X86_EFER_NX : 0);
+		uint64_t ok = EFER_SCE | EFER_LME | EFER_LMA |
+			      (cpu_has(cpu, CPU_FEAT_NX) ? EFER_NX : 0);
 
-		if ((efer & ~ok) || !(efer & X86_EFER_LMA) ||
-		    !(efer & X86_EFER_LME))
+		if ((efer & ~ok) || !(efer & EFER_LMA) || !(efer & EFER_LME))
 			return false;
 	}
 	/* Selectors: RPL = TI = 0; CS and TR non-null. */
@@ -218,7 +214,7 @@ static bool limit_g_ok(uint32_t limit, uint32_t ar)
 static bool check_segments(const struct vmx_env *env, bool ia32e, bool ug)
 {
 	struct vmcs *v = env->vmcs;
-	bool v86 = VMCS(v, GUEST_RFLAGS) & RFLAGS_VM;
+	bool v86 = VMCS(v, GUEST_RFLAGS) & X86_EFLAGS_VM;
 	bool pe = VMCS(v, GUEST_CR0) & X86_CR0_PE;
 	uint32_t cs_ar = (uint32_t)GUEST_SEG_AR(v, X86_CS);
 	uint32_t ss_ar = (uint32_t)GUEST_SEG_AR(v, X86_SS);
@@ -389,13 +385,13 @@ int vmx_check_guest_state(const struct vmx_env *env)
 		return bad;
 	if (env->entry_ctls & VM_ENTRY_LOAD_IA32_EFER) {
 		uint64_t efer = VMCS(v, GUEST_IA32_EFER);
-		uint64_t ok = X86_EFER_SCE | X86_EFER_LME | X86_EFER_LMA |
-			      (cpu_has(cpu, CPU_FEAT_NX) ? X86_EFER_NX : 0);
+		uint64_t ok = EFER_SCE | EFER_LME | EFER_LMA |
+			      (cpu_has(cpu, CPU_FEAT_NX) ? EFER_NX : 0);
 
-		if ((efer & ~ok) || !!(efer & X86_EFER_LMA) != ia32e)
+		if ((efer & ~ok) || !!(efer & EFER_LMA) != ia32e)
 			return bad;
 		if ((cr0 & X86_CR0_PG) &&
-		    !!(efer & X86_EFER_LME) != !!(efer & X86_EFER_LMA))
+		    !!(efer & EFER_LME) != !!(efer & EFER_LMA))
 			return bad;
 	}
 
@@ -409,11 +405,11 @@ int vmx_check_guest_state(const struct vmx_env *env)
 	} else if (VMCS(v, GUEST_RIP) >> 32) {
 		return bad;
 	}
-	if ((rflags & RFLAGS_RESERVED) || !(rflags & X86_RFLAGS_FIXED))
+	if ((rflags & RFLAGS_RESERVED) || !(rflags & X86_EFLAGS_FIXED))
 		return bad;
-	if ((rflags & RFLAGS_VM) && (ia32e || !(cr0 & X86_CR0_PE)))
+	if ((rflags & X86_EFLAGS_VM) && (ia32e || !(cr0 & X86_CR0_PE)))
 		return bad;
-	if (inject && itype == INTR_TYPE_EXT_INTR && !(rflags & RFLAGS_IF))
+	if (inject && itype == INTR_TYPE_EXT_INTR && !(rflags & X86_EFLAGS_IF))
 		return bad;
 
 	/* Non-register state (26.3.1.5). */
@@ -425,7 +421,7 @@ int vmx_check_guest_state(const struct vmx_env *env)
 		return bad;
 	if ((intr & X86_INTR_BLOCK_STI) && (intr & X86_INTR_BLOCK_MOV_SS))
 		return bad;
-	if ((intr & X86_INTR_BLOCK_STI) && !(rflags & RFLAGS_IF))
+	if ((intr & X86_INTR_BLOCK_STI) && !(rflags & X86_EFLAGS_IF))
 		return bad;
 	if (inject && itype == INTR_TYPE_EXT_INTR &&
 	    (intr & (X86_INTR_BLOCK_STI | X86_INTR_BLOCK_MOV_SS)))
@@ -441,7 +437,7 @@ int vmx_check_guest_state(const struct vmx_env *env)
 		return bad;
 	if ((intr & (X86_INTR_BLOCK_STI | X86_INTR_BLOCK_MOV_SS)) ||
 	    act == X86_HLT) {
-		bool bs_should = (rflags & RFLAGS_TF) &&
+		bool bs_should = (rflags & X86_EFLAGS_TF) &&
 				 !(VMCS(v, GUEST_IA32_DEBUGCTL) & DEBUGCTL_BTF);
 
 		if (!!(pdbg & PENDING_DBG_BS) != bs_should)

@@ -47,7 +47,7 @@ static void save_pdptrs(struct vmx_env *env)
 	void *hva;
 
 	if (!env->ept_on || !(g->cr0 & X86_CR0_PG) || !(g->cr4 & X86_CR4_PAE) ||
-	    (g->efer & X86_EFER_LMA))
+	    (g->efer & EFER_LMA))
 		return;
 	for (int i = 0; i < 4; i++) {
 		uint64_t gpa = (g->cr3 & 0xffffffe0ull) + 8 * i;
@@ -94,7 +94,7 @@ static void save_guest_state(struct vmx_env *env)
 	if (env->exit_ctls & VM_EXIT_SAVE_IA32_EFER)
 		VMCS(v, GUEST_IA32_EFER) = g->efer;
 	/* VMX_MISC bit 5: "IA-32e mode guest" follows EFER.LMA. */
-	if (g->efer & X86_EFER_LMA)
+	if (g->efer & EFER_LMA)
 		VMCS(v, VM_ENTRY_CONTROLS) |= VM_ENTRY_IA32E_MODE;
 	else
 		VMCS(v, VM_ENTRY_CONTROLS) &= ~(uint64_t)VM_ENTRY_IA32E_MODE;
@@ -173,7 +173,7 @@ static void load_host_state(struct vmx_env *env)
 	if (env->exit_ctls & VM_EXIT_LOAD_IA32_EFER)
 		cpu->efer = VMCS(v, HOST_IA32_EFER);
 	else
-		cpu->efer |= X86_EFER_LMA | X86_EFER_LME;
+		cpu->efer |= EFER_LMA | EFER_LME;
 	if (env->exit_ctls & VM_EXIT_LOAD_IA32_PAT)
 		cpu->pat = VMCS(v, HOST_IA32_PAT);
 	cpu->gpr[X86_RSP] = VMCS(v, HOST_RSP);

@@ -3,24 +3,9 @@
  * Guest MSRs reachable through the VM-entry MSR-load and VM-exit
  * MSR-store areas (SDM 26.4, 27.4): those kept in the guest's x86_state.
  */
-#include "cpu/vmx/vmx_state.h"
+#include <x86/msr-index.h>
 
-enum {
-	MSR_SYSENTER_CS = 0x174,
-	MSR_SYSENTER_ESP = 0x175,
-	MSR_SYSENTER_EIP = 0x176,
-	MSR_DEBUGCTL = 0x1d9,
-	MSR_PAT = 0x277,
-	MSR_EFER = 0xc0000080,
-	MSR_STAR = 0xc0000081,
-	MSR_LSTAR = 0xc0000082,
-	MSR_CSTAR = 0xc0000083,
-	MSR_SFMASK = 0xc0000084,
-	MSR_FS_BASE = 0xc0000100,
-	MSR_GS_BASE = 0xc0000101,
-	MSR_KERNEL_GS_BASE = 0xc0000102,
-	MSR_TSC_AUX = 0xc0000103,
-};
+#include "cpu/vmx/vmx_state.h"
 
 static uint64_t *guest_msr(struct cpu *cpu, uint32_t msr, bool *canon)
 {
@@ -28,9 +13,9 @@ static uint64_t *guest_msr(struct cpu *cpu, uint32_t msr, bool *canon)
 
 	*canon = true;
 	switch (msr) {
-	case MSR_SYSENTER_ESP:
+	case MSR_IA32_SYSENTER_ESP:
 		return &g->sysenter_esp;
-	case MSR_SYSENTER_EIP:
+	case MSR_IA32_SYSENTER_EIP:
 		return &g->sysenter_eip;
 	case MSR_LSTAR:
 		return &g->lstar;
@@ -45,17 +30,17 @@ static uint64_t *guest_msr(struct cpu *cpu, uint32_t msr, bool *canon)
 	}
 	*canon = false;
 	switch (msr) {
-	case MSR_SYSENTER_CS:
+	case MSR_IA32_SYSENTER_CS:
 		return &g->sysenter_cs;
-	case MSR_DEBUGCTL:
+	case MSR_IA32_DEBUGCTLMSR:
 		return &g->debugctl;
-	case MSR_PAT:
+	case MSR_IA32_CR_PAT:
 		return &g->pat;
 	case MSR_EFER:
 		return &g->efer;
 	case MSR_STAR:
 		return &g->star;
-	case MSR_SFMASK:
+	case MSR_SYSCALL_MASK:
 		return &g->sfmask;
 	case MSR_TSC_AUX:
 		return &g->tsc_aux;
@@ -70,18 +55,18 @@ int vmx_guest_msr_write(struct cpu *cpu, uint32_t msr, uint64_t val)
 
 	if (!p || (canon && !vmx_canonical(val)))
 		return -1;
-	if (msr == MSR_PAT && !vmx_pat_valid(val))
+	if (msr == MSR_IA32_CR_PAT && !vmx_pat_valid(val))
 		return -1;
 	if (msr == MSR_EFER) {
-		uint64_t ok = X86_EFER_SCE | X86_EFER_LME | X86_EFER_LMA |
-			      (cpu_has(cpu, CPU_FEAT_NX) ? X86_EFER_NX : 0);
+		uint64_t ok = EFER_SCE | EFER_LME | EFER_LMA |
+			      (cpu_has(cpu, CPU_FEAT_NX) ? EFER_NX : 0);
 
 		/* LMA is not writable through the list (SDM 26.4). */
 		if (val & ~ok)
 			return -1;
-		val = (val & ~X86_EFER_LMA) | (*p & X86_EFER_LMA);
+		val = (val & ~EFER_LMA) | (*p & EFER_LMA);
 	}
-	if ((msr == MSR_SFMASK || msr == MSR_TSC_AUX) && (val >> 32))
+	if ((msr == MSR_SYSCALL_MASK || msr == MSR_TSC_AUX) && (val >> 32))
 		return -1;
 	*p = val;
 	return 0;

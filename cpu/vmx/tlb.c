@@ -109,7 +109,8 @@ enum vmx_result cpu_invvpid(struct cpu *cpu, uint64_t type, uint16_t vpid,
 	if (!cpu->vmx_operation || !cpu_has(cpu, CPU_FEAT_VPID))
 		return VMX_FAULT_UD;
 	cpu_vmx_cap_msr(cpu, MSR_IA32_VMX_EPT_VPID_CAP, &cap);
-	if (type > 3 || !(cap & (VMX_VPID_EXTENT_INDIVIDUAL_ADDR_BIT << type)))
+	if (type > 3 ||
+	    !((cap >> 32) & (VMX_VPID_EXTENT_INDIVIDUAL_ADDR_BIT << type)))
 		return vmx_fail(cpu, VMXERR_INVALID_OPERAND_TO_INVEPT_INVVPID);
 	/* Types 0, 1, 3 name one VPID: it must not be the host's (0). */
 	if (type != VMX_VPID_EXTENT_ALL_CONTEXT && vpid == 0)

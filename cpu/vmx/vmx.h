@@ -3,9 +3,10 @@
 #ifndef KVMINI_CPU_VMX_VMX_H
 #define KVMINI_CPU_VMX_VMX_H
 
+#include <x86/vmx.h>
+
 #include "cpu/internal.h"
 #include "cpu/vmx/vmcs.h"
-#include "cpu/vmx/vmx_bits.h"
 
 /*
  * VMfail: VMfailValid(err) with a current VMCS (error stored in

@@ -9,24 +9,9 @@
 #include <x86intrin.h>
 
 #include <Zydis/Zydis.h>
+#include <x86/msr-index.h>
 
 #include "cpu/x86/core.h"
-
-#define MSR_IA32_TSC	      0x10
-#define MSR_IA32_SYSENTER_CS  0x174
-#define MSR_IA32_SYSENTER_ESP 0x175
-#define MSR_IA32_SYSENTER_EIP 0x176
-#define MSR_IA32_DEBUGCTL     0x1d9
-#define MSR_IA32_CR_PAT	      0x277
-#define MSR_EFER	      0xc0000080
-#define MSR_STAR	      0xc0000081
-#define MSR_LSTAR	      0xc0000082
-#define MSR_CSTAR	      0xc0000083
-#define MSR_SYSCALL_MASK      0xc0000084
-#define MSR_FS_BASE	      0xc0000100
-#define MSR_GS_BASE	      0xc0000101
-#define MSR_KERNEL_GS_BASE    0xc0000102
-#define MSR_TSC_AUX	      0xc0000103
 
 static bool canonical(uint64_t v)
 {
@@ -504,7 +489,7 @@ static bool msr_read(struct x86_core *c, uint32_t msr, uint64_t *v)
 	case MSR_IA32_SYSENTER_EIP:
 		*v = st->sysenter_eip;
 		return true;
-	case MSR_IA32_DEBUGCTL:
+	case MSR_IA32_DEBUGCTLMSR:
 		*v = st->debugctl;
 		return true;
 	case MSR_IA32_CR_PAT:
@@ -571,7 +556,7 @@ static bool msr_write(struct x86_core *c, uint32_t msr, uint64_t v)
 		else
 			st->sysenter_eip = v;
 		return true;
-	case MSR_IA32_DEBUGCTL:
+	case MSR_IA32_DEBUGCTLMSR:
 		if (v & ~0x3ull) /* only LBR/BTF are accepted (ignored) */
 			return false;
 		st->debugctl = v;

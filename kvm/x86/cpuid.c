@@ -8,11 +8,12 @@
 
 #include <errno.h>
 #include <string.h>
+#include <x86/msr-index.h>
+#include <x86/processor-flags.h>
 
 #include "kvm/kvm_host.h"
 #include "kvm/smp.h"
 #include "kvm/x86/kvmclock.h"
-#include "kvm/x86/msr-index.h"
 
 uint32_t kvm_cpuid_signature(void)
 {

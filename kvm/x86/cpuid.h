@@ -17,4 +17,14 @@ void kvm_cpuid(struct kvm_vcpu *vcpu, uint32_t function, uint32_t index,
 /* Processor signature (CPUID.1:EAX) for RDX at reset. */
 uint32_t kvm_cpuid_signature(void);
 
+/* CPUID bits kvm/ tests. */
+#define CPUID_1_ECX_VMX		 (1u << 5)
+#define CPUID_1_ECX_SMX		 (1u << 6)
+#define CPUID_1_ECX_MONITOR	 (1u << 3)
+#define CPUID_1_ECX_HYPERVISOR	 (1u << 31)
+#define CPUID_1_ECX_X2APIC	 (1u << 21)
+#define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
+#define CPUID_1_EDX_APIC	 (1u << 9)
+#define CPUID_80000001_EDX_NX	 (1u << 20)
+
 #endif

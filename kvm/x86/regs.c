@@ -16,15 +16,8 @@
 #include "kvm/x86/irq/irq.h"
 #include "kvm/x86/x86.h"
 
-#define MAX_IO_MSRS		 256
-#define MSR_IA32_UCODE_REV	 0x0000008b
-#define MSR_MTRRcap		 0x000000fe
-#define MSR_IA32_MCG_CAP	 0x00000179
-#define MSR_IA32_MCG_STATUS	 0x0000017a
-#define MSR_MTRRdefType		 0x000002ff
-#define APIC_DEFAULT_PHYS_BASE	 0xfee00000ull
-#define MSR_IA32_APICBASE_BSP	 (1ull << 8)
-#define MSR_IA32_APICBASE_ENABLE (1ull << 11)
+#define MAX_IO_MSRS	       256
+#define APIC_DEFAULT_PHYS_BASE 0xfee00000ull
 
 static bool is_canonical(uint64_t v)
 {

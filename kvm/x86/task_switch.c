@@ -8,15 +8,12 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <x86/trapnr.h>
 
 #include "kvm/kvm_host.h"
 #include "kvm/x86/emulate.h"
 #include "kvm/x86/task_switch.h"
 #include "kvm/x86/x86.h"
-
-#define TS_VECTOR 10
-#define NP_VECTOR 11
-#define GP_VECTOR 13
 
 /* 32-bit TSS offsets. */
 #define TSS_LINK	0x00

@@ -20,7 +20,6 @@
 #include "kvm/x86/kvmclock.h"
 #include "kvm/x86/mmu/mmu.h"
 #include "kvm/x86/mmu/shadow.h"
-#include "kvm/x86/msr-index.h"
 #include "kvm/x86/irq/irq.h"
 #include "kvm/x86/x86.h"
 

@@ -5,9 +5,10 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <x86/msr-index.h>
+#include <x86/processor-flags.h>
 
 #include "kvm/kvm_host.h"
-#include "kvm/x86/msr-index.h"
 
 /* Architectural reset (INIT or power-on) of the vCPU state. */
 void kvm_vcpu_reset(struct kvm_vcpu *vcpu, bool init_event);

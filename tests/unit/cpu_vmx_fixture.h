@@ -12,9 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <x86/msr-index.h>
+#include <x86/vmx.h>
+
 #include "cpu/cpu.h"
 #include "cpu/vmx/vmcs.h"
-#include "cpu/vmx/vmx_bits.h"
 
 struct vfx {
 	struct cpu *cpu;

@@ -8,8 +8,10 @@
 
 #include <cmocka.h>
 
+#include <x86/msr-index.h>
+#include <x86/vmx.h>
+
 #include "cpu/cpu.h"
-#include "cpu/vmx/vmx_bits.h"
 
 static struct cpu *make(const char *spec)
 {

@@ -9,9 +9,11 @@
 
 #include <cmocka.h>
 
+#include <x86/msr-index.h>
+#include <x86/vmx.h>
+
 #include "cpu/cpu.h"
 #include "cpu/vmx/vmcs.h"
-#include "cpu/vmx/vmx_bits.h"
 
 struct fx {
 	struct cpu *cpu;

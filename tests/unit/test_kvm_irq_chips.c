@@ -16,12 +16,13 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <x86/msr-index.h>
+#include <x86/processor-flags.h>
 
 #include "kvm/kvm_host.h"
 #include "kvm/x86/irq/ioapic.h"
 #include "kvm/x86/irq/irq.h"
 #include "kvm/x86/irq/lapic.h"
-#include "kvm/x86/msr-index.h"
 
 static uint64_t fake_now;
 static uint64_t fake_tsc;

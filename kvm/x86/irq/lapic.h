@@ -10,9 +10,9 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <x86/msr-index.h>
 
 #include "kvm/x86/irq/irq.h"
-#include "kvm/x86/msr-index.h"
 
 #define APIC_DEFAULT_BASE 0xfee00000ull
 #define APIC_BASE_BSP	  (1ull << 8)
@@ -76,12 +76,6 @@ enum {
  * min_timer_period_us): a guest cannot flood the host with interrupts. */
 #define APIC_MIN_PERIOD_NS 200000ull
 
-#ifndef MSR_IA32_APICBASE
-#define MSR_IA32_APICBASE 0x1b
-#endif
-#ifndef MSR_IA32_TSC_DEADLINE
-#define MSR_IA32_TSC_DEADLINE 0x6e0
-#endif
 #define APIC_BASE_MSR 0x800
 
 struct kvm_lapic {

@@ -8,8 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-
-#include "kvm/x86/vmx/vmx_controls.h"
+#include <x86/vmx.h>
 
 struct vmcs_config {
 	int size;

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <x86/trapnr.h>
 
 #include "kvm/x86/emulate.h"
 #include "kvm/x86/task_switch.h"

@@ -7,12 +7,12 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <x86/trapnr.h>
 
 #include "kvm/report.h"
 #include "kvm/x86/fpu.h"
 #include "kvm/x86/mmu/mmu.h"
 #include "kvm/x86/mmu/shadow.h"
-#include "kvm/x86/msr-index.h"
 #include "kvm/x86/vmx/vmx.h"
 #include "kvm/x86/irq/irq.h"
 #include "kvm/x86/x86.h"

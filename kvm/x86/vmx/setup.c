@@ -7,10 +7,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <x86/msr-index.h>
+#include <x86/processor-flags.h>
 
 #include "kvm/report.h"
 #include "kvm/x86/mmu/mmu.h"
-#include "kvm/x86/msr-index.h"
 #include "kvm/x86/vmx/vmx.h"
 
 struct vmcs_config vmcs_config;

@@ -14,7 +14,7 @@
 
 #include "kvm/page_alloc.h"
 #include "kvm/report.h"
-#include "kvm/x86/msr-index.h"
+#include "kvm/x86/cpuid.h"
 #include "kvm/x86/vmx/vmx.h"
 #include "kvm/x86/x86.h"
 
