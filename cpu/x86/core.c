@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include <Zydis/Zydis.h>
 
@@ -24,18 +25,36 @@ static uint8_t *shared_has_code;
 static uint64_t shared_code_epoch;
 static pthread_once_t shared_once = PTHREAD_ONCE_INIT;
 
+/*
+ * Zeroed, 2 MiB aligned memory for the big per-instruction tables: every
+ * fetch touches them, so huge pages (where the host has THP) save host TLB
+ * misses; the alignment also gives x86_insn its 64-byte cache lines.
+ */
+static void *table_alloc(size_t size)
+{
+	void *p;
+	if (posix_memalign(&p, 2u << 20, size))
+		return NULL;
+	madvise(p, size, MADV_HUGEPAGE); /* a hint: failure is harmless */
+	memset(p, 0, size);
+	return p;
+}
+
 static void shared_alloc(void)
 {
-	shared_page_gen = calloc(PAGEGEN_SIZE, sizeof(*shared_page_gen));
+	shared_page_gen =
+	    table_alloc((size_t)PAGEGEN_SIZE * sizeof(*shared_page_gen));
 	shared_has_code = calloc(PAGEGEN_SIZE, 1);
 }
 
 struct x86_core *x86_core_create(void)
 {
-	struct x86_core *c = calloc(1, sizeof(*c));
-	if (!c)
+	struct x86_core *c;
+	/* struct x86_core holds an x86_insn (64-byte aligned) */
+	if (posix_memalign((void **)&c, _Alignof(struct x86_core), sizeof(*c)))
 		return NULL;
-	c->icache = calloc(ICACHE_SIZE, sizeof(*c->icache));
+	memset(c, 0, sizeof(*c));
+	c->icache = table_alloc((size_t)ICACHE_SIZE * sizeof(*c->icache));
 	pthread_once(&shared_once, shared_alloc);
 	c->page_gen = shared_page_gen;
 	c->has_code = shared_has_code;

@@ -72,7 +72,9 @@
 #define EFER_NXE (1ull << 11)
 
 /* MAXPHYADDR the core implements (CPUID.80000008:EAX[7:0] must say so). */
-#define X86_MAXPHYADDR 48 /* = CPU_MAXPHYADDR: host-physical addresses are process pointers (< 2^47) */
+#define X86_MAXPHYADDR                                                         \
+	48 /* = CPU_MAXPHYADDR: host-physical addresses are process pointers   \
+	      (< 2^47) */
 
 /* ---- decoded instructions ------------------------------------------ */
 
@@ -94,6 +96,8 @@ enum x86_rk {
 #define REG_NONE 0xff
 #define REG_RIP	 16
 
+/* 16 bytes, so an instruction's header and first two operands share one
+ * 64-byte cache line (see struct x86_insn). */
 struct x86_op {
 	uint8_t kind; /* enum x86_opk */
 	uint8_t size; /* bytes */
@@ -101,10 +105,9 @@ struct x86_op {
 	uint8_t reg;  /* OPK_REG: number in class */
 	/* OPK_MEM */
 	uint8_t seg, base, index,
-	    scale;	  /* base/index: gpr, REG_RIP, REG_NONE */
-	int64_t disp;	  /* OPK_MEM disp; OPK_IMM value
-			     (sign-extended); OPK_PTR offset */
-	uint16_t ptr_sel; /* OPK_PTR */
+	    scale;    /* base/index: gpr, REG_RIP, REG_NONE */
+	int64_t disp; /* OPK_MEM disp; OPK_IMM value (sign-extended);
+			 OPK_PTR offset (bits 31:0) | selector << 32 */
 };
 
 struct x86_core;
@@ -134,7 +137,12 @@ struct x86_insn {
 	uint8_t modrm_reg; /* ModRM.reg (for /digit groups, CR/DR number) */
 	uint8_t cc;	   /* condition code for Jcc/SETcc/CMOVcc */
 	struct x86_op op[4];
-};
+} __attribute__((aligned(64)));
+
+/* The decode cache is 64-byte aligned: what a hit and a typical handler
+ * touch (header, op[0], op[1]) is exactly one cache line. */
+_Static_assert(offsetof(struct x86_insn, op[2]) == 64,
+	       "x86_insn hot part must fill one cache line");
 
 /* ---- soft TLB ------------------------------------------------------- */
 

@@ -206,8 +206,8 @@ static void fill_insn(struct x86_insn *ins, const ZydisDecodedInstruction *zi,
 			break;
 		case ZYDIS_OPERAND_TYPE_POINTER:
 			o->kind = OPK_PTR;
-			o->disp = z->ptr.offset;
-			o->ptr_sel = z->ptr.segment;
+			o->disp = (int64_t)((uint64_t)z->ptr.offset |
+					    (uint64_t)z->ptr.segment << 32);
 			break;
 		default:
 			continue;

@@ -103,8 +103,8 @@ static void far_operand(struct x86_core *c, const struct x86_insn *i,
 {
 	const struct x86_op *o = &i->op[0];
 	if (o->kind == OPK_PTR) {
-		*sel = o->ptr_sel;
-		*off = (uint64_t)o->disp;
+		*sel = (uint16_t)((uint64_t)o->disp >> 32);
+		*off = (uint32_t)o->disp;
 	} else if (o->kind == OPK_MEM) {
 		uint64_t ea = x86_ea(c, i, o);
 		unsigned osz = o->size > 2 ? o->size - 2 : i->osz;
