@@ -729,7 +729,14 @@ struct kvm_lapic *kvm_create_lapic(struct kvm_irqchip_vm *chip,
 		return NULL;
 	apic->chip = chip;
 	apic->vcpu = vcpu;
-	pthread_cond_init(&apic->cond, NULL);
+	/* HLT waits with a CLOCK_MONOTONIC deadline (irq.c): the condvar must
+	 * use that clock, or every wait has already expired and a halted vCPU
+	 * spins. */
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&apic->cond, &ca);
+	pthread_condattr_destroy(&ca);
 	kvm_lapic_reset(apic, false);
 	/* Application processors wait for INIT/SIPI (KVM's default with an
 	 * in-kernel APIC). */
