@@ -42,9 +42,8 @@ struct cpu *cpu_create(const struct cpu_model *model, unsigned index)
 	cpu->dr6 = 0xffff0ff0;
 	vmx_caps_init(cpu);
 	cpu->tlb = vmx_tlb_create();
-	/* No core linked yet: VM entries report CPU_EXIT_REASON_INTERNAL. */
 	cpu->core = vmx_core_create();
-	if (!cpu->tlb || (vmx_core_available() && !cpu->core)) {
+	if (!cpu->tlb || !cpu->core) {
 		cpu_destroy(cpu);
 		return NULL;
 	}

@@ -58,9 +58,7 @@ static inline int vmm_ioctl(const struct vmm_backend *b, int fd,
 int vmm_backend_kvm_open(struct vmm_backend *b, char *err, size_t errlen);
 int vmm_backend_soft_open(struct vmm_backend *b, const char *cpu_model,
 			  char *err, size_t errlen);
-/* True when this binary was linked with kvmini's soft KVM. */
-int vmm_backend_soft_linked(void);
-/* softkvm_print_report(), or -ENOSYS when the soft KVM is not linked. */
+/* softkvm_print_report(); returns 0. */
 int vmm_backend_soft_report(FILE *out);
 
 #endif

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kvmini's own KVM, in this process (include/kvmini/softkvm.h). The
- * softkvm_* symbols are referenced weakly so the monitor still links while
- * kvm/ is being built; a binary without them says so instead of crashing.
+ * kvmini's own KVM, in this process (include/kvmini/softkvm.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,14 +9,6 @@
 #include <kvmini/softkvm.h>
 
 #include "vmm/backend.h"
-
-#pragma weak softkvm_load
-#pragma weak softkvm_unload
-#pragma weak softkvm_open
-#pragma weak softkvm_ioctl
-#pragma weak softkvm_run_page
-#pragma weak softkvm_close
-#pragma weak softkvm_print_report
 
 static struct kvm_run *soft_map_run(int vcpu_fd, size_t size)
 {
@@ -43,24 +33,12 @@ static const struct vmm_backend_ops soft_ops = {
     .unload = softkvm_unload,
 };
 
-int vmm_backend_soft_linked(void)
-{
-	return softkvm_load && softkvm_unload && softkvm_open &&
-	       softkvm_ioctl && softkvm_run_page && softkvm_close;
-}
-
 int vmm_backend_soft_open(struct vmm_backend *b, const char *cpu_model,
 			  char *err, size_t errlen)
 {
 	char why[256] = "";
 	int r, fd;
 
-	if (!vmm_backend_soft_linked()) {
-		snprintf(err, errlen,
-			 "backend soft: kvmini's own KVM is not built into "
-			 "this binary yet (no softkvm_* in kvm/)");
-		return -ENOSYS;
-	}
 	r = softkvm_load(cpu_model, why, sizeof(why));
 	if (r < 0) {
 		snprintf(err, errlen,
@@ -85,8 +63,6 @@ int vmm_backend_soft_open(struct vmm_backend *b, const char *cpu_model,
 
 int vmm_backend_soft_report(FILE *out)
 {
-	if (!softkvm_print_report)
-		return -ENOSYS;
 	softkvm_print_report(out);
 	return 0;
 }

@@ -1,39 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Weak links to the x86 core; see core_glue.h. */
-#include <stddef.h>
-
+/* Calls into the x86 core; see core_glue.h. */
 #include "cpu/vmx/core_glue.h"
 #include "cpu/vmx/tlb.h"
 
-#pragma weak x86_core_create
-#pragma weak x86_core_destroy
-#pragma weak x86_core_ctl
-#pragma weak x86_run
-#pragma weak x86_inject_event
-#pragma weak x86_flush_tlb
-#pragma weak x86_flush_tlb_gla
-#pragma weak x86_code_written
-
-bool vmx_core_available(void)
-{
-	return x86_core_create && x86_core_destroy && x86_core_ctl && x86_run &&
-	       x86_inject_event && x86_flush_tlb && x86_flush_tlb_gla;
-}
-
 struct x86_core *vmx_core_create(void)
 {
-	return vmx_core_available() ? x86_core_create() : NULL;
+	return x86_core_create();
 }
 
 void vmx_core_destroy(struct x86_core *core)
 {
-	if (core && x86_core_destroy)
+	if (core)
 		x86_core_destroy(core);
 }
 
 struct x86_ctl *vmx_core_ctl(struct cpu *cpu)
 {
-	return cpu->core ? x86_core_ctl(cpu->core) : NULL;
+	return x86_core_ctl(cpu->core);
 }
 
 uint32_t vmx_core_run(struct cpu *cpu, const struct x86_env_ops *ops, void *env,
@@ -51,20 +34,17 @@ uint32_t vmx_core_inject(struct cpu *cpu, const struct x86_env_ops *ops,
 
 void vmx_core_flush_tlb(struct cpu *cpu, bool global)
 {
-	if (cpu->core)
-		x86_flush_tlb(cpu->core, global);
+	x86_flush_tlb(cpu->core, global);
 }
 
 void vmx_core_flush_gla(struct cpu *cpu, uint64_t gla)
 {
-	if (cpu->core)
-		x86_flush_tlb_gla(cpu->core, gla);
+	x86_flush_tlb_gla(cpu->core, gla);
 }
 
 void cpu_guest_memory_written(struct cpu *cpu, uint64_t gpa, uint64_t len)
 {
-	if (cpu->core && x86_code_written)
-		x86_code_written(cpu->core, gpa, len);
+	x86_code_written(cpu->core, gpa, len);
 }
 
 void cpu_get_stats(struct cpu *cpu, struct cpu_stats *st)
@@ -75,5 +55,5 @@ void cpu_get_stats(struct cpu *cpu, struct cpu_stats *st)
 	st->vm_exits = cpu->vm_exits;
 	st->ept_tlb_hits = cpu->tlb->hits;
 	st->ept_tlb_misses = cpu->tlb->misses;
-	st->insns_retired = ctl ? ctl->insns_retired : 0;
+	st->insns_retired = ctl->insns_retired;
 }

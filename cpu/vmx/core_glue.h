@@ -1,16 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The only place cpu/vmx calls into the x86 execution core (cpu/x86/x86.h).
- * The core's entry points are referenced weakly so the tree links while
- * cpu/x86 is still landing them; vmx_core_available() says whether guests
- * can run, and VM entry reports a clear error when they cannot.
  */
 #ifndef KVMINI_CPU_VMX_CORE_GLUE_H
 #define KVMINI_CPU_VMX_CORE_GLUE_H
 
 #include "cpu/internal.h"
 
-bool vmx_core_available(void);
 struct x86_core *vmx_core_create(void);
 void vmx_core_destroy(struct x86_core *core);
 struct x86_ctl *vmx_core_ctl(struct cpu *cpu);

@@ -4,7 +4,6 @@
  * VM-entry MSR-load area (failure: exit 34 | bit 31), load the guest
  * state, inject the pending event, then run the guest until a VM exit.
  */
-#include <stdio.h>
 #include <string.h>
 #include <x86intrin.h>
 
@@ -156,14 +155,8 @@ enum vmx_result vmx_vm_entry(struct cpu *cpu, bool launch)
 	vmx_tlb_enter_context(cpu, env.vpid_on, env.vpid,
 			      env.ept_on ? env.eptp : 0);
 	cpu->diag[0] = 0;
-	if (!cpu->core) {
-		memset(&ex, 0, sizeof(ex));
-		ex.reason = CPU_EXIT_REASON_INTERNAL;
-		snprintf(cpu->diag, sizeof(cpu->diag),
-			 "no x86 execution core linked");
-	} else if (!inject_event(&env, &ex)) {
+	if (!inject_event(&env, &ex))
 		vmx_run_guest(&env, &ex);
-	}
 	vmx_vm_exit(&env, &ex);
 	return VMX_SUCCEED;
 }

@@ -19,8 +19,6 @@
 
 static int setup(void **state)
 {
-	if (!vmx_core_available())
-		return 0;
 	*state = vfx_create("default");
 	return 0;
 }
@@ -31,16 +29,6 @@ static int teardown(void **state)
 		vfx_destroy(*state);
 	return 0;
 }
-
-/* Without the core (a partial link) there is nothing to run; cmocka's
- * skip() would print "not ok ... # SKIP", which tests/run.sh counts as a
- * failure, so these tests pass vacuously there (test_cpu_vmx_entry checks
- * the "no core" exit). */
-#define NEED_CORE()                                                            \
-	do {                                                                   \
-		if (!vmx_core_available())                                     \
-			return;                                                \
-	} while (0)
 
 static void code(struct vfx *f, const uint8_t *bytes, size_t n)
 {
@@ -63,7 +51,6 @@ static uint64_t resume_after(struct vfx *f)
 
 static void test_mov_out_hlt(void **state)
 {
-	NEED_CORE();
 	struct vfx *f = *state;
 	/* mov al, 0x42; out 0x80, al; hlt */
 	static const uint8_t prog[] = {0xb0, 0x42, 0xe6, 0x80, 0xf4};
@@ -87,7 +74,6 @@ static void test_mov_out_hlt(void **state)
 
 static void test_io_bitmaps(void **state)
 {
-	NEED_CORE();
 	struct vfx *f = *state;
 	uint8_t *a = vfx_page(f), *b = vfx_page(f);
 	/* out 0x80, al; out 0x81, al; in al, dx (dx = 0x8001) */
@@ -112,7 +98,6 @@ static void test_io_bitmaps(void **state)
 
 static void test_cpuid_and_exceptions(void **state)
 {
-	NEED_CORE();
 	struct vfx *f = *state;
 	/* cpuid; ud2 */
 	static const uint8_t prog[] = {0x0f, 0xa2, 0x0f, 0x0b};
@@ -128,7 +113,6 @@ static void test_cpuid_and_exceptions(void **state)
 
 static void test_ept_exits(void **state)
 {
-	NEED_CORE();
 	struct vfx *f = *state;
 	/* mov [0x5000], al; mov [0x6000], al */
 	static const uint8_t prog[] = {0xa2, 0x00, 0x50, 0xa2, 0x00, 0x60};
@@ -154,7 +138,6 @@ static void test_ept_exits(void **state)
 
 static void test_injection(void **state)
 {
-	NEED_CORE();
 	struct vfx *f = *state;
 	uint16_t ivt[2] = {0x2000, 0x0000}; /* vector 0x20 -> 0000:2000 */
 
@@ -175,7 +158,6 @@ static void test_injection(void **state)
 
 static void test_kick_timer_window(void **state)
 {
-	NEED_CORE();
 	struct vfx *f = *state;
 	uint64_t pin = vfx_rd(f, PIN_BASED_VM_EXEC_CONTROL);
 
@@ -206,7 +188,6 @@ static void test_kick_timer_window(void **state)
 
 static void test_cr_msr(void **state)
 {
-	NEED_CORE();
 	struct vfx *f = *state;
 	/* mov cr0, eax; rdmsr */
 	static const uint8_t prog[] = {0x0f, 0x22, 0xc0, 0x0f, 0x32};
@@ -260,7 +241,6 @@ static uint32_t remap_and_rerun(struct vfx *f)
 
 static void test_vpid_tagging(void **state)
 {
-	NEED_CORE();
 	struct vfx *f = *state;
 	uint64_t proc2 = vfx_rd(f, SECONDARY_VM_EXEC_CONTROL);
 
@@ -294,7 +274,6 @@ static void test_vpid_tagging(void **state)
 
 static void test_injection_ept_violation(void **state)
 {
-	NEED_CORE();
 	struct vfx *f = *state;
 
 	/* The IVT page (GPA 0) is not mapped: delivering the injected
@@ -333,7 +312,6 @@ static void *kicker(void *arg)
 /* A kick from another thread ends an endless guest loop. */
 static void test_kick_from_thread(void **state)
 {
-	NEED_CORE();
 	struct vfx *f = *state;
 	static const uint8_t spin[] = {0xeb, 0xfe}; /* jmp $ */
 	pthread_t t;
@@ -351,7 +329,6 @@ static void test_kick_from_thread(void **state)
  */
 static void test_no_ept_long_mode(void **state)
 {
-	NEED_CORE();
 	struct vfx *f = vfx_create("default,-ept,-unrestricted-guest");
 	/* Host pages below 2^46 (cpu/x86 still masks page-table addresses
 	 * to 46 bits; process pointers above that are for later). */
