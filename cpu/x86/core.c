@@ -346,6 +346,31 @@ static bool step_careful(struct x86_core *c)
 	return false;
 }
 
+/*
+ * The fast stretch: nothing per instruction but fetch, execute and retire.
+ * A function of its own because x86_run calls setjmp, which keeps every
+ * variable of x86_run in memory; here c and st live in registers. A fault
+ * longjmps out of it with st->rip, c->cur and insns_retired current.
+ */
+static __attribute__((noinline)) void
+run_stretch(struct x86_core *c, struct x86_state *st, uint64_t stretch)
+{
+	c->recheck = false;
+	c->shadow_set = false;
+	for (uint64_t n = 0; n < stretch; n++) {
+		const struct x86_insn *i;
+		c->cur = i = x86_fetch_fast(c);
+		c->next_rip = st->rip + i->len;
+		if (!c->long64)
+			c->next_rip &= 0xffffffffu;
+		i->fn(c, i);
+		st->rip = c->next_rip;
+		c->ctl.insns_retired++;
+		if (c->recheck | c->shadow_set)
+			break;
+	}
+}
+
 uint32_t x86_run(struct x86_state *st, struct x86_core *c,
 		 const struct x86_env_ops *ops, void *env,
 		 struct x86_exit *exit)
@@ -425,20 +450,7 @@ uint32_t x86_run(struct x86_state *st, struct x86_core *c,
 		if (c->budget_limit &&
 		    c->budget_limit - c->ctl.insns_retired < stretch)
 			stretch = c->budget_limit - c->ctl.insns_retired;
-		c->recheck = false;
-		c->shadow_set = false;
-		for (uint64_t n = 0; n < stretch; n++) {
-			const struct x86_insn *i;
-			c->cur = i = x86_fetch_decode(c);
-			c->next_rip = st->rip + i->len;
-			if (!c->long64)
-				c->next_rip &= 0xffffffffu;
-			i->fn(c, i);
-			st->rip = c->next_rip;
-			c->ctl.insns_retired++;
-			if (c->recheck | c->shadow_set)
-				break;
-		}
+		run_stretch(c, st, stretch);
 		c->cur = NULL;
 	}
 }

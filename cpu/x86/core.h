@@ -434,6 +434,35 @@ void x86_code_write_slow(struct x86_core *c, uint64_t gpa);
 
 /* fetch.c / decode.c */
 const struct x86_insn *x86_fetch_decode(struct x86_core *c);
+
+/*
+ * The decode-cache hit of x86_fetch_decode, inlined into the run loop for
+ * 64-bit code on the current fetch page (no canonical or CS-limit check
+ * needed: fetch_page was translated from a canonical address in this mode
+ * and every mode change resets it). Anything else takes the full path.
+ */
+static inline const struct x86_insn *x86_fetch_fast(struct x86_core *c)
+{
+	uint64_t lin = c->st->rip;
+
+	if (__builtin_expect(c->long64 && (lin & ~0xfffull) == c->fetch_page,
+			     1)) {
+		uint64_t gpa = c->fetch_gpa | (lin & 0xfff);
+		uint64_t key = (gpa << 4) | (DM_LONG64 + 1);
+		const struct x86_insn *ins =
+		    &c->icache[(uint32_t)(gpa ^ (gpa >> ICACHE_BITS)) &
+			       (ICACHE_SIZE - 1)];
+		if (__builtin_expect(
+			ins->key == key &&
+			    ins->gen == __atomic_load_n(
+					    &c->page_gen[(gpa >> 12) &
+							 (PAGEGEN_SIZE - 1)],
+					    __ATOMIC_RELAXED),
+			1))
+			return ins;
+	}
+	return x86_fetch_decode(c);
+}
 void x86_decode_init(struct x86_core *c);
 x86_handler x86_handler_for(const struct x86_insn *i);
 
