@@ -8,13 +8,13 @@
 /* slot + 1, so that 0 means "no such field". */
 const uint16_t vmcs_slot_of[1 << 13] = {
 #define VMCS_FIELD(name, enc) [VMCS_KEY(enc)] = VMCS_SLOT_##name + 1,
-#include "cpu/vmx/vmcs_fields.h"
+#include <x86/vmcs_fields.h>
 #undef VMCS_FIELD
 };
 
 static const uint16_t encoding_of[VMCS_NR_SLOTS] = {
 #define VMCS_FIELD(name, enc) [VMCS_SLOT_##name] = (enc),
-#include "cpu/vmx/vmcs_fields.h"
+#include <x86/vmcs_fields.h>
 #undef VMCS_FIELD
 };
 

@@ -15,13 +15,13 @@
 /* Field encodings, named as the SDM/Linux name them. */
 enum vmcs_field_encoding {
 #define VMCS_FIELD(name, enc) name = (enc),
-#include "cpu/vmx/vmcs_fields.h"
+#include <x86/vmcs_fields.h>
 #undef VMCS_FIELD
 };
 
 enum vmcs_slot {
 #define VMCS_FIELD(name, enc) VMCS_SLOT_##name,
-#include "cpu/vmx/vmcs_fields.h"
+#include <x86/vmcs_fields.h>
 #undef VMCS_FIELD
 	VMCS_NR_SLOTS
 };

@@ -241,7 +241,7 @@ static void test_all_fields(void **state)
 		uint32_t enc;
 	} all[] = {
 #define VMCS_FIELD(name, enc) {enc},
-#include "cpu/vmx/vmcs_fields.h"
+#include <x86/vmcs_fields.h>
 #undef VMCS_FIELD
 	};
 	struct fx *f = *state;

@@ -20,7 +20,7 @@
 
 static const uint32_t fields[] = {
 #define VMCS_FIELD(name, enc) enc,
-#include "cpu/vmx/vmcs_fields.h"
+#include <x86/vmcs_fields.h>
 #undef VMCS_FIELD
 };
 

@@ -4,8 +4,9 @@
  * Names are the SDM's as Linux spells them (arch/x86/include/asm/vmx.h);
  * encodings per SDM vol. 3D app. B. 64-bit fields are listed once (the
  * "full" encoding); the "high" encoding (+1) is derived by the rules.
- * This list is the single source of the VMCS layout: vmcs.c turns it into
- * the encoding -> slot index table and VMX_VMCS_ENUM.
+ * This list is the single source of the VMCS layout: cpu/vmx/vmcs.c turns
+ * it into the encoding -> slot index table and VMX_VMCS_ENUM; kvm/ makes its
+ * enum vmcs_field from it.
  * No include guard: included once per X-macro expansion.
  */
 
