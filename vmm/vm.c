@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <x86/processor-flags.h>
 
 #include "vmm/boot/linux.h"
 #include "vmm/exit_status.h"
@@ -401,14 +402,14 @@ int vm_set_boot_state(struct vm *vm, const struct boot_state *bs, char *err,
 		sr.gdt.limit = bs->gdt_limit;
 		sr.idt.base = 0;
 		sr.idt.limit = 0;
-		sr.cr0 = 0x11; /* PE | ET */
+		sr.cr0 = X86_CR0_PE | X86_CR0_ET;
 		sr.cr4 = 0;
 		sr.efer = 0;
 		if (bs->mode == BOOT_LONG64) {
-			sr.cr0 |= 0x80000022ULL; /* PG | NE | MP */
+			sr.cr0 |= X86_CR0_PG | X86_CR0_NE | X86_CR0_MP;
 			sr.cr3 = bs->cr3;
-			sr.cr4 = 0x20;	 /* PAE */
-			sr.efer = 0x500; /* LME | LMA */
+			sr.cr4 = X86_CR4_PAE;
+			sr.efer = EFER_LME | EFER_LMA;
 		}
 		break;
 	}

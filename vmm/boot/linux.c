@@ -9,9 +9,10 @@
  */
 #include "vmm/boot/linux.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
+#include <x86/processor-flags.h>
+
+#include "vmm/boot/util.h"
 
 /* Setup header offsets inside the image / zero page (boot protocol). */
 #define HDR_SETUP_SECTS	     0x1f1
@@ -53,55 +54,6 @@
 #define MIN_PROTOCOL 0x020c
 #define MiB	     0x100000ull
 #define GiB	     0x40000000ull
-
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -code;
-}
-
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	return rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-	wr16(p, (uint16_t)v);
-	wr16(p + 2, (uint16_t)(v >> 16));
-}
-
-static void wr64(uint8_t *p, uint64_t v)
-{
-	wr32(p, (uint32_t)v);
-	wr32(p + 4, (uint32_t)(v >> 32));
-}
 
 uint64_t linux_hole_start(const struct linux_load_args *in)
 {
@@ -253,12 +205,12 @@ void linux_flat_sregs(struct kvm_sregs *s, int long_mode)
 	s->idt.base = 0;
 	s->idt.limit = 0;
 	if (long_mode) {
-		s->cr0 = 0x80000031; /* PG | NE | ET | PE */
+		s->cr0 = X86_CR0_PG | X86_CR0_NE | X86_CR0_ET | X86_CR0_PE;
 		s->cr3 = LINUX_PML4_ADDR;
-		s->cr4 = 0x20;	 /* PAE */
-		s->efer = 0x500; /* LMA | LME */
+		s->cr4 = X86_CR4_PAE;
+		s->efer = EFER_LMA | EFER_LME;
 	} else {
-		s->cr0 = 0x31; /* NE | ET | PE */
+		s->cr0 = X86_CR0_NE | X86_CR0_ET | X86_CR0_PE;
 	}
 }
 

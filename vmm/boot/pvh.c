@@ -12,9 +12,9 @@
  */
 #include "vmm/boot/linux.h"
 
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
+
+#include "vmm/boot/util.h"
 
 #define EI_CLASS		 4
 #define EI_DATA			 5
@@ -34,51 +34,6 @@
 #define MEMMAP_ADDR	(START_INFO_ADDR + 0x80)
 /* x86 COMMAND_LINE_SIZE is 2048: the PVH entry copies at most that. */
 #define PVH_CMDLINE_LIMIT 2047
-
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -code;
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	return rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-static void wr64(uint8_t *p, uint64_t v)
-{
-	wr32(p, (uint32_t)v);
-	wr32(p + 4, (uint32_t)(v >> 32));
-}
 
 /* True if [off, off+n) lies inside a buffer of len bytes. */
 static bool in_file(uint64_t off, uint64_t n, size_t len)
