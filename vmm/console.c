@@ -22,8 +22,9 @@ static const char console_help[] = "\nkvmini console escapes (Ctrl-A, then):\n"
 				   "  H        this help\n";
 
 /* Process-wide: signal handlers and atexit need it. */
-static struct termios saved_termios;
-static volatile sig_atomic_t raw_active;
+static struct termios saved_termios, raw_termios;
+static volatile sig_atomic_t raw_active; /* the terminal is raw now */
+static volatile sig_atomic_t raw_wanted; /* until console_stop() */
 static int raw_fd = -1;
 static struct sigaction old_crash[NSIG];
 
@@ -41,7 +42,7 @@ static void write_all(int fd, const char *s, size_t n)
 	}
 }
 
-void console_restore_terminal(void)
+static void console_cooked(void)
 {
 	int e = errno;
 
@@ -51,6 +52,40 @@ void console_restore_terminal(void)
 		raw_active = 0;
 	}
 	errno = e;
+}
+
+void console_restore_terminal(void)
+{
+	raw_wanted = 0;
+	console_cooked();
+}
+
+/*
+ * Job control (kill -TSTP; Ctrl-Z itself goes to the guest): cooked
+ * while stopped, raw again when continued in the foreground. In the
+ * background the terminal stays cooked (and reading it stops us, as for
+ * any program).
+ */
+static void console_raw_again(void)
+{
+	int e = errno;
+
+	if (raw_wanted && !raw_active && tcgetpgrp(raw_fd) == getpgrp() &&
+	    tcsetattr(raw_fd, TCSANOW, &raw_termios) == 0)
+		raw_active = 1;
+	errno = e;
+}
+
+static void console_tstp_signal(int sig)
+{
+	console_cooked();
+	raise(SIGSTOP);
+	console_raw_again();
+}
+
+static void console_cont_signal(int sig)
+{
+	console_raw_again();
 }
 
 /* SIGINT/SIGTERM/SIGHUP/SIGQUIT: restore, then die of the signal. */
@@ -79,7 +114,7 @@ static void console_install_handlers(void)
 	static const int fatal[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 	static const int crash[] = {SIGSEGV, SIGBUS, SIGABRT, SIGILL, SIGFPE};
 	static bool done;
-	struct sigaction sa;
+	struct sigaction sa, old;
 
 	if (done)
 		return;
@@ -89,8 +124,6 @@ static void console_install_handlers(void)
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = console_fatal_signal;
 	for (unsigned i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++) {
-		struct sigaction old;
-
 		/* Ignored on purpose (nohup, a background job): leave it. */
 		if (sigaction(fatal[i], NULL, &old) == 0 &&
 		    old.sa_handler == SIG_IGN)
@@ -103,6 +136,14 @@ static void console_install_handlers(void)
 	sa.sa_flags = SA_SIGINFO;
 	for (unsigned i = 0; i < sizeof(crash) / sizeof(crash[0]); i++)
 		sigaction(crash[i], &sa, &old_crash[crash[i]]);
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sa.sa_handler = console_cont_signal;
+	sigaction(SIGCONT, &sa, NULL);
+	sa.sa_handler = console_tstp_signal;
+	if (sigaction(SIGTSTP, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+		sigaction(SIGTSTP, &sa, NULL);
 }
 
 /* Raw input, like cfmakeraw(), but output post-processing untouched. */
@@ -121,10 +162,13 @@ static int console_raw_mode(int fd)
 	t.c_cc[VMIN] = 1;
 	t.c_cc[VTIME] = 0;
 	raw_fd = fd;
+	raw_termios = t;
 	console_install_handlers();
+	raw_wanted = 1;
 	raw_active = 1;
 	if (tcsetattr(fd, TCSANOW, &t) < 0) {
 		raw_active = 0;
+		raw_wanted = 0;
 		return -errno;
 	}
 	return 0;

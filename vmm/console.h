@@ -7,7 +7,8 @@
  * kept, as QEMU does, so guest CRLF and kvmini's own messages stay sane)
  * and Ctrl-A escapes: X quits, Ctrl-A sends a literal ^A, H prints help.
  * The terminal is restored on every exit path: console_stop(), exit(),
- * SIGINT/SIGTERM/SIGHUP/SIGQUIT and crash signals.
+ * SIGINT/SIGTERM/SIGHUP/SIGQUIT and crash signals; it is cooked while
+ * SIGTSTP has us stopped and raw again on SIGCONT in the foreground.
  */
 #ifndef KVMINI_VMM_CONSOLE_H
 #define KVMINI_VMM_CONSOLE_H

@@ -18,10 +18,11 @@ done
 
 # ptyrun.py LOG SCRIPT: runs `sh -c SCRIPT` on a new pty, then follows steps
 # from stdin, one a line: "wait TEXT" (until TEXT was output), "send HEX",
-# "kill SIG" (to the pid the script printed as "pid=N"). Saves all output
-# to LOG; exits 1 if a wait hit its hang guard.
+# "kill SIG" (to the pid the script printed as "pid=N"), "state X" (until
+# that pid's /proc state is X), "mode raw|cooked" (until the pty is).
+# Saves all output to LOG; exits 1 if a wait hit its hang guard.
 cat >"$T/ptyrun.py" <<'EOF'
-import os, pty, re, select, signal, sys, time
+import os, pty, re, select, signal, sys, termios, time
 log, script = sys.argv[1], sys.argv[2]
 pid, fd = pty.fork()
 if pid == 0:
@@ -54,6 +55,21 @@ for line in sys.stdin:
         m = re.search(rb"pid=(\d+)", buf)
         if m:
             os.kill(int(m.group(1)), getattr(signal, arg))
+    elif cmd in ("state", "mode"):
+        # state S: the pid's /proc state letter; mode raw|cooked: ICANON
+        # of the pty (tcgetattr on the master reads the slave's).
+        m = re.search(rb"pid=(\d+)", buf)
+        end, seen = time.time() + 90, False
+        while m and time.time() < end and not seen:
+            if cmd == "state":
+                st = open("/proc/%s/stat" % m.group(1).decode()).read()
+                seen = st.rsplit(")", 1)[1].split()[0] == arg
+            else:
+                canon = bool(termios.tcgetattr(fd)[3] & termios.ICANON)
+                seen = canon == (arg == "cooked")
+            if not seen:
+                pump(0.05)
+        ok = seen and ok
 end = time.time() + 90
 while time.time() < end and pump(1):
     pass
@@ -134,6 +150,16 @@ for sig in TERM HUP INT SEGV; do
 		"$(rc_is "$T/sig.log" "$want" && stty_same "$T/sig.log"; echo $?)" \
 		"$(grep -a -e rc= -e before= -e after= "$T/sig.log" | cat -v)"
 done
+
+# 4b. Stopped by SIGTSTP: cooked while stopped, raw again when continued.
+s="sh -c 'echo pid=\$\$; exec $K --irqchip $G/hello64.elf'"
+timeout 200 python3 "$T/ptyrun.py" "$T/tstp.log" "$(wrap "$s")" \
+	<<<$'wait hello from 64-bit\nmode raw\nkill SIGTSTP\nstate T\nmode cooked\nkill SIGCONT\nmode raw\nsend 0178\nwait rc=' \
+	>/dev/null 2>&1
+r=$?
+check "SIGTSTP/SIGCONT: cooked while stopped, raw again, Ctrl-A X after" \
+	"$([ $r = 0 ] && rc_is "$T/tstp.log" 0 && stty_same "$T/tstp.log"; echo $?)" \
+	"ptyrun=$r" "$(tail -c 300 "$T/tstp.log" | cat -v)"
 
 # 5. Piped stdin: bytes pass through untouched (no escapes), EOF is fine.
 printf 'hello\na\001xb\nquit\n' | timeout 60 $K "$G/serialin.elf" >"$T/pipe.out" 2>"$T/pipe.err"
