@@ -398,5 +398,10 @@ bool console_stop(struct console *c)
 	}
 	if (c->tty)
 		console_restore_terminal();
+	if (c->dropped)
+		fprintf(stderr,
+			"kvmini: note: %lu typed bytes dropped (the guest "
+			"did not read its console)\n",
+			c->dropped);
 	return __atomic_load_n(&c->quit, __ATOMIC_ACQUIRE);
 }

@@ -104,6 +104,8 @@ timeout 200 python3 "$T/ptyrun.py" "$T/quit.log" "$(wrap "$K --irqchip $G/hello6
 check "Ctrl-A X quits with status 0 and says so" \
 	"$(rc_is "$T/quit.log" 0 && grep -aq 'kvmini: terminated by Ctrl-A X' "$T/quit.log"; echo $?)" \
 	"$(tail -c 400 "$T/quit.log" | cat -v)"
+check "typed input beyond what the guest takes is dropped, with a note" \
+	"$(grep -aq 'typed bytes dropped' "$T/quit.log"; echo $?)"
 check "terminal mode restored after Ctrl-A X" \
 	"$(stty_same "$T/quit.log"; echo $?)" "$(grep -a -e before= -e after= "$T/quit.log")"
 
