@@ -13,8 +13,6 @@
 
 /* How long Ctrl-A X waits for the vCPUs before leaving anyway. */
 #define CONSOLE_QUIT_GRACE_MS 10000
-/* Retry delay when a vCPU holds the UART (it may wait on a full stdout). */
-#define CONSOLE_BUSY_RETRY_MS 10
 
 static const char console_help[] = "\nkvmini console escapes (Ctrl-A, then):\n"
 				   "  X        quit kvmini\n"
@@ -239,7 +237,7 @@ static bool console_input(struct console *c, const uint8_t *buf, size_t n)
 
 /*
  * Hands pending bytes to the UART. Returns the poll timeout to use: -1
- * (wait for input, room or stop) or a short retry while the UART is busy.
+ * (wait for input, room or stop) or 0 to retry while the UART is busy.
  */
 static int console_flush(struct console *c)
 {
@@ -253,7 +251,7 @@ static int console_flush(struct console *c)
 		__atomic_store_n(&c->waiting, 1, __ATOMIC_RELEASE);
 		r = c->ops.deliver(c->ops.ctx, c->pend + c->pend_head, n);
 		if (r == -EBUSY)
-			return CONSOLE_BUSY_RETRY_MS;
+			return 0; /* deliver() waited a little: look at input */
 		if (r <= 0)
 			return -1; /* FIFO full: console_rx_space() wakes us */
 		c->pend_head = (c->pend_head + r) % CONSOLE_PENDING;

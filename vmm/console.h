@@ -23,8 +23,8 @@
 struct console_ops {
 	/*
 	 * Hands bytes to the UART; returns how many it took (0 when its
-	 * FIFO is full) or -EBUSY when the device is busy right now (a
-	 * vCPU holds its lock): retried shortly.
+	 * FIFO is full) or -EBUSY after a short wait for a busy device (a
+	 * vCPU holds its lock): retried after a look at the input.
 	 */
 	int (*deliver)(void *ctx, const uint8_t *buf, unsigned n);
 	/* Ctrl-A X: end the run. */

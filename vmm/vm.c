@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <x86/processor-flags.h>
 
@@ -39,13 +40,24 @@ static void vm_uart_irq(void *ctx, int level)
 	vmm_ioctl(vm->b, vm->fd, KVM_IRQ_LINE, &irq);
 }
 
-/* Console input into the UART: never wait for a vCPU holding the bus. */
+/*
+ * Console input into the UART. Waits for the port bus only briefly: a
+ * vCPU may hold it while stdout is stalled, and the console must go on
+ * reading the terminal for Ctrl-A X.
+ */
 static int vm_console_deliver(void *ctx, const uint8_t *buf, unsigned n)
 {
 	struct vm *vm = ctx;
+	struct timespec until;
 	unsigned room;
 
-	if (pthread_mutex_trylock(&vm->pio.lock))
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += 10 * 1000 * 1000;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	if (pthread_mutex_timedlock(&vm->pio.lock, &until))
 		return -EBUSY;
 	room = uart8250_rx_room(&vm->uart);
 	if (n > room)
