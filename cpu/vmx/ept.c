@@ -43,12 +43,13 @@ bool ept_eptp_valid(const struct cpu *cpu, uint64_t eptp)
 
 static bool misconfigured(uint64_t e, int level, uint64_t cap)
 {
-	uint64_t rwx = e & EPT_RWX;
-	bool leaf = level == 1 || (level <= 3 && (e & EPT_LARGE));
+	uint64_t rwx = e & VMX_EPT_RWX_MASK;
+	bool leaf = level == 1 || (level <= 3 && (e & VMX_EPT_LARGE_PAGE));
 
-	if ((rwx & (EPT_R | EPT_W)) == EPT_W)
+	if ((rwx & (VMX_EPT_READABLE_MASK | VMX_EPT_WRITABLE_MASK)) ==
+	    VMX_EPT_WRITABLE_MASK)
 		return true; /* write without read */
-	if (rwx == EPT_X && !(cap & VMX_EPT_EXECUTE_ONLY_BIT))
+	if (rwx == VMX_EPT_EXECUTABLE_MASK && !(cap & VMX_EPT_EXECUTE_ONLY_BIT))
 		return true;
 	if (e & EPT_RSVD_HIGH)
 		return true;
@@ -63,7 +64,7 @@ static bool misconfigured(uint64_t e, int level, uint64_t cap)
 		return true;
 	if (level == 2 && (e & 0x1ff000ull))
 		return true;
-	switch ((e >> EPT_MT_SHIFT) & 7) {
+	switch ((e >> VMX_EPT_MT_EPTE_SHIFT) & 7) {
 	case 2:
 	case 3:
 	case 7:
@@ -93,7 +94,7 @@ uint32_t ept_translate(struct cpu *cpu, uint64_t eptp, uint64_t gpa,
 	uint64_t cap = 0;
 	uint64_t *table = (uint64_t *)(uintptr_t)(eptp & EPT_ADDR_MASK);
 	uint64_t *used[4];
-	uint64_t perms = EPT_RWX, need = 0, e = 0, qual;
+	uint64_t perms = VMX_EPT_RWX_MASK, need = 0, e = 0, qual;
 	struct vmx_tlb *tlb = cpu->tlb;
 	struct ept_tlb_entry *te;
 	int level, nused = 0;
@@ -103,13 +104,13 @@ uint32_t ept_translate(struct cpu *cpu, uint64_t eptp, uint64_t gpa,
 	if (ad && (access & X86_ACC_PTWALK))
 		access |= X86_ACC_WRITE;
 	if (access & X86_ACC_READ)
-		need |= EPT_R;
+		need |= VMX_EPT_READABLE_MASK;
 	if (access & X86_ACC_WRITE)
-		need |= EPT_W;
+		need |= VMX_EPT_WRITABLE_MASK;
 	if (access & X86_ACC_EXEC)
-		need |= EPT_X;
+		need |= VMX_EPT_EXECUTABLE_MASK;
 	if (access & X86_ACC_PTWALK)
-		need |= EPT_R;
+		need |= VMX_EPT_READABLE_MASK;
 
 	te = vmx_tlb_slot(tlb, gpa >> 12);
 	if (te->gen == tlb->gen && te->gfn == gpa >> 12 && te->eptp == eptp &&
@@ -131,16 +132,16 @@ uint32_t ept_translate(struct cpu *cpu, uint64_t eptp, uint64_t gpa,
 		uint64_t *pe = &table[(gpa >> shift) & 511];
 
 		e = __atomic_load_n(pe, __ATOMIC_RELAXED);
-		if (!(e & EPT_RWX)) {
+		if (!(e & VMX_EPT_RWX_MASK)) {
 			perms = 0;
 			goto violation;
 		}
 		if (misconfigured(e, level, cap))
 			return ept_fail(cpu, EXIT_REASON_EPT_MISCONFIG, 0, gpa,
 					gla, gla_valid, exit);
-		perms &= e & EPT_RWX;
+		perms &= e & VMX_EPT_RWX_MASK;
 		used[nused++] = pe;
-		if (level == 1 || (level <= 3 && (e & EPT_LARGE))) {
+		if (level == 1 || (level <= 3 && (e & VMX_EPT_LARGE_PAGE))) {
 			page = (uint8_t *)(uintptr_t)((e & EPT_ADDR_MASK &
 						       ~((1ull << shift) - 1)) |
 						      (gpa &
@@ -155,16 +156,17 @@ uint32_t ept_translate(struct cpu *cpu, uint64_t eptp, uint64_t gpa,
 
 	if (ad) {
 		for (int i = 0; i < nused; i++)
-			__atomic_fetch_or(used[i], EPT_A, __ATOMIC_RELAXED);
+			__atomic_fetch_or(used[i], VMX_EPT_ACCESS_BIT,
+					  __ATOMIC_RELAXED);
 		if (access & X86_ACC_WRITE)
-			__atomic_fetch_or(used[nused - 1], EPT_D,
+			__atomic_fetch_or(used[nused - 1], VMX_EPT_DIRTY_BIT,
 					  __ATOMIC_RELAXED);
 	}
 	te->gfn = gpa >> 12;
 	te->eptp = eptp;
 	te->hpage = page;
 	te->perms = (uint8_t)perms;
-	te->dirty = !ad || (access & X86_ACC_WRITE) || (e & EPT_D);
+	te->dirty = !ad || (access & X86_ACC_WRITE) || (e & VMX_EPT_DIRTY_BIT);
 	te->gen = tlb->gen;
 	*hva = page + (gpa & 0xfff);
 	return 0;
@@ -174,7 +176,8 @@ violation:
 	 * (SDM 28.3.5): they get their accessed flags. */
 	if (ad)
 		for (int i = 0; i < nused; i++)
-			__atomic_fetch_or(used[i], EPT_A, __ATOMIC_RELAXED);
+			__atomic_fetch_or(used[i], VMX_EPT_ACCESS_BIT,
+					  __ATOMIC_RELAXED);
 	qual = 0;
 	if (access & (X86_ACC_READ | X86_ACC_PTWALK))
 		qual |= EPT_VIOL_READ;
@@ -184,7 +187,7 @@ violation:
 		qual |= EPT_VIOL_FETCH;
 	if (ad && (access & X86_ACC_PTWALK))
 		qual &= ~EPT_VIOL_READ; /* reported as a write (SDM 28.3.3.2) */
-	qual |= (perms & EPT_RWX) << 3;
+	qual |= (perms & VMX_EPT_RWX_MASK) << 3;
 	if (gla_valid) {
 		qual |= EPT_VIOL_GLA_VALID;
 		if (!(access & X86_ACC_PTWALK))

@@ -5,19 +5,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <x86/vmx.h>
 
 #include "cpu/internal.h"
-
-/* EPT entry bits */
-#define EPT_R	     (1ull << 0)
-#define EPT_W	     (1ull << 1)
-#define EPT_X	     (1ull << 2)
-#define EPT_RWX	     7ull
-#define EPT_MT_SHIFT 3
-#define EPT_IPAT     (1ull << 6)
-#define EPT_LARGE    (1ull << 7)
-#define EPT_A	     (1ull << 8)
-#define EPT_D	     (1ull << 9)
 
 /* EPT-violation exit qualification (SDM 27.2.1 table 27-7) */
 #define EPT_VIOL_READ		(1ull << 0)

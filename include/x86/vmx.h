@@ -220,6 +220,8 @@
 #define VMX_EPT_MT_EPTE_SHIFT	3
 #define VMX_EPT_IPAT_BIT	(1ull << 6)
 #define VMX_EPT_LARGE_PAGE	(1ull << 7)
+#define VMX_EPT_ACCESS_BIT	(1ull << 8)
+#define VMX_EPT_DIRTY_BIT	(1ull << 9)
 /* W+X without R: a misconfiguration, which KVM uses to mark MMIO. */
 #define VMX_EPT_MISCONFIG_WX_VALUE                                             \
 	(VMX_EPT_WRITABLE_MASK | VMX_EPT_EXECUTABLE_MASK)

@@ -9,6 +9,7 @@
  * Callers hold kvm->mmu_lock.
  */
 #include <errno.h>
+#include <x86/vmx.h>
 
 #include "kvm/kvm_host.h"
 #include "kvm/page_alloc.h"
@@ -18,13 +19,7 @@
 
 #define PT64_ENT_PER_PAGE 512
 #define SPTE_ADDR_MASK	  0x000ffffffffff000ull
-#define EPT_RWX		  7ull
-#define EPT_R		  1ull
-#define EPT_W		  2ull
-#define EPT_X		  4ull
 #define EPT_LEAF_MT_WB	  (6ull << 3)
-#define EPT_IPAT	  (1ull << 6)
-#define EPT_LARGE	  (1ull << 7)
 
 static int level_shift(int level)
 {
@@ -106,7 +101,7 @@ static bool is_mmio_spte(uint64_t spte)
 
 static bool is_shadow_present_pte(uint64_t spte)
 {
-	return (spte & EPT_RWX) && !is_mmio_spte(spte);
+	return (spte & VMX_EPT_RWX_MASK) && !is_mmio_spte(spte);
 }
 
 /* Can [gfn & ~511, +512) be one 2 MiB leaf for @slot? */
@@ -144,7 +139,8 @@ int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, uint64_t gpa, bool write,
 		target = 1;
 		spte =
 		    ((uintptr_t)kvm->arch.identity_pagetable & SPTE_ADDR_MASK) |
-		    EPT_R | EPT_W | EPT_X | EPT_LEAF_MT_WB | EPT_IPAT;
+		    VMX_EPT_READABLE_MASK | VMX_EPT_WRITABLE_MASK |
+		    VMX_EPT_EXECUTABLE_MASK | EPT_LEAF_MT_WB | VMX_EPT_IPAT_BIT;
 		identity = true;
 	} else if (!slot) {
 		target = 1;
@@ -165,7 +161,8 @@ int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, uint64_t gpa, bool write,
 				  (id_gfn & ~511ull) != (gfn & ~511ull))
 			     ? 2
 			     : 1;
-		prot = EPT_R | EPT_X | (ro || (logging && !write) ? 0 : EPT_W);
+		prot = VMX_EPT_READABLE_MASK | VMX_EPT_EXECUTABLE_MASK |
+		       (ro || (logging && !write) ? 0 : VMX_EPT_WRITABLE_MASK);
 		if (logging && write)
 			mark_page_dirty_in_slot(slot, gfn);
 		if (write && ro)
@@ -185,7 +182,8 @@ int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, uint64_t gpa, bool write,
 				goto out;
 			}
 			spte = (hva & SPTE_ADDR_MASK) | prot | EPT_LEAF_MT_WB |
-			       EPT_IPAT | (target == 2 ? EPT_LARGE : 0);
+			       VMX_EPT_IPAT_BIT |
+			       (target == 2 ? VMX_EPT_LARGE_PAGE : 0);
 		}
 	}
 
@@ -193,7 +191,7 @@ int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, uint64_t gpa, bool write,
 	for (level = 4; level > target; level--) {
 		uint64_t *sptep = &spt[(gpa >> level_shift(level)) & 511];
 
-		if (level == 2 && (*sptep & EPT_LARGE)) {
+		if (level == 2 && (*sptep & VMX_EPT_LARGE_PAGE)) {
 			/* Already a 2 MiB leaf over this gfn: nothing to do. */
 			goto out;
 		}
@@ -207,8 +205,9 @@ int kvm_tdp_page_fault(struct kvm_vcpu *vcpu, uint64_t gpa, bool write,
 				r = -ENOMEM;
 				goto out;
 			}
-			__atomic_store_n(sptep, (uintptr_t)child->spt | EPT_RWX,
-					 __ATOMIC_RELEASE);
+			__atomic_store_n(
+			    sptep, (uintptr_t)child->spt | VMX_EPT_RWX_MASK,
+			    __ATOMIC_RELEASE);
 		}
 		spt = (uint64_t *)(uintptr_t)(*sptep & SPTE_ADDR_MASK);
 	}
@@ -232,7 +231,7 @@ void kvm_tdp_mmu_zap_all(struct kvm *kvm)
 		for (int i = 0; i < PT64_ENT_PER_PAGE; i++) {
 			uint64_t e = sp->spt[i];
 
-			if (sp->level == 1 || (e & EPT_LARGE) ||
+			if (sp->level == 1 || (e & VMX_EPT_LARGE_PAGE) ||
 			    is_mmio_spte(e))
 				__atomic_store_n(&sp->spt[i], 0,
 						 __ATOMIC_RELEASE);
