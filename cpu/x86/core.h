@@ -478,6 +478,9 @@ void x86_register_fpu(x86_handler *t);
 /* Power-on x87/SSE values when the state was never initialised. */
 void x86_fpu_ensure(struct x86_state *st);
 x86_handler x86_string_handler(uint8_t opcode);
+/* A handler specialised for i's operand form (exec_alu.c), or NULL. */
+x86_handler x86_alu_specialise(const struct x86_insn *i);
+x86_handler x86_data_specialise(const struct x86_insn *i); /* exec_data.c */
 /* Zydis names these MOV / RET; decode.c binds them by opcode. */
 void x86_h_mov_cr(struct x86_core *c, const struct x86_insn *i);
 void x86_h_mov_dr(struct x86_core *c, const struct x86_insn *i);

@@ -216,6 +216,13 @@ static void fill_insn(struct x86_insn *ins, const ZydisDecodedInstruction *zi,
 	}
 	ins->nops = n;
 	ins->fn = x86_handler_for(ins);
+	{
+		x86_handler spec = x86_alu_specialise(ins);
+		if (!spec)
+			spec = x86_data_specialise(ins);
+		if (spec)
+			ins->fn = spec;
+	}
 	if (is_string_opcode(zi))
 		ins->fn = x86_string_handler(zi->opcode);
 	if (zi->opcode_map == ZYDIS_OPCODE_MAP_0F &&

@@ -902,6 +902,125 @@ static HANDLER(h_cmpxchgnb)
 	}
 }
 
+/* ---- operand-form specialised handlers --------------------------------
+ *
+ * The common register/register and register/immediate forms of the binary
+ * ALU ops with 32/64-bit operands, chosen at decode time: no operand-kind
+ * dispatch, and the size is a constant so the flag formulas fold. Same
+ * results as alu2()'s register-destination path.
+ */
+#define ALU_SPEC(name, aop, sz)                                                \
+	static HANDLER(h_##name##_rr##sz)                                      \
+	{                                                                      \
+		uint64_t *g = c->st->gpr, f;                                   \
+		uint64_t b = g[i->op[1].reg] & size_mask(sz);                  \
+		uint64_t r =                                                   \
+		    alu(c, aop, g[i->op[0].reg] & size_mask(sz), b, sz, &f);   \
+		if (aop != A_CMP)                                              \
+			g[i->op[0].reg] = r;                                   \
+		set_arith_flags(c, f);                                         \
+	}                                                                      \
+	static HANDLER(h_##name##_ri##sz)                                      \
+	{                                                                      \
+		uint64_t *g = c->st->gpr, f;                                   \
+		uint64_t b = (uint64_t)i->op[1].disp & size_mask(sz);          \
+		uint64_t r =                                                   \
+		    alu(c, aop, g[i->op[0].reg] & size_mask(sz), b, sz, &f);   \
+		if (aop != A_CMP)                                              \
+			g[i->op[0].reg] = r;                                   \
+		set_arith_flags(c, f);                                         \
+	}
+#define ALU_SPEC_OP(name, aop) ALU_SPEC(name, aop, 4) ALU_SPEC(name, aop, 8)
+ALU_SPEC_OP(add, A_ADD)
+ALU_SPEC_OP(or, A_OR)
+ALU_SPEC_OP(adc, A_ADC)
+ALU_SPEC_OP(sbb, A_SBB)
+ALU_SPEC_OP(and, A_AND)
+ALU_SPEC_OP(sub, A_SUB)
+ALU_SPEC_OP(xor, A_XOR)
+ALU_SPEC_OP(cmp, A_CMP)
+
+#define TEST_SPEC(sz)                                                          \
+	static HANDLER(h_test_rr##sz)                                          \
+	{                                                                      \
+		uint64_t *g = c->st->gpr;                                      \
+		set_arith_flags(                                               \
+		    c,                                                         \
+		    x86_flags_logic(g[i->op[0].reg] & g[i->op[1].reg], sz));   \
+	}                                                                      \
+	static HANDLER(h_test_ri##sz)                                          \
+	{                                                                      \
+		uint64_t *g = c->st->gpr;                                      \
+		set_arith_flags(                                               \
+		    c, x86_flags_logic(                                        \
+			   g[i->op[0].reg] & (uint64_t)i->op[1].disp, sz));    \
+	}
+TEST_SPEC(4)
+TEST_SPEC(8)
+
+/* INC/DEC of a 32/64-bit register (CF unchanged). */
+#define INCDEC_SPEC(sz)                                                        \
+	static HANDLER(h_inc_r##sz)                                            \
+	{                                                                      \
+		uint64_t *g = c->st->gpr, a = g[i->op[0].reg] & size_mask(sz); \
+		uint64_t f = x86_flags_add(a, 1, 0, sz) & ~F_CF;               \
+		g[i->op[0].reg] = (a + 1) & size_mask(sz);                     \
+		c->st->rflags = (c->st->rflags & ~(F_ARITH & ~F_CF)) | f;      \
+	}                                                                      \
+	static HANDLER(h_dec_r##sz)                                            \
+	{                                                                      \
+		uint64_t *g = c->st->gpr, a = g[i->op[0].reg] & size_mask(sz); \
+		uint64_t f = x86_flags_sub(a, 1, 0, sz) & ~F_CF;               \
+		g[i->op[0].reg] = (a - 1) & size_mask(sz);                     \
+		c->st->rflags = (c->st->rflags & ~(F_ARITH & ~F_CF)) | f;      \
+	}
+INCDEC_SPEC(4)
+INCDEC_SPEC(8)
+
+#define SPEC_ROW(name)                                                         \
+	{                                                                      \
+		h_##name,                                                      \
+		{                                                              \
+			{h_##name##_rr4, h_##name##_ri4},                      \
+			{                                                      \
+				h_##name##_rr8, h_##name##_ri8                 \
+			}                                                      \
+		}                                                              \
+	}
+
+x86_handler x86_alu_specialise(const struct x86_insn *i)
+{
+	static const struct {
+		x86_handler gen;
+		x86_handler spec[2][2]; /* [size 8][imm] */
+	} tab[] = {SPEC_ROW(add), SPEC_ROW(or),	 SPEC_ROW(adc),
+		   SPEC_ROW(sbb), SPEC_ROW(and), SPEC_ROW(sub),
+		   SPEC_ROW(xor), SPEC_ROW(cmp), SPEC_ROW(test)};
+	const struct x86_op *d = &i->op[0], *s = &i->op[1];
+
+	if (i->pfx & PFX_LOCK)
+		return NULL; /* #UD on a register destination: generic path */
+	if (d->kind != OPK_REG || d->rk != RK_GPR || d->reg >= 16 ||
+	    (d->size != 4 && d->size != 8))
+		return NULL;
+	if (i->nops == 1) {
+		if (i->fn == h_inc)
+			return d->size == 8 ? h_inc_r8 : h_inc_r4;
+		if (i->fn == h_dec)
+			return d->size == 8 ? h_dec_r8 : h_dec_r4;
+		return NULL;
+	}
+	if (i->nops != 2)
+		return NULL;
+	if (!(s->kind == OPK_IMM || (s->kind == OPK_REG && s->rk == RK_GPR &&
+				     s->reg < 16 && s->size == d->size)))
+		return NULL;
+	for (unsigned n = 0; n < sizeof(tab) / sizeof(tab[0]); n++)
+		if (tab[n].gen == i->fn)
+			return tab[n].spec[d->size == 8][s->kind == OPK_IMM];
+	return NULL;
+}
+
 void x86_register_alu(x86_handler *t)
 {
 	t[ZYDIS_MNEMONIC_ADD] = h_add;

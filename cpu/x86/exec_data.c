@@ -372,6 +372,61 @@ static HANDLER(h_movbe)
 	x86_op_write(c, i, 0, v);
 }
 
+/* ---- operand-form specialised MOVs ------------------------------------
+ * MOV with 32/64-bit general registers, immediates and memory, chosen at
+ * decode time (no operand-kind dispatch; same semantics as h_mov).
+ */
+#define MOV_SPEC(sz)                                                           \
+	static HANDLER(h_mov_rr##sz)                                           \
+	{                                                                      \
+		uint64_t *g = c->st->gpr;                                      \
+		g[i->op[0].reg] = g[i->op[1].reg] & size_mask(sz);             \
+	}                                                                      \
+	static HANDLER(h_mov_ri##sz)                                           \
+	{                                                                      \
+		c->st->gpr[i->op[0].reg] =                                     \
+		    (uint64_t)i->op[1].disp & size_mask(sz);                   \
+	}                                                                      \
+	static HANDLER(h_mov_rm##sz)                                           \
+	{                                                                      \
+		const struct x86_op *s = &i->op[1];                            \
+		c->st->gpr[i->op[0].reg] =                                     \
+		    mem_read(c, s->seg, x86_ea(c, i, s), sz);                  \
+	}                                                                      \
+	static HANDLER(h_mov_mr##sz)                                           \
+	{                                                                      \
+		const struct x86_op *d = &i->op[0];                            \
+		mem_write(c, d->seg, x86_ea(c, i, d), sz,                      \
+			  c->st->gpr[i->op[1].reg] & size_mask(sz));           \
+	}
+MOV_SPEC(4)
+MOV_SPEC(8)
+
+static bool is_gpr(const struct x86_op *o)
+{
+	return o->kind == OPK_REG && o->rk == RK_GPR && o->reg < 16;
+}
+
+x86_handler x86_data_specialise(const struct x86_insn *i)
+{
+	const struct x86_op *d = &i->op[0], *s = &i->op[1];
+	bool q = d->size == 8;
+
+	if (i->fn != h_mov || i->nops != 2 || (i->pfx & PFX_LOCK) ||
+	    (d->size != 4 && d->size != 8) ||
+	    (s->kind != OPK_IMM && s->size != d->size))
+		return NULL;
+	if (is_gpr(d) && is_gpr(s))
+		return q ? h_mov_rr8 : h_mov_rr4;
+	if (is_gpr(d) && s->kind == OPK_IMM)
+		return q ? h_mov_ri8 : h_mov_ri4;
+	if (is_gpr(d) && s->kind == OPK_MEM)
+		return q ? h_mov_rm8 : h_mov_rm4;
+	if (d->kind == OPK_MEM && is_gpr(s))
+		return q ? h_mov_mr8 : h_mov_mr4;
+	return NULL;
+}
+
 void x86_register_data(x86_handler *t)
 {
 	static const uint16_t cmov[] = {
