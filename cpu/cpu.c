@@ -34,7 +34,8 @@ struct cpu *cpu_create(const struct cpu_model *model, unsigned index)
 		cpu->efer |= EFER_NX;
 	cpu->pat = PAT_RESET;
 	/* No local APIC in the silicon: global enable stays clear. */
-	cpu->apic_base = APIC_BASE_RESET | (index == 0 ? 1ull << 8 : 0);
+	cpu->apic_base =
+	    APIC_BASE_RESET | (index == 0 ? MSR_IA32_APICBASE_BSP : 0);
 	/* The firmware locked IA32_FEATURE_CONTROL with VMX enabled. */
 	cpu->feature_control = FEAT_CTL_LOCKED;
 	if (cpu_has(cpu, CPU_FEAT_VMX))

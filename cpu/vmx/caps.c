@@ -197,7 +197,8 @@ static bool compute(const struct cpu *cpu, uint32_t msr, uint64_t *val)
 void vmx_caps_init(struct cpu *cpu)
 {
 	cpu->vmx_cap_present = 0;
-	for (uint32_t i = 0; i <= 16; i++)
-		if (compute(cpu, 0x480 + i, &cpu->vmx_cap[i]))
+	for (uint32_t i = 0;
+	     i <= MSR_IA32_VMX_TRUE_ENTRY_CTLS - MSR_IA32_VMX_BASIC; i++)
+		if (compute(cpu, MSR_IA32_VMX_BASIC + i, &cpu->vmx_cap[i]))
 			cpu->vmx_cap_present |= 1u << i;
 }
