@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 
+#include <x86/apicdef.h>
 #include <x86/vmx.h>
 
 #include "cpu/internal.h"
@@ -15,9 +16,8 @@
 #define HOST_CR0_RESET                                                         \
 	(X86_CR0_PE | X86_CR0_MP | X86_CR0_ET | X86_CR0_NE | X86_CR0_WP |      \
 	 X86_CR0_AM | X86_CR0_PG)
-#define HOST_CR4_RESET	(X86_CR4_PAE | X86_CR4_PGE)
-#define PAT_RESET	0x0007040600070406ull
-#define APIC_BASE_RESET 0xfee00000ull
+#define HOST_CR4_RESET (X86_CR4_PAE | X86_CR4_PGE)
+#define PAT_RESET      0x0007040600070406ull
 
 struct cpu *cpu_create(const struct cpu_model *model, unsigned index)
 {
@@ -35,7 +35,7 @@ struct cpu *cpu_create(const struct cpu_model *model, unsigned index)
 	cpu->pat = PAT_RESET;
 	/* No local APIC in the silicon: global enable stays clear. */
 	cpu->apic_base =
-	    APIC_BASE_RESET | (index == 0 ? MSR_IA32_APICBASE_BSP : 0);
+	    APIC_DEFAULT_PHYS_BASE | (index == 0 ? MSR_IA32_APICBASE_BSP : 0);
 	/* The firmware locked IA32_FEATURE_CONTROL with VMX enabled. */
 	cpu->feature_control = FEAT_CTL_LOCKED;
 	if (cpu_has(cpu, CPU_FEAT_VMX))

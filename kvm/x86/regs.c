@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 #include <x86intrin.h>
+#include <x86/apicdef.h>
 
 #include "kvm/kvm_host.h"
 #include "kvm/smp.h"
@@ -16,8 +17,7 @@
 #include "kvm/x86/irq/irq.h"
 #include "kvm/x86/x86.h"
 
-#define MAX_IO_MSRS	       256
-#define APIC_DEFAULT_PHYS_BASE 0xfee00000ull
+#define MAX_IO_MSRS 256
 
 static bool is_canonical(uint64_t v)
 {

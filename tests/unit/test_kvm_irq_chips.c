@@ -449,24 +449,27 @@ static void test_x2apic(void **state)
 	/* x2APIC MSRs #GP in xAPIC mode. */
 	assert_int_equal(kvm_x2apic_msr_read(a0, 0x802, &v), -1);
 	/* EXTD without EN is invalid. */
-	assert_int_equal(
-	    kvm_lapic_set_base(a0, APIC_DEFAULT_BASE | APIC_BASE_EXTD, false),
-	    -1);
-	assert_int_equal(kvm_lapic_set_base(a0,
-					    APIC_DEFAULT_BASE |
-						APIC_BASE_ENABLE |
-						APIC_BASE_EXTD | APIC_BASE_BSP,
-					    false),
+	assert_int_equal(kvm_lapic_set_base(
+			     a0, APIC_DEFAULT_PHYS_BASE | X2APIC_ENABLE, false),
+			 -1);
+	assert_int_equal(kvm_lapic_set_base(
+			     a0,
+			     APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE |
+				 X2APIC_ENABLE | MSR_IA32_APICBASE_BSP,
+			     false),
 			 0);
-	kvm_lapic_set_base(
-	    a1, APIC_DEFAULT_BASE | APIC_BASE_ENABLE | APIC_BASE_EXTD, false);
+	kvm_lapic_set_base(a1,
+			   APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE |
+			       X2APIC_ENABLE,
+			   false);
 	assert_int_equal(kvm_x2apic_msr_read(a1, 0x802, &v), 0);
 	assert_int_equal(v, 1);
 	assert_int_equal(kvm_x2apic_msr_read(a1, 0x80d, &v), 0);
 	assert_int_equal(v, 0x2); /* LDR: cluster 0, bit 1 */
 	/* Straight back to xAPIC is invalid. */
 	assert_int_equal(
-	    kvm_lapic_set_base(a1, APIC_DEFAULT_BASE | APIC_BASE_ENABLE, false),
+	    kvm_lapic_set_base(
+		a1, APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE, false),
 	    -1);
 	assert_int_equal(kvm_x2apic_msr_write(a0, 0x80f, 0x1ff), 0);
 	assert_int_equal(kvm_x2apic_msr_write(a1, 0x80f, 0x1ff), 0);

@@ -25,7 +25,7 @@
 void kvm_ioapic_init(struct kvm_ioapic *ioapic)
 {
 	memset(ioapic, 0, sizeof(*ioapic));
-	ioapic->s.base_address = IOAPIC_DEFAULT_BASE;
+	ioapic->s.base_address = IO_APIC_DEFAULT_PHYS_BASE;
 	for (int i = 0; i < KVM_IOAPIC_NUM_PINS; i++)
 		ioapic->s.redirtbl[i].bits = RTE_MASKED;
 }

@@ -8,14 +8,14 @@
 #define KVMINI_KVM_X86_IRQ_IOAPIC_H
 
 #include <stdint.h>
+#include <x86/apicdef.h>
 
 #include "kvm/x86/irq/irq.h"
 
-#define IOAPIC_DEFAULT_BASE 0xfec00000ull
-#define IOAPIC_MMIO_LENGTH  0x100
-#define IOAPIC_VERSION_ID   0x11
-#define IOAPIC_REG_SELECT   0x00
-#define IOAPIC_REG_WINDOW   0x10
+#define IOAPIC_MMIO_LENGTH 0x100
+#define IOAPIC_VERSION_ID  0x11
+#define IOAPIC_REG_SELECT  0x00
+#define IOAPIC_REG_WINDOW  0x10
 
 void kvm_ioapic_init(struct kvm_ioapic *ioapic);
 /* Line @pin from @source at @level: 1 delivered, 0 coalesced, -1 masked. */

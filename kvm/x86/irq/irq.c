@@ -856,7 +856,7 @@ static long irqchip_state(struct kvm_irqchip_vm *chip, struct kvm_irqchip *u,
 		memcpy(&chip->ioapic.s, &u->chip.ioapic,
 		       sizeof(chip->ioapic.s));
 		/* The window stays where the guest finds it (no relocation). */
-		chip->ioapic.s.base_address = IOAPIC_DEFAULT_BASE;
+		chip->ioapic.s.base_address = IO_APIC_DEFAULT_PHYS_BASE;
 		chip->ioapic.s.irr &= (1u << KVM_IOAPIC_NUM_PINS) - 1;
 		return 0;
 	default:

@@ -645,32 +645,32 @@ int kvm_lapic_set_base(struct kvm_lapic *apic, uint64_t value,
 		       bool host_initiated)
 {
 	uint64_t old = apic->base_msr;
-	bool en = value & APIC_BASE_ENABLE, ext = value & APIC_BASE_EXTD;
+	bool en = value & MSR_IA32_APICBASE_ENABLE, ext = value & X2APIC_ENABLE;
 
 	/* Reserved bits: above MAXPHYADDR and 0-7, 9. */
-	if (value & ~(0x000ffffffffff000ull | APIC_BASE_BSP | APIC_BASE_EXTD |
-		      APIC_BASE_ENABLE))
+	if (value & ~(0x000ffffffffff000ull | MSR_IA32_APICBASE_BSP |
+		      X2APIC_ENABLE | MSR_IA32_APICBASE_ENABLE))
 		return -1;
 	if (!host_initiated) {
 		/* SDM 10.12.5: x2APIC needs enabled; x2APIC -> xAPIC only
 		 * through disabled. */
 		if (ext && !en)
 			return -1;
-		if ((old & APIC_BASE_EXTD) && (old & APIC_BASE_ENABLE) && en &&
-		    !ext)
+		if ((old & X2APIC_ENABLE) && (old & MSR_IA32_APICBASE_ENABLE) &&
+		    en && !ext)
 			return -1;
 	}
 	apic->base_msr = value;
 	if (apic->vcpu)
 		apic->vcpu->arch.apic_base = value;
-	if (ext && !(old & APIC_BASE_EXTD)) {
+	if (ext && !(old & X2APIC_ENABLE)) {
 		/* Entering x2APIC: ID and LDR derive from the vCPU id. */
 		uint32_t id = (uint32_t)apic->vcpu->vcpu_id;
 
 		kvm_lapic_set_reg(apic, APIC_ID, id << 24);
 		kvm_lapic_set_reg(apic, APIC_LDR, x2apic_ldr(id));
 	}
-	if (!en && (old & APIC_BASE_ENABLE)) {
+	if (!en && (old & MSR_IA32_APICBASE_ENABLE)) {
 		/* Hardware disable: like a reset of the APIC state that
 		 * keeps the base (SDM 10.4.3). */
 		timer_cancel(apic);
@@ -688,8 +688,9 @@ void kvm_lapic_reset(struct kvm_lapic *apic, bool init_event)
 
 	timer_cancel(apic);
 	if (!init_event) {
-		apic->base_msr = APIC_DEFAULT_BASE | APIC_BASE_ENABLE |
-				 (bsp ? APIC_BASE_BSP : 0);
+		apic->base_msr = APIC_DEFAULT_PHYS_BASE |
+				 MSR_IA32_APICBASE_ENABLE |
+				 (bsp ? MSR_IA32_APICBASE_BSP : 0);
 		if (apic->vcpu)
 			apic->vcpu->arch.apic_base = apic->base_msr;
 		memset(apic->regs, 0, sizeof(apic->regs));

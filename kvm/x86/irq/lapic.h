@@ -10,14 +10,10 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <x86/apicdef.h>
 #include <x86/msr-index.h>
 
 #include "kvm/x86/irq/irq.h"
-
-#define APIC_DEFAULT_BASE 0xfee00000ull
-#define APIC_BASE_BSP	  (1ull << 8)
-#define APIC_BASE_EXTD	  (1ull << 10) /* x2APIC mode */
-#define APIC_BASE_ENABLE  (1ull << 11)
 
 /* Register offsets in the xAPIC page (SDM Vol. 3 Table 11-1). */
 enum {
@@ -113,12 +109,12 @@ static inline void kvm_lapic_set_reg(struct kvm_lapic *apic, unsigned off,
 
 static inline bool apic_x2apic_mode(const struct kvm_lapic *apic)
 {
-	return apic->base_msr & APIC_BASE_EXTD;
+	return apic->base_msr & X2APIC_ENABLE;
 }
 
 static inline bool kvm_apic_hw_enabled(const struct kvm_lapic *apic)
 {
-	return apic->base_msr & APIC_BASE_ENABLE;
+	return apic->base_msr & MSR_IA32_APICBASE_ENABLE;
 }
 
 static inline bool kvm_apic_sw_enabled(const struct kvm_lapic *apic)
