@@ -1,93 +1,101 @@
 // SPDX-License-Identifier: GPL-2.0
-/* See fpu.h. FXSAVE image offsets per SDM vol. 1 10.5.1 (64-bit format). */
+/*
+ * See fpu.h. The silicon keeps its x87/SSE register file in the struct
+ * x86_fpu that cpu_fpu() (cpu/cpu.h) hands out for exactly this purpose
+ * ("KVM_GET_FPU/KVM_SET_FPU read and write it"); its layout is defined in
+ * cpu/x86/x86.h, the one cpu/ header besides cpu/cpu.h that kvm/ includes,
+ * here only. Each vCPU keeps its own copy (Linux: guest_fpu) and swaps it
+ * into the host CPU around every VM entry, so vCPUs sharing a soft CPU do
+ * not share registers.
+ */
 #include "kvm/x86/fpu.h"
 
 #include <string.h>
 
+#include "cpu/x86/x86.h"
 #include "kvm/kvm_host.h"
 #include "kvm/smp.h"
 
-/* Referenced weakly: older cpu/ trees do not have them. */
-void cpu_fxsave(struct cpu *cpu, void *area);
-void cpu_fxrstor(struct cpu *cpu, const void *area);
-#pragma weak cpu_fxsave
-#pragma weak cpu_fxrstor
+_Static_assert(sizeof(struct x86_fpu) <=
+		   sizeof(((struct kvm_vcpu_arch *)0)->fxsave),
+	       "vcpu->arch.fxsave too small for struct x86_fpu");
 
-#define FX_FCW	      0
-#define FX_FSW	      2
-#define FX_FTW	      4
-#define FX_FOP	      6
-#define FX_FIP	      8
-#define FX_FDP	      16
-#define FX_MXCSR      24
-#define FX_MXCSR_MASK 28
-#define FX_ST	      32
-#define FX_XMM	      160
+static struct x86_fpu *guest_fpu(struct kvm_vcpu *vcpu)
+{
+	return (struct x86_fpu *)(void *)vcpu->arch.fxsave;
+}
 
 bool kvm_fpu_switchable(void)
 {
-	return cpu_fxsave && cpu_fxrstor;
-}
-
-static void put16(uint8_t *p, unsigned off, uint16_t v)
-{
-	memcpy(p + off, &v, 2);
-}
-
-static void put32(uint8_t *p, unsigned off, uint32_t v)
-{
-	memcpy(p + off, &v, 4);
+	return true;
 }
 
 void kvm_fpu_reset(struct kvm_vcpu *vcpu)
 {
-	uint8_t *fx = vcpu->arch.fxsave;
-
-	memset(fx, 0, sizeof(vcpu->arch.fxsave));
-	put16(fx, FX_FCW, 0x37f);
-	put32(fx, FX_MXCSR, 0x1f80);
-	put32(fx, FX_MXCSR_MASK, 0xffff);
+	/* inited = false: the power-on state (FCW 0x37f, MXCSR 0x1f80) is
+	 * applied on first use, by the CPU or by kvm_get_fpu below. */
+	memset(vcpu->arch.fxsave, 0, sizeof(vcpu->arch.fxsave));
 }
 
 void kvm_load_guest_fpu(struct kvm_vcpu *vcpu)
 {
-	if (kvm_fpu_switchable())
-		cpu_fxrstor(host_cpu(vcpu->cpu), vcpu->arch.fxsave);
+	memcpy(cpu_fpu(host_cpu(vcpu->cpu)), guest_fpu(vcpu),
+	       sizeof(struct x86_fpu));
 }
 
 void kvm_put_guest_fpu(struct kvm_vcpu *vcpu)
 {
-	if (kvm_fpu_switchable())
-		cpu_fxsave(host_cpu(vcpu->cpu), vcpu->arch.fxsave);
+	memcpy(guest_fpu(vcpu), cpu_fpu(host_cpu(vcpu->cpu)),
+	       sizeof(struct x86_fpu));
 }
 
-void kvm_get_fpu(struct kvm_vcpu *vcpu, struct kvm_fpu *f)
+static void power_on(struct x86_fpu *f)
 {
-	const uint8_t *fx = vcpu->arch.fxsave;
+	if (f->inited)
+		return;
+	memset(f, 0, sizeof(*f));
+	f->fcw = 0x37f;
+	f->mxcsr = 0x1f80;
+	f->inited = true;
+}
+
+/* struct kvm_fpu is the FXSAVE image: fpr[i] is ST(i), the register TOP+i;
+ * x86_fpu keeps the physical R0-R7. */
+void kvm_get_fpu(struct kvm_vcpu *vcpu, struct kvm_fpu *k)
+{
+	struct x86_fpu f = *guest_fpu(vcpu);
+	unsigned top;
+
+	power_on(&f);
+	top = (f.fsw >> 11) & 7;
+	memset(k, 0, sizeof(*k));
+	k->fcw = f.fcw;
+	k->fsw = f.fsw;
+	k->ftwx = f.ftw;
+	k->last_opcode = f.fop;
+	k->last_ip = f.fip;
+	k->last_dp = f.fdp;
+	k->mxcsr = f.mxcsr;
+	for (unsigned i = 0; i < 8; i++)
+		memcpy(k->fpr[i], f.st[(top + i) & 7], 16);
+	memcpy(k->xmm, f.xmm, sizeof(k->xmm));
+}
+
+void kvm_set_fpu(struct kvm_vcpu *vcpu, const struct kvm_fpu *k)
+{
+	struct x86_fpu *f = guest_fpu(vcpu);
+	unsigned top = (k->fsw >> 11) & 7;
 
 	memset(f, 0, sizeof(*f));
-	memcpy(&f->fcw, fx + FX_FCW, 2);
-	memcpy(&f->fsw, fx + FX_FSW, 2);
-	f->ftwx = fx[FX_FTW];
-	memcpy(&f->last_opcode, fx + FX_FOP, 2);
-	memcpy(&f->last_ip, fx + FX_FIP, 8);
-	memcpy(&f->last_dp, fx + FX_FDP, 8);
-	memcpy(&f->mxcsr, fx + FX_MXCSR, 4);
-	memcpy(f->fpr, fx + FX_ST, sizeof(f->fpr));
-	memcpy(f->xmm, fx + FX_XMM, sizeof(f->xmm));
-}
-
-void kvm_set_fpu(struct kvm_vcpu *vcpu, const struct kvm_fpu *f)
-{
-	uint8_t *fx = vcpu->arch.fxsave;
-
-	memcpy(fx + FX_FCW, &f->fcw, 2);
-	memcpy(fx + FX_FSW, &f->fsw, 2);
-	fx[FX_FTW] = f->ftwx;
-	memcpy(fx + FX_FOP, &f->last_opcode, 2);
-	memcpy(fx + FX_FIP, &f->last_ip, 8);
-	memcpy(fx + FX_FDP, &f->last_dp, 8);
-	memcpy(fx + FX_MXCSR, &f->mxcsr, 4);
-	memcpy(fx + FX_ST, f->fpr, sizeof(f->fpr));
-	memcpy(fx + FX_XMM, f->xmm, sizeof(f->xmm));
+	f->inited = true;
+	f->fcw = k->fcw;
+	f->fsw = k->fsw;
+	f->ftw = k->ftwx;
+	f->fop = k->last_opcode;
+	f->fip = k->last_ip;
+	f->fdp = k->last_dp;
+	f->mxcsr = k->mxcsr;
+	for (unsigned i = 0; i < 8; i++)
+		memcpy(f->st[(top + i) & 7], k->fpr[i], 16);
+	memcpy(f->xmm, k->xmm, sizeof(f->xmm));
 }

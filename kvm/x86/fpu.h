@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The guest's x87/SSE state (Linux: vcpu->arch.guest_fpu): an FXSAVE image
- * per vCPU, loaded into the host CPU before VM entry and saved after the
- * exit, so vCPUs sharing a soft CPU keep their own registers.
+ * The guest's x87/SSE state (Linux: vcpu->arch.guest_fpu): a copy of the
+ * CPU's register file per vCPU, loaded into the host CPU before VM entry
+ * and saved after the exit, so vCPUs sharing a soft CPU keep their own.
  */
 #ifndef KVMINI_KVM_X86_FPU_H
 #define KVMINI_KVM_X86_FPU_H
@@ -12,7 +12,7 @@
 
 struct kvm_vcpu;
 
-/* Whether the CPU lets KVM move FPU state (cpu_fxsave/cpu_fxrstor). */
+/* Whether KVM can move FPU state in and out of the CPU (always now). */
 bool kvm_fpu_switchable(void);
 void kvm_fpu_reset(struct kvm_vcpu *vcpu);
 /* Called with the vCPU's host CPU held. */

@@ -24,6 +24,7 @@
 
 #include "kvm/kvm_host.h"
 #include "kvm/page_alloc.h"
+#include "kvm/smp.h"
 
 #define RAM_SIZE 0x8000 /* GPA [0, 0x8000): code at 0x1000 */
 #define CODE	 0x1000
@@ -503,6 +504,58 @@ static void test_kvmclock(void **state)
 	done(g);
 }
 
+/* x87/SSE state is per vCPU: two vCPUs on the same soft CPU keep their
+ * own XMM0 (KVM_SET_FPU in, MOVD out through the guest). */
+static void test_fpu_per_vcpu(void **state)
+{
+	static const uint8_t code[] = {
+	    0x66, 0x0f, 0x7e, 0xc0, /* movd eax, xmm0 */
+	    0xf4,		    /* hlt */
+	};
+	struct g *g = guest("default", code, sizeof(code));
+	struct kvm_sregs s;
+	struct kvm_regs r;
+	struct kvm_fpu fpu;
+	int v[2];
+	uint32_t want[2] = {0x11111111, 0x22222222};
+
+	/* vCPU index nr_cpu_ids runs on the same soft CPU as vCPU 0. */
+	for (int i = 1; i < nr_cpu_ids; i++)
+		assert_true(softkvm_ioctl(g->vm, KVM_CREATE_VCPU,
+					  (void *)(long)(100 + i)) >= 0);
+	v[0] = g->vcpu;
+	v[1] = softkvm_ioctl(g->vm, KVM_CREATE_VCPU, (void *)200l);
+	assert_true(v[1] >= 0);
+	softkvm_ioctl(v[0], KVM_GET_SREGS, &s);
+	s.cr4 |= 1u << 9; /* OSFXSR: SSE allowed */
+	softkvm_ioctl(v[0], KVM_GET_REGS, &r);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(softkvm_ioctl(v[i], KVM_SET_SREGS, &s), 0);
+		assert_int_equal(softkvm_ioctl(v[i], KVM_SET_REGS, &r), 0);
+		assert_int_equal(softkvm_ioctl(v[i], KVM_GET_FPU, &fpu), 0);
+		assert_int_equal(fpu.fcw, 0x37f);
+		assert_int_equal(fpu.mxcsr, 0x1f80);
+		memcpy(fpu.xmm[0], &want[i], 4);
+		assert_int_equal(softkvm_ioctl(v[i], KVM_SET_FPU, &fpu), 0);
+	}
+	for (int round = 0; round < 2; round++)
+		for (int i = 0; i < 2; i++) {
+			struct kvm_regs o;
+
+			assert_int_equal(softkvm_ioctl(v[i], KVM_SET_REGS, &r),
+					 0);
+			assert_int_equal(softkvm_ioctl(v[i], KVM_RUN, NULL), 0);
+			assert_int_equal(softkvm_run_page(v[i])->exit_reason,
+					 KVM_EXIT_HLT);
+			softkvm_ioctl(v[i], KVM_GET_REGS, &o);
+			assert_int_equal(o.rax & 0xffffffff, want[i]);
+		}
+	assert_int_equal(softkvm_ioctl(v[1], KVM_GET_FPU, &fpu), 0);
+	assert_memory_equal(fpu.xmm[0], &want[1], 4);
+	softkvm_close(v[1]);
+	done(g);
+}
+
 static void test_cpuid(void **state)
 {
 	static const uint8_t code[] = {
@@ -846,6 +899,7 @@ int main(void)
 	    cmocka_unit_test(test_slot_with_unmapped_memory),
 	    cmocka_unit_test(test_dirty_log),
 	    cmocka_unit_test(test_kvmclock),
+	    cmocka_unit_test(test_fpu_per_vcpu),
 	    cmocka_unit_test(test_cpuid),
 	    cmocka_unit_test(test_string_out),
 	    cmocka_unit_test(test_immediate_exit),
