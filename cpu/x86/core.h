@@ -481,6 +481,8 @@ x86_handler x86_string_handler(uint8_t opcode);
 /* A handler specialised for i's operand form (exec_alu.c), or NULL. */
 x86_handler x86_alu_specialise(const struct x86_insn *i);
 x86_handler x86_data_specialise(const struct x86_insn *i); /* exec_data.c */
+x86_handler
+x86_control_specialise(const struct x86_insn *i); /* exec_control.c */
 /* Zydis names these MOV / RET; decode.c binds them by opcode. */
 void x86_h_mov_cr(struct x86_core *c, const struct x86_insn *i);
 void x86_h_mov_dr(struct x86_core *c, const struct x86_insn *i);

@@ -220,6 +220,8 @@ static void fill_insn(struct x86_insn *ins, const ZydisDecodedInstruction *zi,
 		x86_handler spec = x86_alu_specialise(ins);
 		if (!spec)
 			spec = x86_data_specialise(ins);
+		if (!spec)
+			spec = x86_control_specialise(ins);
 		if (spec)
 			ins->fn = spec;
 	}

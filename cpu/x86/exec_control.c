@@ -238,6 +238,76 @@ static HANDLER(h_ud)
 	x86_ud(c);
 }
 
+/* Jcc specialised per condition at decode time: the condition folds to a
+ * test of one or two RFLAGS bits. */
+static inline __attribute__((always_inline)) bool cond_of(uint64_t fl,
+							  unsigned cc)
+{
+	bool r;
+	switch (cc >> 1) {
+	case 0:
+		r = fl & F_OF;
+		break;
+	case 1:
+		r = fl & F_CF;
+		break;
+	case 2:
+		r = fl & F_ZF;
+		break;
+	case 3:
+		r = fl & (F_CF | F_ZF);
+		break;
+	case 4:
+		r = fl & F_SF;
+		break;
+	case 5:
+		r = fl & F_PF;
+		break;
+	case 6:
+		r = !(fl & F_SF) != !(fl & F_OF);
+		break;
+	default:
+		r = (fl & F_ZF) || (!(fl & F_SF) != !(fl & F_OF));
+		break;
+	}
+	return (cc & 1) ? !r : r;
+}
+
+#define JCC_SPEC(n)                                                            \
+	static HANDLER(h_jcc_##n)                                              \
+	{                                                                      \
+		if (cond_of(c->st->rflags, n))                                 \
+			branch(c, i, rel_target(c, i));                        \
+	}
+JCC_SPEC(0)
+JCC_SPEC(1)
+JCC_SPEC(2)
+JCC_SPEC(3)
+JCC_SPEC(4)
+JCC_SPEC(5)
+JCC_SPEC(6)
+JCC_SPEC(7)
+JCC_SPEC(8)
+JCC_SPEC(9)
+JCC_SPEC(10)
+JCC_SPEC(11)
+JCC_SPEC(12)
+JCC_SPEC(13)
+JCC_SPEC(14)
+JCC_SPEC(15)
+
+x86_handler x86_control_specialise(const struct x86_insn *i)
+{
+	static const x86_handler jcc[16] = {
+	    h_jcc_0,  h_jcc_1,	h_jcc_2,  h_jcc_3, h_jcc_4,  h_jcc_5,
+	    h_jcc_6,  h_jcc_7,	h_jcc_8,  h_jcc_9, h_jcc_10, h_jcc_11,
+	    h_jcc_12, h_jcc_13, h_jcc_14, h_jcc_15};
+
+	if (i->fn == h_jcc && i->nops == 1 && i->op[0].kind == OPK_IMM)
+		return jcc[i->cc & 15];
+	return NULL;
+}
+
 void x86_register_control(x86_handler *t)
 {
 	static const uint16_t jcc[] = {
