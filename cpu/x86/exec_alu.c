@@ -258,8 +258,9 @@ static HANDLER(h_not)
 
 enum shop { S_ROL, S_ROR, S_RCL, S_RCR, S_SHL, S_SHR, S_SAL, S_SAR };
 
-static uint64_t shift(struct x86_core *c, unsigned op, uint64_t a, unsigned cnt,
-		      unsigned size, uint64_t *fout, uint64_t *fmask)
+static inline __attribute__((always_inline)) uint64_t
+shift(struct x86_core *c, unsigned op, uint64_t a, unsigned cnt, unsigned size,
+      uint64_t *fout, uint64_t *fmask)
 {
 	unsigned bits = size * 8;
 	uint64_t m = size_mask(size);
@@ -977,6 +978,24 @@ TEST_SPEC(8)
 INCDEC_SPEC(4)
 INCDEC_SPEC(8)
 
+/* SHL/SHR/SAR of a 32/64-bit register by an immediate (do_shift's
+ * register path with the operation and size constant). */
+#define SHIFT_SPEC(name, sop, sz)                                              \
+	static HANDLER(h_##name##_ri##sz)                                      \
+	{                                                                      \
+		uint64_t *g = c->st->gpr, f = 0, fm = 0;                       \
+		uint64_t r = shift(c, sop, g[i->op[0].reg] & size_mask(sz),    \
+				   (unsigned)i->op[1].disp, sz, &f, &fm);      \
+		g[i->op[0].reg] = r & size_mask(sz);                           \
+		c->st->rflags = (c->st->rflags & ~fm) | (f & fm);              \
+	}
+SHIFT_SPEC(shl, S_SHL, 4)
+SHIFT_SPEC(shl, S_SHL, 8)
+SHIFT_SPEC(shr, S_SHR, 4)
+SHIFT_SPEC(shr, S_SHR, 8)
+SHIFT_SPEC(sar, S_SAR, 4)
+SHIFT_SPEC(sar, S_SAR, 8)
+
 #define SPEC_ROW(name)                                                         \
 	{                                                                      \
 		h_##name,                                                      \
@@ -1012,6 +1031,15 @@ x86_handler x86_alu_specialise(const struct x86_insn *i)
 	}
 	if (i->nops != 2)
 		return NULL;
+	if (s->kind == OPK_IMM) {
+		bool q = d->size == 8;
+		if (i->fn == h_shl)
+			return q ? h_shl_ri8 : h_shl_ri4;
+		if (i->fn == h_shr)
+			return q ? h_shr_ri8 : h_shr_ri4;
+		if (i->fn == h_sar)
+			return q ? h_sar_ri8 : h_sar_ri4;
+	}
 	if (!(s->kind == OPK_IMM || (s->kind == OPK_REG && s->rk == RK_GPR &&
 				     s->reg < 16 && s->size == d->size)))
 		return NULL;
