@@ -355,16 +355,22 @@ static bool step_careful(struct x86_core *c)
 static __attribute__((noinline)) void
 run_stretch(struct x86_core *c, struct x86_state *st, uint64_t stretch)
 {
+	/* rip stays in a register: st->rip is always c->next_rip after an
+	 * instruction, so the next fetch need not reload it */
+	uint64_t rip = st->rip;
+
 	c->recheck = false;
 	c->shadow_set = false;
 	for (uint64_t n = 0; n < stretch; n++) {
 		const struct x86_insn *i;
-		c->cur = i = x86_fetch_fast(c);
-		c->next_rip = st->rip + i->len;
+		uint64_t next;
+		c->cur = i = x86_fetch_fast(c, rip);
+		next = rip + i->len;
 		if (!c->long64)
-			c->next_rip &= 0xffffffffu;
+			next &= 0xffffffffu;
+		c->next_rip = next;
 		i->fn(c, i);
-		st->rip = c->next_rip;
+		st->rip = rip = c->next_rip;
 		c->ctl.insns_retired++;
 		if (c->recheck | c->shadow_set)
 			break;

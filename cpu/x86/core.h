@@ -441,9 +441,9 @@ const struct x86_insn *x86_fetch_decode(struct x86_core *c);
  * needed: fetch_page was translated from a canonical address in this mode
  * and every mode change resets it). Anything else takes the full path.
  */
-static inline const struct x86_insn *x86_fetch_fast(struct x86_core *c)
+static inline const struct x86_insn *x86_fetch_fast(struct x86_core *c,
+						   uint64_t lin /* = rip */)
 {
-	uint64_t lin = c->st->rip;
 
 	if (__builtin_expect(c->long64 && (lin & ~0xfffull) == c->fetch_page,
 			     1)) {

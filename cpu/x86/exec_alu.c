@@ -931,7 +931,23 @@ static HANDLER(h_cmpxchgnb)
 			g[i->op[0].reg] = r;                                   \
 		set_arith_flags(c, f);                                         \
 	}
-#define ALU_SPEC_OP(name, aop) ALU_SPEC(name, aop, 4) ALU_SPEC(name, aop, 8)
+/* reg, mem: the memory read is the only access (no RMW, no LOCK) */
+#define ALU_SPEC_RM(name, aop, sz)                                             \
+	static HANDLER(h_##name##_rm##sz)                                      \
+	{                                                                      \
+		const struct x86_op *s = &i->op[1];                            \
+		uint64_t b = mem_read(c, s->seg, x86_ea(c, i, s), sz), f;      \
+		uint64_t *g = c->st->gpr;                                      \
+		uint64_t r =                                                   \
+		    alu(c, aop, g[i->op[0].reg] & size_mask(sz), b, sz, &f);   \
+		if (aop != A_CMP)                                              \
+			g[i->op[0].reg] = r;                                   \
+		set_arith_flags(c, f);                                         \
+	}
+#define ALU_SPEC_OP(name, aop)                                                 \
+	ALU_SPEC(name, aop, 4)                                                 \
+	ALU_SPEC(name, aop, 8)                                                 \
+	ALU_SPEC_RM(name, aop, 4) ALU_SPEC_RM(name, aop, 8)
 ALU_SPEC_OP(add, A_ADD)
 ALU_SPEC_OP(or, A_OR)
 ALU_SPEC_OP(adc, A_ADC)
@@ -1000,18 +1016,20 @@ SHIFT_SPEC(sar, S_SAR, 8)
 	{                                                                      \
 		h_##name,                                                      \
 		{                                                              \
-			{h_##name##_rr4, h_##name##_ri4},                      \
+			{h_##name##_rr4, h_##name##_ri4, h_##name##_rm4},      \
 			{                                                      \
-				h_##name##_rr8, h_##name##_ri8                 \
+				h_##name##_rr8, h_##name##_ri8, h_##name##_rm8 \
 			}                                                      \
 		}                                                              \
 	}
+#define h_test_rm4 NULL /* TEST has no reg, r/m form */
+#define h_test_rm8 NULL
 
 x86_handler x86_alu_specialise(const struct x86_insn *i)
 {
 	static const struct {
 		x86_handler gen;
-		x86_handler spec[2][2]; /* [size 8][imm] */
+		x86_handler spec[2][3]; /* [size 8][reg, imm, mem] */
 	} tab[] = {SPEC_ROW(add), SPEC_ROW(or),	 SPEC_ROW(adc),
 		   SPEC_ROW(sbb), SPEC_ROW(and), SPEC_ROW(sub),
 		   SPEC_ROW(xor), SPEC_ROW(cmp), SPEC_ROW(test)};
@@ -1040,12 +1058,17 @@ x86_handler x86_alu_specialise(const struct x86_insn *i)
 		if (i->fn == h_sar)
 			return q ? h_sar_ri8 : h_sar_ri4;
 	}
-	if (!(s->kind == OPK_IMM || (s->kind == OPK_REG && s->rk == RK_GPR &&
-				     s->reg < 16 && s->size == d->size)))
+	if (!(s->kind == OPK_IMM ||
+	      (s->kind == OPK_REG && s->rk == RK_GPR && s->reg < 16 &&
+	       s->size == d->size) ||
+	      (s->kind == OPK_MEM && s->size == d->size)))
 		return NULL;
 	for (unsigned n = 0; n < sizeof(tab) / sizeof(tab[0]); n++)
 		if (tab[n].gen == i->fn)
-			return tab[n].spec[d->size == 8][s->kind == OPK_IMM];
+			return tab[n]
+			    .spec[d->size == 8][s->kind == OPK_IMM   ? 1
+						: s->kind == OPK_MEM ? 2
+								     : 0];
 	return NULL;
 }
 

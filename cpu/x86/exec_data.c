@@ -407,11 +407,49 @@ static bool is_gpr(const struct x86_op *o)
 	return o->kind == OPK_REG && o->rk == RK_GPR && o->reg < 16;
 }
 
+/* MOVZX/MOVSX/MOVSXD into a 32/64-bit register (source size at run time) */
+static HANDLER(h_movzx_r)
+{
+	uint64_t *g = c->st->gpr;
+	g[i->op[0].reg] = g[i->op[1].reg] & size_mask(i->op[1].size);
+}
+static HANDLER(h_movzx_m)
+{
+	const struct x86_op *s = &i->op[1];
+	c->st->gpr[i->op[0].reg] =
+	    mem_read(c, s->seg, x86_ea(c, i, s), s->size);
+}
+static HANDLER(h_movsx_r)
+{
+	uint64_t *g = c->st->gpr;
+	g[i->op[0].reg] = sign_extend(g[i->op[1].reg], i->op[1].size) &
+			  size_mask(i->op[0].size);
+}
+static HANDLER(h_movsx_m)
+{
+	const struct x86_op *s = &i->op[1];
+	c->st->gpr[i->op[0].reg] =
+	    sign_extend(mem_read(c, s->seg, x86_ea(c, i, s), s->size),
+			s->size) &
+	    size_mask(i->op[0].size);
+}
+
 x86_handler x86_data_specialise(const struct x86_insn *i)
 {
 	const struct x86_op *d = &i->op[0], *s = &i->op[1];
 	bool q = d->size == 8;
 
+	if ((i->fn == h_movzx || i->fn == h_movsx) && i->nops == 2 &&
+	    !(i->pfx & PFX_LOCK) && is_gpr(d) &&
+	    (d->size == 4 || d->size == 8) &&
+	    (s->size == 1 || s->size == 2 || s->size == 4)) {
+		bool zx = i->fn == h_movzx;
+		if (is_gpr(s))
+			return zx ? h_movzx_r : h_movsx_r;
+		if (s->kind == OPK_MEM)
+			return zx ? h_movzx_m : h_movsx_m;
+		return NULL;
+	}
 	if (i->fn != h_mov || i->nops != 2 || (i->pfx & PFX_LOCK) ||
 	    (d->size != 4 && d->size != 8) ||
 	    (s->kind != OPK_IMM && s->size != d->size))
