@@ -442,7 +442,7 @@ const struct x86_insn *x86_fetch_decode(struct x86_core *c);
  * and every mode change resets it). Anything else takes the full path.
  */
 static inline const struct x86_insn *x86_fetch_fast(struct x86_core *c,
-						   uint64_t lin /* = rip */)
+						    uint64_t lin /* = rip */)
 {
 
 	if (__builtin_expect(c->long64 && (lin & ~0xfffull) == c->fetch_page,
@@ -588,18 +588,15 @@ static inline uint64_t sign_extend(uint64_t v, unsigned size)
 	}
 }
 
-/* flags (eager; inline because every ALU instruction needs them) */
+/* flags (eager; inline because every ALU instruction needs them). Written
+ * branch-free: the data-dependent branches on ZF/PF/CF mispredicted. */
 static inline uint64_t szp(uint64_t res, unsigned size)
 {
-	uint64_t f = 0;
 	res &= size_mask(size);
-	if (!res)
-		f |= F_ZF;
-	if (res >> (size * 8 - 1))
-		f |= F_SF;
-	if (!__builtin_parity((unsigned)(res & 0xff)))
-		f |= F_PF;
-	return f;
+	/* PF: 0x9669 has bit n set when the nibble n has even parity */
+	unsigned nib = (unsigned)(res ^ (res >> 4)) & 0xf;
+	return ((uint64_t)(res == 0) << 6) | ((res >> (size * 8 - 1)) << 7) |
+	       ((uint64_t)((0x9669u >> nib) & 1) << 2);
 }
 
 static inline uint64_t x86_flags_logic(uint64_t res, unsigned size)
@@ -617,12 +614,9 @@ static inline uint64_t x86_flags_add(uint64_t a, uint64_t b, uint64_t carry,
 
 	a &= m;
 	b &= m;
-	if (res < a || (carry && res == a))
-		f |= F_CF;
-	if ((((a ^ res) & (b ^ res)) >> top) & 1)
-		f |= F_OF;
-	if ((a ^ b ^ res) & 0x10)
-		f |= F_AF;
+	f |= (uint64_t)((res < a) | ((carry != 0) & (res == a))); /* CF */
+	f |= ((((a ^ res) & (b ^ res)) >> top) & 1) << 11;	  /* OF */
+	f |= (a ^ b ^ res) & F_AF;
 	return f;
 }
 
@@ -636,12 +630,9 @@ static inline uint64_t x86_flags_sub(uint64_t a, uint64_t b, uint64_t borrow,
 
 	a &= m;
 	b &= m;
-	if (a < b || (borrow && a == b))
-		f |= F_CF;
-	if ((((a ^ b) & (a ^ res)) >> top) & 1)
-		f |= F_OF;
-	if ((a ^ b ^ res) & 0x10)
-		f |= F_AF;
+	f |= (uint64_t)((a < b) | ((borrow != 0) & (a == b))); /* CF */
+	f |= ((((a ^ b) & (a ^ res)) >> top) & 1) << 11;       /* OF */
+	f |= (a ^ b ^ res) & F_AF;
 	return f;
 }
 
