@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* See emulate.h. */
 #include "kvm/x86/emulate.h"
+#include "kvm/x86/emulate_flags.h"
 
 #include <Zydis/Zydis.h>
 #include <errno.h>
@@ -385,6 +386,363 @@ static int finish_read(struct kvm_vcpu *vcpu)
 	return 1;
 }
 
+/* ---- read-modify-write and string moves ---------------------------------
+ *
+ * These need a read from MMIO before they can finish. As KVM's emulator
+ * does, the read goes out first (KVM_EXIT_MMIO, is_write=0); on the next
+ * KVM_RUN the instruction is decoded again at the unchanged RIP and run to
+ * completion with the bytes userspace supplied, and its store goes out as
+ * a second exit. Between the two exits the vCPU holds: pending_io =
+ * PENDING_MMIO_READ, mmio_reg = -1 (re-execute, not a plain load),
+ * mmio_value (the operand, RAM parts filled in), mmio_frag_off/len and
+ * pending_rip. A reset clears pending_io; a KVM_SET_REGS that moves RIP or
+ * the operand's address makes the completion drop the stale read, and the
+ * guest simply executes the instruction again.
+ */
+
+static bool lin_canonical(struct kvm_vcpu *vcpu, uint64_t lin)
+{
+	return !cs_long(vcpu) || (uint64_t)((int64_t)(lin << 16) >> 16) == lin;
+}
+
+/* Read @size bytes at @lin for the instruction. 1: *val has them; 0: an
+ * MMIO read exit is set up; -1: not expressible (unmapped, two MMIO
+ * regions). With @completing the bytes are those of the first pass. */
+static int emul_read(struct kvm_vcpu *vcpu, uint64_t lin, unsigned size,
+		     bool completing, uint8_t val[8])
+{
+	struct kvm_vcpu_arch *a = &vcpu->arch;
+	struct mmio_frag f[2];
+	int n, r;
+
+	if (!lin_canonical(vcpu, lin) ||
+	    (n = split_access(vcpu, lin, size, false, f)) < 0)
+		return -1;
+	if (completing) {
+		/* Same access as before? (SET_REGS may have moved it, even
+		 * to RAM.) The first MMIO part is the exit's. */
+		for (int i = 0; i < n; i++)
+			if (f[i].mmio) {
+				if (f[i].gpa != vcpu->run->mmio.phys_addr ||
+				    f[i].off != a->mmio_frag_off)
+					return -2;
+				memcpy(val, a->mmio_value, 8);
+				return 1;
+			}
+		return -2;
+	}
+	r = access_parts(vcpu, f, n, false, val);
+	if (r == 0) {
+		memcpy(a->mmio_value, val, 8);
+		a->mmio_reg = -1;
+		a->mmio_size = (int)size;
+		a->pending_io = PENDING_MMIO_READ;
+	}
+	return r;
+}
+
+/* Store: 1 done in RAM (or the in-kernel irqchip), 0 exit set up, -1. */
+static int emul_write(struct kvm_vcpu *vcpu, uint64_t lin, unsigned size,
+		      uint8_t val[8])
+{
+	struct mmio_frag f[2];
+	int n;
+
+	if (!lin_canonical(vcpu, lin) ||
+	    (n = split_access(vcpu, lin, size, true, f)) < 0)
+		return -1;
+	return access_parts(vcpu, f, n, true, val);
+}
+
+static bool is_string_move(ZydisMnemonic m)
+{
+	return m == ZYDIS_MNEMONIC_MOVSB || m == ZYDIS_MNEMONIC_MOVSW ||
+	       m == ZYDIS_MNEMONIC_MOVSD || m == ZYDIS_MNEMONIC_MOVSQ ||
+	       m == ZYDIS_MNEMONIC_STOSB || m == ZYDIS_MNEMONIC_STOSW ||
+	       m == ZYDIS_MNEMONIC_STOSD || m == ZYDIS_MNEMONIC_STOSQ;
+}
+
+static void advance_index(struct kvm_vcpu *vcpu, int reg, uint64_t amask,
+			  uint64_t d)
+{
+	uint64_t v = vcpu->arch.regs[reg];
+
+	vcpu->arch.regs[reg] = (v & ~amask) | ((v + d) & amask);
+}
+
+/* MOVS/STOS, one element per call: REP with a count repeats the
+ * instruction (RIP unchanged) and the guest comes back for the next
+ * element, as KVM without fast string MMIO. */
+static int emulate_string_move(struct kvm_vcpu *vcpu,
+			       const ZydisDecodedInstruction *insn,
+			       const ZydisDecodedOperand *ops,
+			       const uint8_t *bytes, bool completing)
+{
+	struct kvm_vcpu_arch *a = &vcpu->arch;
+	bool stos = insn->mnemonic == ZYDIS_MNEMONIC_STOSB ||
+		    insn->mnemonic == ZYDIS_MNEMONIC_STOSW ||
+		    insn->mnemonic == ZYDIS_MNEMONIC_STOSD ||
+		    insn->mnemonic == ZYDIS_MNEMONIC_STOSQ;
+	bool rep =
+	    insn->attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE |
+				ZYDIS_ATTRIB_HAS_REPNE);
+	unsigned size = ops[0].size / 8;
+	uint64_t amask = insn->address_width == 64
+			     ? ~0ull
+			     : (1ull << insn->address_width) - 1;
+	uint64_t d = (a->rflags & X86_EFLAGS_DF) ? -(uint64_t)size : size;
+	uint64_t dst, src;
+	uint8_t val[8] = {0};
+	int r;
+
+	if (size < 1 || size > 8)
+		return emulation_failed(vcpu, bytes, insn->length,
+					"operand size");
+	if (rep && !(a->regs[VCPU_REGS_RCX] & amask)) {
+		a->pending_io = PENDING_NONE;
+		finish_insn(vcpu);
+		return 1;
+	}
+	if (mem_operand_linear(vcpu, insn, &ops[0], &dst))
+		return emulation_failed(vcpu, bytes, insn->length,
+					"destination address");
+	if (stos) {
+		uint64_t v = a->regs[VCPU_REGS_RAX];
+
+		memcpy(val, &v, 8);
+	} else {
+		if (mem_operand_linear(vcpu, insn, &ops[1], &src))
+			return emulation_failed(vcpu, bytes, insn->length,
+						"source address");
+		r = emul_read(vcpu, src, size, completing, val);
+		if (r == -2) {
+			a->pending_io = PENDING_NONE;
+			return 1;
+		}
+		if (r < 0)
+			return emulation_failed(vcpu, bytes, insn->length,
+						"MOVS source not accessible");
+		if (r == 0)
+			return 0;
+	}
+	a->pending_io = PENDING_NONE;
+	r = emul_write(vcpu, dst, size, val);
+	if (r < 0)
+		return emulation_failed(vcpu, bytes, insn->length,
+					"string destination not accessible");
+	/* The element is done once its store is handed out. */
+	advance_index(vcpu, VCPU_REGS_RDI, amask, d);
+	if (!stos)
+		advance_index(vcpu, VCPU_REGS_RSI, amask, d);
+	if (rep) {
+		advance_index(vcpu, VCPU_REGS_RCX, amask, ~0ull);
+		if (!(a->regs[VCPU_REGS_RCX] & amask))
+			finish_insn(vcpu);
+	} else {
+		finish_insn(vcpu);
+	}
+	return r;
+}
+
+static int alu_op_of(ZydisMnemonic m)
+{
+	switch (m) {
+	case ZYDIS_MNEMONIC_ADD:
+		return EMUL_ADD;
+	case ZYDIS_MNEMONIC_OR:
+		return EMUL_OR;
+	case ZYDIS_MNEMONIC_ADC:
+		return EMUL_ADC;
+	case ZYDIS_MNEMONIC_SBB:
+		return EMUL_SBB;
+	case ZYDIS_MNEMONIC_AND:
+		return EMUL_AND;
+	case ZYDIS_MNEMONIC_SUB:
+		return EMUL_SUB;
+	case ZYDIS_MNEMONIC_XOR:
+		return EMUL_XOR;
+	case ZYDIS_MNEMONIC_CMP:
+		return EMUL_CMP;
+	case ZYDIS_MNEMONIC_TEST:
+		return EMUL_TEST;
+	case ZYDIS_MNEMONIC_INC:
+		return EMUL_INC;
+	case ZYDIS_MNEMONIC_DEC:
+		return EMUL_DEC;
+	case ZYDIS_MNEMONIC_NEG:
+		return EMUL_NEG;
+	case ZYDIS_MNEMONIC_NOT:
+		return EMUL_NOT;
+	case ZYDIS_MNEMONIC_BT:
+		return EMUL_BT;
+	case ZYDIS_MNEMONIC_BTS:
+		return EMUL_BTS;
+	case ZYDIS_MNEMONIC_BTR:
+		return EMUL_BTR;
+	case ZYDIS_MNEMONIC_BTC:
+		return EMUL_BTC;
+	case ZYDIS_MNEMONIC_XCHG:
+		return -2;
+	default:
+		return -1;
+	}
+}
+
+/* Value of a register or immediate operand; -1 if neither (or not a GPR). */
+static int operand_value(struct kvm_vcpu *vcpu, const ZydisDecodedOperand *op,
+			 uint64_t *v)
+{
+	int w, idx;
+	bool h;
+
+	if (op->type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+		*v = op->imm.value.u;
+		return 0;
+	}
+	if (op->type != ZYDIS_OPERAND_TYPE_REGISTER ||
+	    (idx = gpr_of(op->reg.value, &w, &h)) < 0)
+		return -1;
+	*v = get_gpr(vcpu, idx, w, h);
+	return 0;
+}
+
+/* ALU, INC/DEC/NEG/NOT, BT/BTS/BTR/BTC, XCHG with one memory operand (@mem). */
+static int emulate_rmw(struct kvm_vcpu *vcpu,
+		       const ZydisDecodedInstruction *insn,
+		       const ZydisDecodedOperand *ops, int mem, int op,
+		       const uint8_t *bytes, bool completing)
+{
+	struct kvm_vcpu_arch *a = &vcpu->arch;
+	int nops = insn->operand_count_visible, other = mem == 0 ? 1 : 0;
+	unsigned size = ops[mem].size / 8;
+	uint64_t lin, m = 0, o = 0, res, fl = a->rflags;
+	uint8_t val[8] = {0};
+	bool unary = op == EMUL_INC || op == EMUL_DEC || op == EMUL_NEG ||
+		     op == EMUL_NOT;
+	bool bitop = op >= EMUL_BT && op <= EMUL_BTC;
+	int r, w = 0, idx = -1;
+	bool h = false;
+
+	if (size < 1 || size > 8 || (unary ? nops != 1 : nops != 2))
+		return emulation_failed(vcpu, bytes, insn->length,
+					"operand form");
+	if (!unary && operand_value(vcpu, &ops[other], &o))
+		return emulation_failed(vcpu, bytes, insn->length,
+					"non-GPR operand");
+	if (!unary && ops[other].type == ZYDIS_OPERAND_TYPE_REGISTER)
+		idx = gpr_of(ops[other].reg.value, &w, &h);
+	if (mem_operand_linear(vcpu, insn, &ops[mem], &lin))
+		return emulation_failed(vcpu, bytes, insn->length, "address");
+	if (bitop) {
+		int bits = (int)size * 8;
+
+		if (ops[1].type == ZYDIS_OPERAND_TYPE_REGISTER) {
+			/* A register offset addresses a bit string: the
+			 * signed offset selects the operand-sized unit. */
+			int64_t so = (int64_t)(o << (64 - bits)) >> (64 - bits);
+			int64_t unit =
+			    so >= 0 ? so / bits : -((-so + bits - 1) / bits);
+
+			lin += (uint64_t)unit * size;
+			if (!cs_long(vcpu))
+				lin &= 0xffffffffull;
+		}
+		o &= (uint64_t)(bits - 1);
+	}
+	r = emul_read(vcpu, lin, size, completing, val);
+	if (r == -2) {
+		a->pending_io = PENDING_NONE; /* stale: run the guest again */
+		return 1;
+	}
+	if (r < 0)
+		return emulation_failed(vcpu, bytes, insn->length,
+					"MMIO operand not accessible");
+	if (r == 0)
+		return 0;
+	a->pending_io = PENDING_NONE;
+	memcpy(&m, val, 8);
+
+	if (op == -2) { /* XCHG: memory gets the register, and back */
+		if (idx < 0)
+			return emulation_failed(vcpu, bytes, insn->length,
+						"XCHG operand");
+		memcpy(val, &o, 8);
+		r = emul_write(vcpu, lin, size, val);
+		if (r < 0)
+			return emulation_failed(vcpu, bytes, insn->length,
+						"XCHG store");
+		set_gpr(vcpu, idx, w, h, m);
+		finish_insn(vcpu);
+		return r;
+	}
+	if (mem == 0)
+		res = emul_alu((enum emul_op)op, m, o, (int)size, &fl);
+	else
+		res = emul_alu((enum emul_op)op, o, m, (int)size, &fl);
+	r = 1;
+	if (emul_op_writes((enum emul_op)op)) {
+		if (mem == 0) {
+			memcpy(val, &res, 8);
+			r = emul_write(vcpu, lin, size, val);
+			if (r < 0)
+				return emulation_failed(
+				    vcpu, bytes, insn->length, "MMIO store");
+		} else {
+			if (idx < 0)
+				return emulation_failed(
+				    vcpu, bytes, insn->length, "destination");
+			set_gpr(vcpu, idx, w, h, res);
+		}
+	}
+	a->rflags = fl;
+	finish_insn(vcpu);
+	return r;
+}
+
+/* Decode at RIP and run one of the instructions above; @completing when
+ * userspace has just answered the read. -1 if not one of them. */
+static int emulate_complex(struct kvm_vcpu *vcpu, bool completing)
+{
+	ZydisDecodedInstruction insn;
+	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+	struct kvm_vcpu_arch *a = &vcpu->arch;
+	uint8_t bytes[15];
+	uint64_t next;
+	int mem = -1, nmem = 0, op;
+
+	/* Whatever happens below, the old read is consumed; a new one sets
+	 * pending_io again. */
+	a->pending_io = PENDING_NONE;
+	if (decode_at_rip(vcpu, &insn, ops, bytes)) {
+		return emulation_failed(vcpu, bytes, 15, "cannot decode");
+	}
+	next = a->rip + insn.length;
+	if (!cs_long(vcpu))
+		next &= 0xffffffffull;
+	if (completing && next != a->pending_rip) {
+		/* RIP moved under the pending read (KVM_SET_REGS). */
+		a->pending_io = PENDING_NONE;
+		return 1;
+	}
+	a->pending_rip = next;
+	if (is_string_move(insn.mnemonic))
+		return emulate_string_move(vcpu, &insn, ops, bytes, completing);
+	op = alu_op_of(insn.mnemonic);
+	for (int i = 0; i < insn.operand_count_visible; i++)
+		if (ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY &&
+		    ops[i].mem.type == ZYDIS_MEMOP_TYPE_MEM) {
+			mem = i;
+			nmem++;
+		}
+	if (op == -1 || nmem != 1) {
+		a->pending_io = PENDING_NONE;
+		return completing ? emulation_failed(vcpu, bytes, insn.length,
+						     "instruction changed")
+				  : -1;
+	}
+	return emulate_rmw(vcpu, &insn, ops, mem, op, bytes, completing);
+}
+
 int kvm_emulate_mmio(struct kvm_vcpu *vcpu, uint64_t gpa, bool write,
 		     bool fetch)
 {
@@ -417,6 +775,14 @@ int kvm_emulate_mmio(struct kvm_vcpu *vcpu, uint64_t gpa, bool write,
 	}
 	if (decode_at_rip(vcpu, &insn, ops, bytes))
 		return emulation_failed(vcpu, bytes, 15, "cannot decode");
+	if (insn.mnemonic != ZYDIS_MNEMONIC_MOV &&
+	    insn.mnemonic != ZYDIS_MNEMONIC_MOVZX &&
+	    insn.mnemonic != ZYDIS_MNEMONIC_MOVSX &&
+	    insn.mnemonic != ZYDIS_MNEMONIC_MOVSXD) {
+		r = emulate_complex(vcpu, false);
+		if (r >= 0)
+			return r;
+	}
 	for (int i = 0; i < insn.operand_count; i++)
 		if (ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY &&
 		    ops[i].mem.type == ZYDIS_MEMOP_TYPE_MEM) {
@@ -542,6 +908,8 @@ int complete_emulated_mmio(struct kvm_vcpu *vcpu)
 	if (a->mmio_frag_off + a->mmio_frag_len <= sizeof(a->mmio_value))
 		memcpy(a->mmio_value + a->mmio_frag_off, vcpu->run->mmio.data,
 		       a->mmio_frag_len);
+	if (a->mmio_reg < 0)
+		return emulate_complex(vcpu, true);
 	return finish_read(vcpu);
 }
 
