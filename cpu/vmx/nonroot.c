@@ -14,17 +14,8 @@
 #include "cpu/vmx/ept.h"
 #include "cpu/vmx/vmx_state.h"
 
-/*
- * How many instructions the core runs between preemption-timer checks: at
- * least TIMER_CHECK_INSNS, more while the deadline is far. The core retires
- * well under one instruction per TIMER_TSC_PER_INSN TSC cycles, so a budget
- * of (cycles left) / TIMER_TSC_PER_INSN ends before the deadline; then the
- * next budget is computed from what is left (each x86_run return costs a
- * re-entry: at a fixed 4096 they were ~90% of a Linux boot's x86_run calls).
- */
-#define TIMER_CHECK_INSNS  4096
-#define TIMER_TSC_PER_INSN 4
-#define TIMER_MAX_INSNS	   (1ull << 24)
+/* How many instructions the core runs between preemption-timer checks. */
+#define TIMER_CHECK_INSNS 4096
 
 void vmx_env_init(struct vmx_env *env, struct cpu *cpu, struct vmcs *v)
 {
@@ -104,22 +95,8 @@ static void set_ctl(struct vmx_env *env, struct x86_ctl *ctl)
 	ctl->intr_window_exiting = env->proc & CPU_BASED_INTR_WINDOW_EXITING;
 	ctl->nmi_window_exiting = env->proc & CPU_BASED_NMI_WINDOW_EXITING;
 	ctl->mtf = false;
-	ctl->insn_budget = 0;
+	ctl->insn_budget = env->timer_on ? TIMER_CHECK_INSNS : 0;
 	ctl->kick = &env->cpu->kick;
-}
-
-static uint64_t timer_budget(const struct vmx_env *env)
-{
-	uint64_t now = __rdtsc(), b;
-
-	if (!env->timer_on)
-		return 0;
-	b = env->timer_deadline > now
-		? (env->timer_deadline - now) / TIMER_TSC_PER_INSN
-		: 0;
-	if (b < TIMER_CHECK_INSNS)
-		return TIMER_CHECK_INSNS;
-	return b > TIMER_MAX_INSNS ? TIMER_MAX_INSNS : b;
 }
 
 static bool timer_expired(const struct vmx_env *env)
@@ -185,10 +162,7 @@ void vmx_run_guest(struct vmx_env *env, struct x86_exit *ex)
 	}
 	set_ctl(env, ctl);
 	for (;;) {
-		uint32_t r;
-
-		ctl->insn_budget = timer_budget(env);
-		r = vmx_core_run(cpu, &vmx_env_ops, env, ex);
+		uint32_t r = vmx_core_run(cpu, &vmx_env_ops, env, ex);
 
 		switch (r) {
 		case X86_STOP_KICK:
