@@ -405,9 +405,19 @@ static bool lin_canonical(struct kvm_vcpu *vcpu, uint64_t lin)
 	return !cs_long(vcpu) || (uint64_t)((int64_t)(lin << 16) >> 16) == lin;
 }
 
+/* A non-canonical address: #GP(0), as the CPU (and KVM's emulator) would
+ * raise; the instruction does not execute. */
+static int non_canonical(struct kvm_vcpu *vcpu)
+{
+	kvm_queue_exception(vcpu, 13, true, 0);
+	return -3;
+}
+
 /* Read @size bytes at @lin for the instruction. 1: *val has them; 0: an
  * MMIO read exit is set up; -1: not expressible (unmapped, two MMIO
- * regions). With @completing the bytes are those of the first pass. */
+ * regions); -2: completing, but the access is no longer the one userspace
+ * answered (stale: the guest runs the instruction again); -3: #GP queued.
+ * With @completing the bytes are those of the first pass. */
 static int emul_read(struct kvm_vcpu *vcpu, uint64_t lin, unsigned size,
 		     bool completing, uint8_t val[8])
 {
@@ -415,8 +425,10 @@ static int emul_read(struct kvm_vcpu *vcpu, uint64_t lin, unsigned size,
 	struct mmio_frag f[2];
 	int n, r;
 
-	if (!lin_canonical(vcpu, lin) ||
-	    (n = split_access(vcpu, lin, size, false, f)) < 0)
+	if (!lin_canonical(vcpu, lin))
+		return non_canonical(vcpu);
+	n = split_access(vcpu, lin, size, false, f);
+	if (n < 0)
 		return -1;
 	if (completing) {
 		/* Same access as before? (SET_REGS may have moved it, even
@@ -441,15 +453,18 @@ static int emul_read(struct kvm_vcpu *vcpu, uint64_t lin, unsigned size,
 	return r;
 }
 
-/* Store: 1 done in RAM (or the in-kernel irqchip), 0 exit set up, -1. */
+/* Store: 1 done in RAM (or the in-kernel irqchip), 0 exit set up, -1
+ * not expressible, -3 #GP queued. */
 static int emul_write(struct kvm_vcpu *vcpu, uint64_t lin, unsigned size,
 		      uint8_t val[8])
 {
 	struct mmio_frag f[2];
 	int n;
 
-	if (!lin_canonical(vcpu, lin) ||
-	    (n = split_access(vcpu, lin, size, true, f)) < 0)
+	if (!lin_canonical(vcpu, lin))
+		return non_canonical(vcpu);
+	n = split_access(vcpu, lin, size, true, f);
+	if (n < 0)
 		return -1;
 	return access_parts(vcpu, f, n, true, val);
 }
@@ -515,10 +530,8 @@ static int emulate_string_move(struct kvm_vcpu *vcpu,
 			return emulation_failed(vcpu, bytes, insn->length,
 						"source address");
 		r = emul_read(vcpu, src, size, completing, val);
-		if (r == -2) {
-			a->pending_io = PENDING_NONE;
+		if (r <= -2)
 			return 1;
-		}
 		if (r < 0)
 			return emulation_failed(vcpu, bytes, insn->length,
 						"MOVS source not accessible");
@@ -527,6 +540,8 @@ static int emulate_string_move(struct kvm_vcpu *vcpu,
 	}
 	a->pending_io = PENDING_NONE;
 	r = emul_write(vcpu, dst, size, val);
+	if (r == -3)
+		return 1;
 	if (r < 0)
 		return emulation_failed(vcpu, bytes, insn->length,
 					"string destination not accessible");
@@ -650,10 +665,8 @@ static int emulate_rmw(struct kvm_vcpu *vcpu,
 		o &= (uint64_t)(bits - 1);
 	}
 	r = emul_read(vcpu, lin, size, completing, val);
-	if (r == -2) {
-		a->pending_io = PENDING_NONE; /* stale: run the guest again */
-		return 1;
-	}
+	if (r <= -2)
+		return 1; /* stale, or #GP queued */
 	if (r < 0)
 		return emulation_failed(vcpu, bytes, insn->length,
 					"MMIO operand not accessible");

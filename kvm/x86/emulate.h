@@ -3,9 +3,11 @@
  * The instruction emulator, as far as KVM needs one when the guest runs
  * on VMX with EPT: an access to guest-physical memory with nothing (or
  * read-only memory) behind it becomes KVM_EXIT_MMIO, and string I/O
- * becomes KVM_EXIT_IO with a count. Instructions are decoded with Zydis;
- * guest linear addresses are translated by walking the guest's page tables
- * in software through the memslots.
+ * becomes KVM_EXIT_IO with a count. Read-modify-write instructions and
+ * MOVS on MMIO take two exits (the read, then the write), as Linux's
+ * emulator: see "read-modify-write" in emulate.c. Instructions are decoded with
+ * Zydis; guest linear addresses are translated by walking the guest's page
+ * tables in software through the memslots.
  */
 #ifndef KVMINI_KVM_X86_EMULATE_H
 #define KVMINI_KVM_X86_EMULATE_H

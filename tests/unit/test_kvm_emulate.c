@@ -5,7 +5,9 @@
  * store as a second exit), checked against the same instruction run by
  * the CPU on RAM (result, registers, RFLAGS); MOVS/STOS between RAM and
  * MMIO with DF=0/1, REP, segment override and address size; an abandoned
- * read-modify-write; accesses crossing into MMIO.
+ * read-modify-write (immediate_exit, SET_REGS moving RIP or the operand);
+ * accesses crossing into MMIO; a 64-bit guest (8-byte forms, MOVSQ, a
+ * non-canonical operand raising #GP).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -199,21 +201,23 @@ static const struct vals value_sets[] = {
 static int bit_unit(const struct rmw_case *c, uint32_t cx)
 {
 	int bits = (int)c->size * 8;
-	int64_t off = c->size == 2 ? (int16_t)cx : (int32_t)cx;
+	int64_t off = c->size == 2   ? (int16_t)cx
+		      : c->size == 4 ? (int32_t)cx
+				     : (int64_t)(uint64_t)cx;
 
 	return (int)((off >= 0 ? off / bits : -((-off + bits - 1) / bits)) *
 		     (int)c->size);
 }
 
 static void check_rmw(struct g *g, const struct rmw_case *c, unsigned at,
-		      const struct vals *v, bool bitreg)
+		      const struct vals *v, bool bitreg, uint64_t mmio)
 {
 	int unit = bitreg ? bit_unit(c, v->cx) : 0;
 	struct kvm_regs r = {0}, want, got;
-	uint32_t ram_res = 0, mmio_res = 0;
+	uint64_t ram_res = 0, mmio_res = 0, mem = v->mem;
 
 	/* The reference: the CPU on RAM. */
-	memcpy(g->ram + RAMOP + unit, &v->mem, 4);
+	memcpy(g->ram + RAMOP + unit, &mem, 8);
 	r.rax = v->ax;
 	r.rbx = RAMOP;
 	r.rcx = v->cx;
@@ -227,20 +231,21 @@ static void check_rmw(struct g *g, const struct rmw_case *c, unsigned at,
 	/* The same on MMIO: a read, then (if it stores) a write. */
 	memset(&r, 0, sizeof(r));
 	r.rax = v->ax;
-	r.rbx = MMIO;
+	r.rbx = mmio;
 	r.rcx = v->cx;
 	r.rflags = v->cf ? FL_CF : 0;
 	load(g, at, c->code, c->len, &r);
 	assert_int_equal(run(g), 0);
-	expect_mmio(g, false, (uint64_t)(MMIO + unit), c->size);
-	memcpy(g->run->mmio.data, &v->mem, 4);
+	expect_mmio(g, false, mmio + (uint64_t)(int64_t)unit, c->size);
+	memcpy(g->run->mmio.data, &mem, 8);
 	assert_int_equal(run(g), 0);
 	if (c->writes) {
-		expect_mmio(g, true, (uint64_t)(MMIO + unit), c->size);
+		expect_mmio(g, true, mmio + (uint64_t)(int64_t)unit, c->size);
 		memcpy(&mmio_res, g->run->mmio.data, c->size);
 		if (mmio_res != ram_res)
-			fail_msg("%s: wrote %#x, CPU %#x", c->name, mmio_res,
-				 ram_res);
+			fail_msg("%s: wrote %#llx, CPU %#llx", c->name,
+				 (unsigned long long)mmio_res,
+				 (unsigned long long)ram_res);
 		assert_int_equal(run(g), 0);
 	}
 	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
@@ -252,7 +257,7 @@ static void check_rmw(struct g *g, const struct rmw_case *c, unsigned at,
 			 (unsigned long long)want.rflags);
 	assert_int_equal(got.rax, want.rax);
 	assert_int_equal(got.rcx, want.rcx);
-	assert_int_equal(got.rbx, MMIO);
+	assert_int_equal(got.rbx, mmio);
 	assert_int_equal(got.rip, want.rip);
 	assert_int_equal(got.rip, at + c->len + 1);
 }
@@ -266,12 +271,14 @@ static void test_rmw_on_mmio(void **state)
 	     i++, at += 16)
 		for (size_t j = 0;
 		     j < sizeof(value_sets) / sizeof(value_sets[0]); j++)
-			check_rmw(g, &rmw_cases[i], at, &value_sets[j], false);
+			check_rmw(g, &rmw_cases[i], at, &value_sets[j], false,
+				  MMIO);
 	for (size_t i = 0; i < sizeof(bit_cases) / sizeof(bit_cases[0]);
 	     i++, at += 16)
 		for (size_t j = 0;
 		     j < sizeof(value_sets) / sizeof(value_sets[0]); j++)
-			check_rmw(g, &bit_cases[i], at, &value_sets[j], true);
+			check_rmw(g, &bit_cases[i], at, &value_sets[j], true,
+				  MMIO);
 	done(g);
 }
 
@@ -583,6 +590,118 @@ static void test_rmw_crossing(void **state)
 	done(g);
 }
 
+/* ---- 64-bit guest ------------------------------------------------------- */
+
+#define MMIO64 0xd0000000ull
+
+/* 4-level paging: GPA 0..2M identity, a 2 MiB page at 0xd0000000 (MMIO). */
+static void long_mode(struct g *g)
+{
+	uint64_t *pml4 = (uint64_t *)(g->ram + 0x2000);
+	uint64_t *pdpt = (uint64_t *)(g->ram + 0x3000);
+	uint64_t *pd0 = (uint64_t *)(g->ram + 0x4000);
+	uint64_t *pd3 = (uint64_t *)(g->ram + 0x7000);
+	struct kvm_segment cs = {.limit = 0xffffffff,
+				 .selector = 8,
+				 .type = 11,
+				 .present = 1,
+				 .s = 1,
+				 .l = 1,
+				 .g = 1};
+	struct kvm_segment ds = {.limit = 0xffffffff,
+				 .selector = 0x10,
+				 .type = 3,
+				 .present = 1,
+				 .s = 1,
+				 .db = 1,
+				 .g = 1};
+	struct kvm_sregs s;
+
+	pml4[0] = 0x3000 | 3;
+	pdpt[0] = 0x4000 | 3;
+	pdpt[3] = 0x7000 | 3;
+	pd0[0] = 0x83;
+	pd3[0x80] = MMIO64 | 0x83;
+	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_GET_SREGS, &s), 0);
+	s.cs = cs;
+	s.ds = s.es = s.ss = ds;
+	s.cr3 = 0x2000;
+	s.cr4 = 0x20;
+	s.efer = 0x500;
+	s.cr0 = 0x80000031;
+	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_SET_SREGS, &s), 0);
+}
+
+static const struct rmw_case rmw64_cases[] = {
+    C("add [rbx],rax", 8, FL_ARITH, true, 0x48, 0x01, 0x03),
+    C("sub [rbx],eax", 4, FL_ARITH, true, 0x29, 0x03),
+    C("neg qword [rbx]", 8, FL_ARITH, true, 0x48, 0xf7, 0x1b),
+    C("cmp qword [rbx],-1", 8, FL_ARITH, false, 0x48, 0x83, 0x3b, 0xff),
+    C("xchg [rbx],rax", 8, FL_ARITH, true, 0x48, 0x87, 0x03),
+    C("lock or [rbx],rax", 8, FL_ARITH & ~FL_AF, true, 0xf0, 0x48, 0x09, 0x03),
+    C("inc qword [rbx]", 8, FL_ARITH, true, 0x48, 0xff, 0x03),
+};
+
+static const struct rmw_case bit64_cases[] = {
+    C("bts qword [rbx],rcx", 8, FL_CF, true, 0x48, 0x0f, 0xab, 0x0b),
+    C("btr dword [rbx],ecx", 4, FL_CF, true, 0x0f, 0xb3, 0x0b),
+};
+
+static void test_long_mode(void **state)
+{
+	static const uint8_t movsq[] = {0x48, 0xa5};
+	static const uint8_t add[] = {0x48, 0x01, 0x03};
+	struct g *g = guest();
+	struct kvm_regs r = {0};
+	unsigned at = CODE;
+
+	long_mode(g);
+	for (size_t i = 0; i < sizeof(rmw64_cases) / sizeof(rmw64_cases[0]);
+	     i++, at += 16)
+		for (size_t j = 0;
+		     j < sizeof(value_sets) / sizeof(value_sets[0]); j++)
+			check_rmw(g, &rmw64_cases[i], at, &value_sets[j], false,
+				  MMIO64);
+	for (size_t i = 0; i < sizeof(bit64_cases) / sizeof(bit64_cases[0]);
+	     i++, at += 16)
+		for (size_t j = 0;
+		     j < sizeof(value_sets) / sizeof(value_sets[0]); j++)
+			check_rmw(g, &bit64_cases[i], at, &value_sets[j], true,
+				  MMIO64);
+
+	/* MOVSQ RAM -> MMIO, DF=1. */
+	memcpy(g->ram + RAMOP, "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+	r.rsi = RAMOP;
+	r.rdi = MMIO64 + 0x100;
+	r.rflags = FL_DF;
+	load(g, at, movsq, 2, &r);
+	assert_int_equal(run(g), 0);
+	expect_mmio(g, true, MMIO64 + 0x100, 8);
+	assert_memory_equal(g->run->mmio.data,
+			    "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
+	assert_int_equal(run(g), 0);
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	r = regs(g);
+	assert_int_equal(r.rsi, RAMOP - 8);
+	assert_int_equal(r.rdi, MMIO64 + 0xf8);
+	at += 16;
+
+	/* The operand's address made non-canonical between the two exits
+	 * (KVM_SET_REGS): #GP in the guest (no IDT here: a triple fault),
+	 * nothing written, no crash. */
+	memset(&r, 0, sizeof(r));
+	r.rbx = MMIO64;
+	load(g, at, add, 3, &r);
+	assert_int_equal(run(g), 0);
+	expect_mmio(g, false, MMIO64, 8);
+	r = regs(g);
+	r.rbx = 0x8000000000000000ull;
+	set_regs(g, &r);
+	assert_int_equal(run(g), 0);
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_SHUTDOWN);
+	done(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -591,6 +710,7 @@ int main(void)
 	    cmocka_unit_test(test_movs_mmio_to_ram),
 	    cmocka_unit_test(test_rmw_abandoned),
 	    cmocka_unit_test(test_rmw_crossing),
+	    cmocka_unit_test(test_long_mode),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
