@@ -636,7 +636,16 @@ static inline uint64_t x86_flags_sub(uint64_t a, uint64_t b, uint64_t borrow,
 	return f;
 }
 
-bool x86_cond(uint64_t rflags, unsigned cc);
+/* Condition code cc (Jcc/SETcc/CMOVcc encoding) of rflags, branch-free:
+ * bit n of m is condition 2n (O, B, Z, BE, S, P, L, LE); odd cc negate. */
+static inline bool x86_cond(uint64_t fl, unsigned cc)
+{
+	unsigned of = (fl >> 11) & 1, cf = fl & 1, zf = (fl >> 6) & 1;
+	unsigned sf = (fl >> 7) & 1, pf = (fl >> 2) & 1, lt = sf ^ of;
+	unsigned m = of | cf << 1 | zf << 2 | (cf | zf) << 3 | sf << 4 |
+		     pf << 5 | lt << 6 | (zf | lt) << 7;
+	return ((m >> ((cc >> 1) & 7)) ^ cc) & 1;
+}
 static inline void set_arith_flags(struct x86_core *c, uint64_t f)
 {
 	c->st->rflags = (c->st->rflags & ~F_ARITH) | f;
