@@ -474,7 +474,9 @@ static bool is_string_move(ZydisMnemonic m)
 	return m == ZYDIS_MNEMONIC_MOVSB || m == ZYDIS_MNEMONIC_MOVSW ||
 	       m == ZYDIS_MNEMONIC_MOVSD || m == ZYDIS_MNEMONIC_MOVSQ ||
 	       m == ZYDIS_MNEMONIC_STOSB || m == ZYDIS_MNEMONIC_STOSW ||
-	       m == ZYDIS_MNEMONIC_STOSD || m == ZYDIS_MNEMONIC_STOSQ;
+	       m == ZYDIS_MNEMONIC_STOSD || m == ZYDIS_MNEMONIC_STOSQ ||
+	       m == ZYDIS_MNEMONIC_LODSB || m == ZYDIS_MNEMONIC_LODSW ||
+	       m == ZYDIS_MNEMONIC_LODSD || m == ZYDIS_MNEMONIC_LODSQ;
 }
 
 static void advance_index(struct kvm_vcpu *vcpu, int reg, uint64_t amask,
@@ -485,7 +487,7 @@ static void advance_index(struct kvm_vcpu *vcpu, int reg, uint64_t amask,
 	vcpu->arch.regs[reg] = (v & ~amask) | ((v + d) & amask);
 }
 
-/* MOVS/STOS, one element per call: REP with a count repeats the
+/* MOVS/STOS/LODS, one element per call: REP with a count repeats the
  * instruction (RIP unchanged) and the guest comes back for the next
  * element, as KVM without fast string MMIO. */
 static int emulate_string_move(struct kvm_vcpu *vcpu,
@@ -498,6 +500,10 @@ static int emulate_string_move(struct kvm_vcpu *vcpu,
 		    insn->mnemonic == ZYDIS_MNEMONIC_STOSW ||
 		    insn->mnemonic == ZYDIS_MNEMONIC_STOSD ||
 		    insn->mnemonic == ZYDIS_MNEMONIC_STOSQ;
+	bool lods = insn->mnemonic == ZYDIS_MNEMONIC_LODSB ||
+		    insn->mnemonic == ZYDIS_MNEMONIC_LODSW ||
+		    insn->mnemonic == ZYDIS_MNEMONIC_LODSD ||
+		    insn->mnemonic == ZYDIS_MNEMONIC_LODSQ;
 	bool rep =
 	    insn->attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE |
 				ZYDIS_ATTRIB_HAS_REPNE);
@@ -518,7 +524,8 @@ static int emulate_string_move(struct kvm_vcpu *vcpu,
 		finish_insn(vcpu);
 		return 1;
 	}
-	if (mem_operand_linear(vcpu, insn, &ops[0], &dst))
+	/* LODS: ops[0] is the accumulator, there is no memory destination. */
+	if (!lods && mem_operand_linear(vcpu, insn, &ops[0], &dst))
 		return emulation_failed(vcpu, bytes, insn->length,
 					"destination address");
 	if (stos) {
@@ -539,14 +546,23 @@ static int emulate_string_move(struct kvm_vcpu *vcpu,
 			return 0;
 	}
 	a->pending_io = PENDING_NONE;
-	r = emul_write(vcpu, dst, size, val);
-	if (r == -3)
-		return 1;
-	if (r < 0)
-		return emulation_failed(vcpu, bytes, insn->length,
-					"string destination not accessible");
-	/* The element is done once its store is handed out. */
-	advance_index(vcpu, VCPU_REGS_RDI, amask, d);
+	if (lods) {
+		uint64_t v = 0;
+
+		memcpy(&v, val, size);
+		set_gpr(vcpu, VCPU_REGS_RAX, (int)size * 8, false, v);
+		r = 1;
+	} else {
+		r = emul_write(vcpu, dst, size, val);
+		if (r == -3)
+			return 1;
+		if (r < 0)
+			return emulation_failed(
+			    vcpu, bytes, insn->length,
+			    "string destination not accessible");
+		/* The element is done once its store is handed out. */
+		advance_index(vcpu, VCPU_REGS_RDI, amask, d);
+	}
 	if (!stos)
 		advance_index(vcpu, VCPU_REGS_RSI, amask, d);
 	if (rep) {

@@ -4,7 +4,7 @@
  * softkvm: read-modify-write instructions on MMIO (a read exit, then the
  * store as a second exit), checked against the same instruction run by
  * the CPU on RAM (result, registers, RFLAGS); MOVS/STOS between RAM and
- * MMIO with DF=0/1, REP, segment override and address size; an abandoned
+ * MMIO with DF=0/1, REP, segment override and address size; LODS; an abandoned
  * read-modify-write (immediate_exit, SET_REGS moving RIP or the operand);
  * accesses crossing into MMIO; a 64-bit guest (8-byte forms, MOVSQ, a
  * non-canonical operand raising #GP).
@@ -465,6 +465,40 @@ static void test_movs_mmio_to_ram(void **state)
 	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
 	assert_int_equal(g->ram[RAMOP], 0x56);
 	assert_int_equal(regs(g).rsi, 0x10000);
+
+	/* LODSW from MMIO, DF=1: AX loaded, the rest of EAX kept. */
+	static const uint8_t lodsw[] = {0xad};
+	memset(&r, 0, sizeof(r));
+	r.rax = 0x12345678;
+	r.rsi = MMIO;
+	r.rflags = FL_DF;
+	load(g, CODE + 0x60, lodsw, 1, &r);
+	assert_int_equal(run(g), 0);
+	expect_mmio(g, false, MMIO, 2);
+	memcpy(g->run->mmio.data, "\xcd\xab", 2);
+	assert_int_equal(run(g), 0);
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	r = regs(g);
+	assert_int_equal(r.rax, 0x1234abcd);
+	assert_int_equal(r.rsi, MMIO - 2);
+
+	/* REP LODSB, count 2: two reads, AL is the last. */
+	static const uint8_t rep_lodsb[] = {0xf3, 0xac};
+	memset(&r, 0, sizeof(r));
+	r.rsi = MMIO;
+	r.rcx = 2;
+	load(g, CODE + 0x68, rep_lodsb, 2, &r);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(run(g), 0);
+		expect_mmio(g, false, (uint64_t)(MMIO + i), 1);
+		g->run->mmio.data[0] = (uint8_t)(0x40 + i);
+	}
+	assert_int_equal(run(g), 0);
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	r = regs(g);
+	assert_int_equal(r.rax, 0x41);
+	assert_int_equal(r.rcx, 0);
+	assert_int_equal(r.rsi, MMIO + 2);
 
 	/* MMIO to MMIO: a read, then a write. */
 	static const uint8_t movsb[] = {0xa4};
