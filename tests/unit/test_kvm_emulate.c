@@ -45,14 +45,14 @@ struct g {
 	struct kvm_run *run;
 };
 
-static struct g *guest(void)
+static struct g *guest_on(const char *model)
 {
 	struct g *g = calloc(1, sizeof(*g));
 	struct kvm_userspace_memory_region mr = {0};
 	char err[128];
 	struct kvm_sregs s;
 
-	assert_int_equal(softkvm_load("default", err, sizeof(err)), 0);
+	assert_int_equal(softkvm_load(model, err, sizeof(err)), 0);
 	g->sys = softkvm_open();
 	g->vm = softkvm_ioctl(g->sys, KVM_CREATE_VM, 0);
 	assert_true(g->vm >= 0);
@@ -73,6 +73,11 @@ static struct g *guest(void)
 	s.cr0 = 0x10;
 	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_SET_SREGS, &s), 0);
 	return g;
+}
+
+static struct g *guest(void)
+{
+	return guest_on("default");
 }
 
 static void done(struct g *g)
@@ -681,11 +686,11 @@ static const struct rmw_case bit64_cases[] = {
     C("btr dword [rbx],ecx", 4, FL_CF, true, 0x0f, 0xb3, 0x0b),
 };
 
-static void test_long_mode(void **state)
+static void check_long_mode(const char *model)
 {
 	static const uint8_t movsq[] = {0x48, 0xa5};
 	static const uint8_t add[] = {0x48, 0x01, 0x03};
-	struct g *g = guest();
+	struct g *g = guest_on(model);
 	struct kvm_regs r = {0};
 	unsigned at = CODE;
 
@@ -736,6 +741,17 @@ static void test_long_mode(void **state)
 	done(g);
 }
 
+static void test_long_mode(void **state)
+{
+	check_long_mode("default");
+}
+
+/* The same on shadow paging (no EPT): MMIO found by the shadow MMU. */
+static void test_long_mode_shadow(void **state)
+{
+	check_long_mode("default,-ept");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -745,6 +761,7 @@ int main(void)
 	    cmocka_unit_test(test_rmw_abandoned),
 	    cmocka_unit_test(test_rmw_crossing),
 	    cmocka_unit_test(test_long_mode),
+	    cmocka_unit_test(test_long_mode_shadow),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
