@@ -1012,6 +1012,21 @@ SHIFT_SPEC(shr, S_SHR, 8)
 SHIFT_SPEC(sar, S_SAR, 4)
 SHIFT_SPEC(sar, S_SAR, 8)
 
+/* IMUL r64, r/m64 [, imm]: the overflow test by the compiler's builtin
+ * instead of a 128-bit product (same CF/OF: the product does not fit). */
+static HANDLER(h_imul_q)
+{
+	unsigned s1 = i->nops == 3 ? 1 : 0;
+	int64_t a = (int64_t)x86_op_read(c, i, s1);
+	int64_t b = (int64_t)x86_op_read(c, i, s1 + 1);
+	int64_t r;
+	bool ovf = __builtin_mul_overflow(a, b, &r);
+
+	c->st->gpr[i->op[0].reg] = (uint64_t)r;
+	set_arith_flags(c, x86_flags_logic((uint64_t)r, 8) |
+			       (ovf ? F_CF | F_OF : 0));
+}
+
 #define SPEC_ROW(name)                                                         \
 	{                                                                      \
 		h_##name,                                                      \
@@ -1047,6 +1062,8 @@ x86_handler x86_alu_specialise(const struct x86_insn *i)
 			return d->size == 8 ? h_dec_r8 : h_dec_r4;
 		return NULL;
 	}
+	if (i->fn == h_imul && (i->nops == 2 || i->nops == 3) && d->size == 8)
+		return h_imul_q;
 	if (i->nops != 2)
 		return NULL;
 	if (s->kind == OPK_IMM) {
