@@ -30,8 +30,11 @@ for variant in plain asan; do
 		cat "$b.log"; echo "build ($variant) failed"; F=$((F + 1)); continue
 	fi
 	echo "== $variant tests"
-	out=$(BUILD=$b KVMINI_SLOW_TESTS=$vslow ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-	      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 bash tests/run.sh | tee /dev/stderr | tail -1)
+	# (not `tee /dev/stderr`: when stderr is a file, reopening it truncates it)
+	BUILD=$b KVMINI_SLOW_TESTS=$vslow ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 bash tests/run.sh >"$b-tests.log" 2>&1
+	cat "$b-tests.log"
+	out=$(tail -1 "$b-tests.log")
 	read -r _ p f s <<<"$out"
 	P=$((P + ${p:-0})) F=$((F + ${f:-1})) S=$((S + ${s:-0}))
 done
