@@ -14,7 +14,7 @@ WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS  := -std=gnu11 $(OPT) -g $(WARN) -I. -Iinclude -MMD -MP -pthread \
            -fno-strict-aliasing $(EXTRA_CFLAGS)
 LDFLAGS := -pthread $(EXTRA_LDFLAGS)
-LDLIBS  := -lZydis -lnuma -llzma -lzstd -lz -lm
+LDLIBS  := -lZydis -lnuma -lm
 
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

@@ -4,8 +4,8 @@
 set -eu
 quiet=0; [ "${1:-}" = --quiet ] && quiet=1
 pkgs=(build-essential make gcc clang lld libzydis-dev libcmocka-dev libnuma-dev
-      liblzma-dev libzstd-dev zlib1g-dev libseccomp-dev libclang-rt-14-dev
-      qemu-system-x86 cpio xz-utils zstd binutils)
+      libclang-rt-14-dev
+      qemu-system-x86 cpio xz-utils zstd lz4 binutils python3)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
