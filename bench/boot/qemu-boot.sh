@@ -8,9 +8,8 @@
 #     PEERS: comma list of qemu-tcg (default), qemu-tcg-pvh (QEMU's own PVH
 #            boot of cache/guest/vmlinux: no decompressor), kvmini-soft,
 #            kvmini-kvm, kvmini-soft-pvh, kvmini-kvm-pvh (the vmlinux),
-#            kvmini-soft-stub (kvmini running the bzImage through
-#            tests/linux/loader-check/mkstub.sh's stub), qemu-kvm. A peer that fails to reach the marker prints n/a and
-#            why (e.g. kvmini before its Linux boot milestone).
+#            qemu-kvm. A peer that fails to reach the marker prints n/a
+#            and why (e.g. no usable /dev/kvm).
 #   env: KVMINI_CACHE (guest cache), BUILD (kvmini build dir), GUEST_APPEND
 #
 # Prints one line per run and a summary per peer: median seconds to the
@@ -48,13 +47,6 @@ peer_cmd() {
 	qemu-kvm)
 		[ -r /dev/kvm ] && [ -w /dev/kvm ] || { echo "no usable /dev/kvm"; return 1; }
 		qemu_cmd kvm; CMD=("${QEMU_CMD[@]}") ;;
-	kvmini-soft-stub)
-		# linux_load()'s layout in a self-contained ELF32 (mkstub.sh):
-		# runs on kvmini before `run --kernel` exists
-		[ -x "$BUILD/kvmini" ] || { echo "no $BUILD/kvmini"; return 1; }
-		[ -f "$STUB" ] || bash tests/linux/loader-check/mkstub.sh -o "$STUB" 2>/dev/null ||
-			{ echo "mkstub.sh failed"; return 1; }
-		CMD=("$BUILD/kvmini" run --backend soft --mem 512M "$STUB") ;;
 	kvmini-soft | kvmini-kvm | kvmini-soft-pvh | kvmini-kvm-pvh)
 		[ -x "$BUILD/kvmini" ] || { echo "no $BUILD/kvmini"; return 1; }
 		local k=$VMLINUZ be=${1#kvmini-}
@@ -73,8 +65,7 @@ echo "# guest: kernel $KVER, $(stat -c %s "$INITRD")-byte initrd; host: $(nproc)
 printf '%-16s %4s %10s %10s  %s\n' peer run marker_s exit_s status
 declare -A med
 out=$(mktemp)
-STUB=$(mktemp -u --suffix=.elf)
-trap 'rm -f "$out" "$STUB"' EXIT
+trap 'rm -f "$out"' EXIT
 IFS=, read -r -a plist <<<"$peers"
 for p in "${plist[@]}"; do
 	if ! why=$(peer_cmd "$p"); then
