@@ -99,11 +99,6 @@ uint64_t *cpu_gprs(struct cpu *cpu)
 	return cpu->gpr;
 }
 
-struct x86_fpu *cpu_fpu(struct cpu *cpu)
-{
-	return &cpu->guest.fpu;
-}
-
 uint64_t cpu_read_cr2(struct cpu *cpu)
 {
 	return cpu->cr2;

@@ -138,10 +138,20 @@ enum vmx_result cpu_invvpid(struct cpu *cpu, uint64_t type, uint16_t vpid,
  * DR6, and the MSRs STAR/LSTAR/CSTAR/SFMASK/KERNEL_GS_BASE (cpu_wrmsr).
  */
 uint64_t *cpu_gprs(struct cpu *cpu); /* 16 entries */
-/* The x87/SSE register file (struct x86_fpu, cpu/x86/x86.h), likewise
- * the processor's own: KVM_GET_FPU/KVM_SET_FPU read and write it. */
-struct x86_fpu;
-struct x86_fpu *cpu_fpu(struct cpu *cpu);
+/*
+ * The x87/SSE register file, likewise the processor's own, moved as the
+ * 512-byte image FXSAVE64 stores (SDM vol. 1 10.5.1: FCW, FSW, abridged
+ * FTW, FOP, 64-bit FIP/FDP, MXCSR, MXCSR_MASK, ST0-ST7 in stack order,
+ * XMM0-XMM15), whatever CR0/CR4 say: a VMM's FXSAVE/FXRSTOR of the guest
+ * state (Linux: guest_fpu). Bytes 416-511 are written as zero and ignored.
+ * cpu_set_fxsave drops MXCSR bits outside MXCSR_MASK (where FXRSTOR would
+ * #GP), so a bad image can never fault the host's SSE unit.
+ */
+#define CPU_FXSAVE_SIZE 512
+void cpu_get_fxsave(struct cpu *cpu, uint8_t image[CPU_FXSAVE_SIZE]);
+void cpu_set_fxsave(struct cpu *cpu, const uint8_t image[CPU_FXSAVE_SIZE]);
+/* The image of a processor after RESET/INIT (FCW 0x37f, MXCSR 0x1f80). */
+void cpu_fxsave_reset_image(uint8_t image[CPU_FXSAVE_SIZE]);
 uint64_t cpu_read_cr2(struct cpu *cpu);
 void cpu_write_cr2(struct cpu *cpu, uint64_t val);
 /* n = 0..3 or 6; other n read 0 / are ignored. */

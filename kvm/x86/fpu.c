@@ -1,29 +1,35 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * See fpu.h. The silicon keeps its x87/SSE register file in the struct
- * x86_fpu that cpu_fpu() (cpu/cpu.h) hands out for exactly this purpose
- * ("KVM_GET_FPU/KVM_SET_FPU read and write it"); its layout is defined in
- * cpu/x86/x86.h, the one cpu/ header besides cpu/cpu.h that kvm/ includes,
- * here only. Each vCPU keeps its own copy (Linux: guest_fpu) and swaps it
- * into the host CPU around every VM entry, so vCPUs sharing a soft CPU do
- * not share registers.
+ * See fpu.h. Each vCPU keeps its x87/SSE state as an FXSAVE image
+ * (vcpu->arch.fxsave; Linux: guest_fpu) and moves it in and out of the
+ * host CPU around every VM entry with cpu_set_fxsave/cpu_get_fxsave
+ * (cpu/cpu.h), as Linux does with FXRSTOR/FXSAVE, so vCPUs sharing a soft
+ * CPU do not share registers. The image's layout is architectural (SDM
+ * vol. 1 10.5.1), not the CPU's: KVM_GET/SET_FPU convert from it.
  */
 #include "kvm/x86/fpu.h"
 
 #include <string.h>
 
-#include "cpu/x86/x86.h"
+#include "cpu/cpu.h"
 #include "kvm/kvm_host.h"
 #include "kvm/smp.h"
 
-_Static_assert(sizeof(struct x86_fpu) <=
-		   sizeof(((struct kvm_vcpu_arch *)0)->fxsave),
-	       "vcpu->arch.fxsave too small for struct x86_fpu");
+_Static_assert(sizeof(((struct kvm_vcpu_arch *)0)->fxsave) == CPU_FXSAVE_SIZE,
+	       "vcpu->arch.fxsave must hold an FXSAVE image");
 
-static struct x86_fpu *guest_fpu(struct kvm_vcpu *vcpu)
-{
-	return (struct x86_fpu *)(void *)vcpu->arch.fxsave;
-}
+/* Offsets in the FXSAVE64 image (SDM vol. 1 table 10-2). */
+enum {
+	FX_FCW = 0,
+	FX_FSW = 2,
+	FX_FTW = 4,
+	FX_FOP = 6,
+	FX_FIP = 8,
+	FX_FDP = 16,
+	FX_MXCSR = 24,
+	FX_ST = 32,
+	FX_XMM = 160,
+};
 
 bool kvm_fpu_switchable(void)
 {
@@ -32,70 +38,50 @@ bool kvm_fpu_switchable(void)
 
 void kvm_fpu_reset(struct kvm_vcpu *vcpu)
 {
-	/* inited = false: the power-on state (FCW 0x37f, MXCSR 0x1f80) is
-	 * applied on first use, by the CPU or by kvm_get_fpu below. */
-	memset(vcpu->arch.fxsave, 0, sizeof(vcpu->arch.fxsave));
+	cpu_fxsave_reset_image(vcpu->arch.fxsave);
 }
 
 void kvm_load_guest_fpu(struct kvm_vcpu *vcpu)
 {
-	memcpy(cpu_fpu(host_cpu(vcpu->cpu)), guest_fpu(vcpu),
-	       sizeof(struct x86_fpu));
+	cpu_set_fxsave(host_cpu(vcpu->cpu), vcpu->arch.fxsave);
 }
 
 void kvm_put_guest_fpu(struct kvm_vcpu *vcpu)
 {
-	memcpy(guest_fpu(vcpu), cpu_fpu(host_cpu(vcpu->cpu)),
-	       sizeof(struct x86_fpu));
+	cpu_get_fxsave(host_cpu(vcpu->cpu), vcpu->arch.fxsave);
 }
 
-static void power_on(struct x86_fpu *f)
-{
-	if (f->inited)
-		return;
-	memset(f, 0, sizeof(*f));
-	f->fcw = 0x37f;
-	f->mxcsr = 0x1f80;
-	f->inited = true;
-}
-
-/* struct kvm_fpu is the FXSAVE image: fpr[i] is ST(i), the register TOP+i;
- * x86_fpu keeps the physical R0-R7. */
+/* struct kvm_fpu is the FXSAVE image's content in another order: fpr[i]
+ * is ST(i), as in the image. */
 void kvm_get_fpu(struct kvm_vcpu *vcpu, struct kvm_fpu *k)
 {
-	struct x86_fpu f = *guest_fpu(vcpu);
-	unsigned top;
+	const uint8_t *fx = vcpu->arch.fxsave;
 
-	power_on(&f);
-	top = (f.fsw >> 11) & 7;
 	memset(k, 0, sizeof(*k));
-	k->fcw = f.fcw;
-	k->fsw = f.fsw;
-	k->ftwx = f.ftw;
-	k->last_opcode = f.fop;
-	k->last_ip = f.fip;
-	k->last_dp = f.fdp;
-	k->mxcsr = f.mxcsr;
-	for (unsigned i = 0; i < 8; i++)
-		memcpy(k->fpr[i], f.st[(top + i) & 7], 16);
-	memcpy(k->xmm, f.xmm, sizeof(k->xmm));
+	memcpy(&k->fcw, fx + FX_FCW, 2);
+	memcpy(&k->fsw, fx + FX_FSW, 2);
+	k->ftwx = fx[FX_FTW];
+	memcpy(&k->last_opcode, fx + FX_FOP, 2);
+	memcpy(&k->last_ip, fx + FX_FIP, 8);
+	memcpy(&k->last_dp, fx + FX_FDP, 8);
+	memcpy(&k->mxcsr, fx + FX_MXCSR, 4);
+	memcpy(k->fpr, fx + FX_ST, sizeof(k->fpr));
+	memcpy(k->xmm, fx + FX_XMM, sizeof(k->xmm));
 }
 
 void kvm_set_fpu(struct kvm_vcpu *vcpu, const struct kvm_fpu *k)
 {
-	struct x86_fpu *f = guest_fpu(vcpu);
-	unsigned top = (k->fsw >> 11) & 7;
+	uint8_t *fx = vcpu->arch.fxsave;
 
-	memset(f, 0, sizeof(*f));
-	f->inited = true;
-	f->fcw = k->fcw;
-	f->fsw = k->fsw;
-	f->ftw = k->ftwx;
-	f->fop = k->last_opcode;
-	f->fip = k->last_ip;
-	f->fdp = k->last_dp;
-	f->mxcsr = k->mxcsr;
-	for (unsigned i = 0; i < 8; i++)
-		memcpy(f->st[(top + i) & 7], k->fpr[i], 16);
-	memcpy(f->xmm, k->xmm, sizeof(f->xmm));
+	/* MXCSR_MASK and the reserved tail are the CPU's; keep them. */
+	memcpy(fx + FX_FCW, &k->fcw, 2);
+	memcpy(fx + FX_FSW, &k->fsw, 2);
+	fx[FX_FTW] = k->ftwx;
+	fx[FX_FTW + 1] = 0;
+	memcpy(fx + FX_FOP, &k->last_opcode, 2);
+	memcpy(fx + FX_FIP, &k->last_ip, 8);
+	memcpy(fx + FX_FDP, &k->last_dp, 8);
+	memcpy(fx + FX_MXCSR, &k->mxcsr, 4);
+	memcpy(fx + FX_ST, k->fpr, sizeof(k->fpr));
+	memcpy(fx + FX_XMM, k->xmm, sizeof(k->xmm));
 }

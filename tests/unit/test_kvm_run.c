@@ -556,6 +556,40 @@ static void test_fpu_per_vcpu(void **state)
 	done(g);
 }
 
+/* KVM_GET/SET_FPU speak the FXSAVE order: fpr[i] is ST(i), relative to
+ * FSW.TOP, whatever physical register the CPU keeps it in. */
+static void test_fpu_x87_stack_order(void **state)
+{
+	static const uint8_t code[] = {
+	    0xd8, 0xc1, /* fadd st(0), st(1) */
+	    0xf4,	/* hlt */
+	};
+	static const uint8_t one[10] = {0, 0, 0, 0, 0, 0, 0, 0x80, 0xff, 0x3f};
+	static const uint8_t two[10] = {0, 0, 0, 0, 0, 0, 0, 0x80, 0x00, 0x40};
+	static const uint8_t three[10] = {0, 0, 0, 0,	 0,
+					  0, 0, 0xc0, 0x00, 0x40};
+	struct g *g = guest("default", code, sizeof(code));
+	struct kvm_fpu fpu;
+
+	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_GET_FPU, &fpu), 0);
+	fpu.fsw = 6u << 11; /* TOP = 6: ST0 = R6, ST1 = R7 */
+	fpu.ftwx = 0xc0;    /* R6, R7 valid */
+	memset(fpu.fpr, 0, sizeof(fpu.fpr));
+	memcpy(fpu.fpr[0], one, 10);
+	memcpy(fpu.fpr[1], two, 10);
+	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_SET_FPU, &fpu), 0);
+	assert_int_equal(run(g), 0);
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	memset(&fpu, 0xcc, sizeof(fpu));
+	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_GET_FPU, &fpu), 0);
+	assert_int_equal((fpu.fsw >> 11) & 7, 6);
+	assert_int_equal(fpu.ftwx, 0xc0);
+	assert_int_equal(fpu.fcw, 0x37f);
+	assert_memory_equal(fpu.fpr[0], three, 10);
+	assert_memory_equal(fpu.fpr[1], two, 10);
+	done(g);
+}
+
 static void test_cpuid(void **state)
 {
 	static const uint8_t code[] = {
@@ -900,6 +934,7 @@ int main(void)
 	    cmocka_unit_test(test_dirty_log),
 	    cmocka_unit_test(test_kvmclock),
 	    cmocka_unit_test(test_fpu_per_vcpu),
+	    cmocka_unit_test(test_fpu_x87_stack_order),
 	    cmocka_unit_test(test_cpuid),
 	    cmocka_unit_test(test_string_out),
 	    cmocka_unit_test(test_immediate_exit),
