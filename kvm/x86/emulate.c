@@ -2,6 +2,7 @@
 /* See emulate.h. */
 #include "kvm/x86/emulate.h"
 #include "kvm/x86/emulate_flags.h"
+#include "kvm/x86/emulate_priv.h"
 
 #include <Zydis/Zydis.h>
 #include <errno.h>
@@ -141,7 +142,7 @@ int kvm_write_linear(struct kvm_vcpu *vcpu, uint64_t gva, const void *buf,
 
 /* ---- decoding --------------------------------------------------------- */
 
-static bool cs_long(struct kvm_vcpu *vcpu)
+bool emul_cs_long(struct kvm_vcpu *vcpu)
 {
 	return is_long_mode(vcpu) && vcpu->arch.segments[VCPU_SREG_CS].l;
 }
@@ -156,7 +157,7 @@ static int decode_at_rip(struct kvm_vcpu *vcpu, ZydisDecodedInstruction *insn,
 	uint64_t lin = a->segments[VCPU_SREG_CS].base + a->rip;
 	unsigned got = 0;
 
-	if (cs_long(vcpu)) {
+	if (emul_cs_long(vcpu)) {
 		mode = ZYDIS_MACHINE_MODE_LONG_64;
 		sw = ZYDIS_STACK_WIDTH_64;
 		lin = a->rip;
@@ -181,8 +182,7 @@ static int decode_at_rip(struct kvm_vcpu *vcpu, ZydisDecodedInstruction *insn,
 	return 0;
 }
 
-/* GPR index and width/high-byte of a Zydis register; -1 if not a GPR. */
-static int gpr_of(ZydisRegister reg, int *width, bool *high8)
+int emul_gpr_of(ZydisRegister reg, int *width, bool *high8)
 {
 	ZydisRegister big =
 	    ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, reg);
@@ -194,8 +194,8 @@ static int gpr_of(ZydisRegister reg, int *width, bool *high8)
 	return (int)(big - ZYDIS_REGISTER_RAX);
 }
 
-static void set_gpr(struct kvm_vcpu *vcpu, int idx, int width, bool high8,
-		    uint64_t v)
+void emul_set_gpr(struct kvm_vcpu *vcpu, int idx, int width, bool high8,
+		  uint64_t v)
 {
 	uint64_t *r = &vcpu->arch.regs[idx];
 
@@ -217,7 +217,7 @@ static void set_gpr(struct kvm_vcpu *vcpu, int idx, int width, bool high8,
 	}
 }
 
-static uint64_t get_gpr(struct kvm_vcpu *vcpu, int idx, int width, bool high8)
+uint64_t emul_get_gpr(struct kvm_vcpu *vcpu, int idx, int width, bool high8)
 {
 	uint64_t r = vcpu->arch.regs[idx];
 
@@ -226,8 +226,8 @@ static uint64_t get_gpr(struct kvm_vcpu *vcpu, int idx, int width, bool high8)
 	return width >= 64 ? r : r & ((1ull << width) - 1);
 }
 
-static int emulation_failed(struct kvm_vcpu *vcpu, const uint8_t *bytes,
-			    unsigned n, const char *why)
+int emul_failed(struct kvm_vcpu *vcpu, const uint8_t *bytes, unsigned n,
+		const char *why)
 {
 	struct kvm_run *run = vcpu->run;
 
@@ -247,9 +247,8 @@ static int emulation_failed(struct kvm_vcpu *vcpu, const uint8_t *bytes,
 /* ---- MMIO --------------------------------------------------------------- */
 
 /* Linear address of a memory operand (segment base included). */
-static int mem_operand_linear(struct kvm_vcpu *vcpu,
-			      const ZydisDecodedInstruction *insn,
-			      const ZydisDecodedOperand *op, uint64_t *lin)
+int emul_mem_linear(struct kvm_vcpu *vcpu, const ZydisDecodedInstruction *insn,
+		    const ZydisDecodedOperand *op, uint64_t *lin)
 {
 	static ZydisRegisterContext ctx_zero;
 	ZydisRegisterContext ctx = ctx_zero;
@@ -260,19 +259,19 @@ static int mem_operand_linear(struct kvm_vcpu *vcpu,
 	for (int r = ZYDIS_REGISTER_AL; r <= ZYDIS_REGISTER_R15; r++) {
 		int w;
 		bool h;
-		int idx = gpr_of((ZydisRegister)r, &w, &h);
+		int idx = emul_gpr_of((ZydisRegister)r, &w, &h);
 
 		if (idx >= 0)
-			ctx.values[r] = get_gpr(vcpu, idx, w, h);
+			ctx.values[r] = emul_get_gpr(vcpu, idx, w, h);
 	}
 	if (ZYAN_FAILED(
 		ZydisCalcAbsoluteAddressEx(insn, op, a->rip, &ctx, &addr)))
 		return -1;
 	seg = (int)op->mem.segment - (int)ZYDIS_REGISTER_ES;
 	if (seg >= 0 && seg < 6 &&
-	    (!cs_long(vcpu) || seg == VCPU_SREG_FS || seg == VCPU_SREG_GS))
+	    (!emul_cs_long(vcpu) || seg == VCPU_SREG_FS || seg == VCPU_SREG_GS))
 		base = a->segments[seg].base;
-	*lin = cs_long(vcpu) ? base + addr : (uint32_t)(base + addr);
+	*lin = emul_cs_long(vcpu) ? base + addr : (uint32_t)(base + addr);
 	return 0;
 }
 
@@ -316,9 +315,10 @@ static int split_access(struct kvm_vcpu *vcpu, uint64_t lin, unsigned size,
 
 /* Do the RAM parts now; set up the exit for the MMIO part. Returns 1 if
  * nothing is left for userspace, 0 if an MMIO exit is set up, -1 if the
- * access cannot be expressed (two separate MMIO parts). */
+ * access cannot be expressed (two separate MMIO parts). @val is @base
+ * bytes into mmio_value when it is the read cache (else @base is 0). */
 static int access_parts(struct kvm_vcpu *vcpu, struct mmio_frag *f, int n,
-			bool write, uint8_t *val)
+			bool write, uint8_t *val, unsigned base)
 {
 	struct kvm_vcpu_arch *a = &vcpu->arch;
 	struct kvm_run *run = vcpu->run;
@@ -358,12 +358,12 @@ static int access_parts(struct kvm_vcpu *vcpu, struct mmio_frag *f, int n,
 			memcpy(val + f[mmio].off, run->mmio.data, f[mmio].len);
 		return 1;
 	}
-	a->mmio_frag_off = f[mmio].off;
+	a->mmio_frag_off = base + f[mmio].off;
 	a->mmio_frag_len = f[mmio].len;
 	return 0;
 }
 
-static void finish_insn(struct kvm_vcpu *vcpu)
+void emul_finish_insn(struct kvm_vcpu *vcpu)
 {
 	vcpu->arch.rip = vcpu->arch.pending_rip;
 	vcpu->arch.interruptibility &= ~3u; /* NMI blocking stays */
@@ -380,8 +380,9 @@ static int finish_read(struct kvm_vcpu *vcpu)
 
 		v = (uint64_t)((int64_t)(v << (64 - bits)) >> (64 - bits));
 	}
-	set_gpr(vcpu, a->mmio_reg, a->mmio_reg_width, a->mmio_reg_high8, v);
-	finish_insn(vcpu);
+	emul_set_gpr(vcpu, a->mmio_reg, a->mmio_reg_width, a->mmio_reg_high8,
+		     v);
+	emul_finish_insn(vcpu);
 	a->pending_io = PENDING_NONE;
 	return 1;
 }
@@ -402,7 +403,8 @@ static int finish_read(struct kvm_vcpu *vcpu)
 
 static bool lin_canonical(struct kvm_vcpu *vcpu, uint64_t lin)
 {
-	return !cs_long(vcpu) || (uint64_t)((int64_t)(lin << 16) >> 16) == lin;
+	return !emul_cs_long(vcpu) ||
+	       (uint64_t)((int64_t)(lin << 16) >> 16) == lin;
 }
 
 /* A non-canonical address: #GP(0), as the CPU (and KVM's emulator) would
@@ -413,50 +415,66 @@ static int non_canonical(struct kvm_vcpu *vcpu)
 	return -3;
 }
 
-/* Read @size bytes at @lin for the instruction. 1: *val has them; 0: an
- * MMIO read exit is set up; -1: not expressible (unmapped, two MMIO
- * regions); -2: completing, but the access is no longer the one userspace
- * answered (stale: the guest runs the instruction again); -3: #GP queued.
- * With @completing the bytes are those of the first pass. */
-static int emul_read(struct kvm_vcpu *vcpu, uint64_t lin, unsigned size,
-		     bool completing, uint8_t val[8])
+/* See emulate_priv.h (struct emul_ctxt). */
+int emul_read(struct kvm_vcpu *vcpu, struct emul_ctxt *c, uint64_t lin,
+	      unsigned size, uint8_t val[8])
 {
 	struct kvm_vcpu_arch *a = &vcpu->arch;
 	struct mmio_frag f[2];
-	int n, r;
+	int n, r, first = -1;
+	uint8_t *slot;
 
+	if (size < 1 || size > 8)
+		return -1;
 	if (!lin_canonical(vcpu, lin))
 		return non_canonical(vcpu);
 	n = split_access(vcpu, lin, size, false, f);
 	if (n < 0)
 		return -1;
-	if (completing) {
-		/* Same access as before? (SET_REGS may have moved it, even
-		 * to RAM.) The first MMIO part is the exit's. */
-		for (int i = 0; i < n; i++)
-			if (f[i].mmio) {
-				if (f[i].gpa != vcpu->run->mmio.phys_addr ||
-				    f[i].off != a->mmio_frag_off)
-					return -2;
-				memcpy(val, a->mmio_value, 8);
-				return 1;
-			}
-		return -2;
+	for (int i = 0; i < n && first < 0; i++)
+		if (f[i].mmio)
+			first = i;
+	if (first < 0) /* all RAM: read it now, nothing to remember */
+		return access_parts(vcpu, f, n, false, val, 0);
+	if (c->pos + size > sizeof(a->mmio_value))
+		return -1;
+	slot = a->mmio_value + c->pos;
+	if (c->completing && c->pos < c->valid) {
+		/* Answered before: replay. The last one answered must be
+		 * the access userspace saw (SET_REGS may have moved it). */
+		if (c->pos + size > c->valid)
+			return -2;
+		if (c->pos + size == c->valid &&
+		    (f[first].gpa != vcpu->run->mmio.phys_addr ||
+		     c->pos + f[first].off != a->mmio_frag_off))
+			return -2;
+		memcpy(val, slot, size);
+		c->pos += size;
+		return 1;
 	}
-	r = access_parts(vcpu, f, n, false, val);
+	r = access_parts(vcpu, f, n, false, slot, c->pos);
+	if (r < 0)
+		return r;
+	memcpy(val, slot, size);
+	c->pos += size;
 	if (r == 0) {
-		memcpy(a->mmio_value, val, 8);
-		a->mmio_reg = -1;
-		a->mmio_size = (int)size;
+		a->mmio_reg = -1; /* execute the instruction again */
+		a->mmio_size = (int)c->pos;
 		a->pending_io = PENDING_MMIO_READ;
 	}
 	return r;
 }
 
+int emul_reads_done(struct kvm_vcpu *vcpu, const struct emul_ctxt *c)
+{
+	(void)vcpu;
+	return c->completing && c->pos != c->valid ? -2 : 1;
+}
+
 /* Store: 1 done in RAM (or the in-kernel irqchip), 0 exit set up, -1
  * not expressible, -3 #GP queued. */
-static int emul_write(struct kvm_vcpu *vcpu, uint64_t lin, unsigned size,
-		      uint8_t val[8])
+int emul_write(struct kvm_vcpu *vcpu, uint64_t lin, unsigned size,
+	       uint8_t val[8])
 {
 	struct mmio_frag f[2];
 	int n;
@@ -466,7 +484,7 @@ static int emul_write(struct kvm_vcpu *vcpu, uint64_t lin, unsigned size,
 	n = split_access(vcpu, lin, size, true, f);
 	if (n < 0)
 		return -1;
-	return access_parts(vcpu, f, n, true, val);
+	return access_parts(vcpu, f, n, true, val, 0);
 }
 
 static bool is_string_move(ZydisMnemonic m)
@@ -479,8 +497,8 @@ static bool is_string_move(ZydisMnemonic m)
 	       m == ZYDIS_MNEMONIC_LODSD || m == ZYDIS_MNEMONIC_LODSQ;
 }
 
-static void advance_index(struct kvm_vcpu *vcpu, int reg, uint64_t amask,
-			  uint64_t d)
+void emul_advance_index(struct kvm_vcpu *vcpu, int reg, uint64_t amask,
+			uint64_t d)
 {
 	uint64_t v = vcpu->arch.regs[reg];
 
@@ -493,7 +511,7 @@ static void advance_index(struct kvm_vcpu *vcpu, int reg, uint64_t amask,
 static int emulate_string_move(struct kvm_vcpu *vcpu,
 			       const ZydisDecodedInstruction *insn,
 			       const ZydisDecodedOperand *ops,
-			       const uint8_t *bytes, bool completing)
+			       const uint8_t *bytes, struct emul_ctxt *c)
 {
 	struct kvm_vcpu_arch *a = &vcpu->arch;
 	bool stos = insn->mnemonic == ZYDIS_MNEMONIC_STOSB ||
@@ -517,31 +535,32 @@ static int emulate_string_move(struct kvm_vcpu *vcpu,
 	int r;
 
 	if (size < 1 || size > 8)
-		return emulation_failed(vcpu, bytes, insn->length,
-					"operand size");
+		return emul_failed(vcpu, bytes, insn->length, "operand size");
 	if (rep && !(a->regs[VCPU_REGS_RCX] & amask)) {
 		a->pending_io = PENDING_NONE;
-		finish_insn(vcpu);
+		emul_finish_insn(vcpu);
 		return 1;
 	}
 	/* LODS: ops[0] is the accumulator, there is no memory destination. */
-	if (!lods && mem_operand_linear(vcpu, insn, &ops[0], &dst))
-		return emulation_failed(vcpu, bytes, insn->length,
-					"destination address");
+	if (!lods && emul_mem_linear(vcpu, insn, &ops[0], &dst))
+		return emul_failed(vcpu, bytes, insn->length,
+				   "destination address");
 	if (stos) {
 		uint64_t v = a->regs[VCPU_REGS_RAX];
 
 		memcpy(val, &v, 8);
 	} else {
-		if (mem_operand_linear(vcpu, insn, &ops[1], &src))
-			return emulation_failed(vcpu, bytes, insn->length,
-						"source address");
-		r = emul_read(vcpu, src, size, completing, val);
+		if (emul_mem_linear(vcpu, insn, &ops[1], &src))
+			return emul_failed(vcpu, bytes, insn->length,
+					   "source address");
+		r = emul_read(vcpu, c, src, size, val);
+		if (r == 1)
+			r = emul_reads_done(vcpu, c);
 		if (r <= -2)
 			return 1;
 		if (r < 0)
-			return emulation_failed(vcpu, bytes, insn->length,
-						"MOVS source not accessible");
+			return emul_failed(vcpu, bytes, insn->length,
+					   "MOVS source not accessible");
 		if (r == 0)
 			return 0;
 	}
@@ -550,27 +569,26 @@ static int emulate_string_move(struct kvm_vcpu *vcpu,
 		uint64_t v = 0;
 
 		memcpy(&v, val, size);
-		set_gpr(vcpu, VCPU_REGS_RAX, (int)size * 8, false, v);
+		emul_set_gpr(vcpu, VCPU_REGS_RAX, (int)size * 8, false, v);
 		r = 1;
 	} else {
 		r = emul_write(vcpu, dst, size, val);
 		if (r == -3)
 			return 1;
 		if (r < 0)
-			return emulation_failed(
-			    vcpu, bytes, insn->length,
-			    "string destination not accessible");
+			return emul_failed(vcpu, bytes, insn->length,
+					   "string destination not accessible");
 		/* The element is done once its store is handed out. */
-		advance_index(vcpu, VCPU_REGS_RDI, amask, d);
+		emul_advance_index(vcpu, VCPU_REGS_RDI, amask, d);
 	}
 	if (!stos)
-		advance_index(vcpu, VCPU_REGS_RSI, amask, d);
+		emul_advance_index(vcpu, VCPU_REGS_RSI, amask, d);
 	if (rep) {
-		advance_index(vcpu, VCPU_REGS_RCX, amask, ~0ull);
+		emul_advance_index(vcpu, VCPU_REGS_RCX, amask, ~0ull);
 		if (!(a->regs[VCPU_REGS_RCX] & amask))
-			finish_insn(vcpu);
+			emul_finish_insn(vcpu);
 	} else {
-		finish_insn(vcpu);
+		emul_finish_insn(vcpu);
 	}
 	return r;
 }
@@ -631,9 +649,9 @@ static int operand_value(struct kvm_vcpu *vcpu, const ZydisDecodedOperand *op,
 		return 0;
 	}
 	if (op->type != ZYDIS_OPERAND_TYPE_REGISTER ||
-	    (idx = gpr_of(op->reg.value, &w, &h)) < 0)
+	    (idx = emul_gpr_of(op->reg.value, &w, &h)) < 0)
 		return -1;
-	*v = get_gpr(vcpu, idx, w, h);
+	*v = emul_get_gpr(vcpu, idx, w, h);
 	return 0;
 }
 
@@ -641,7 +659,7 @@ static int operand_value(struct kvm_vcpu *vcpu, const ZydisDecodedOperand *op,
 static int emulate_rmw(struct kvm_vcpu *vcpu,
 		       const ZydisDecodedInstruction *insn,
 		       const ZydisDecodedOperand *ops, int mem, int op,
-		       const uint8_t *bytes, bool completing)
+		       const uint8_t *bytes, struct emul_ctxt *c)
 {
 	struct kvm_vcpu_arch *a = &vcpu->arch;
 	int nops = insn->operand_count_visible, other = mem == 0 ? 1 : 0;
@@ -655,15 +673,14 @@ static int emulate_rmw(struct kvm_vcpu *vcpu,
 	bool h = false;
 
 	if (size < 1 || size > 8 || (unary ? nops != 1 : nops != 2))
-		return emulation_failed(vcpu, bytes, insn->length,
-					"operand form");
+		return emul_failed(vcpu, bytes, insn->length, "operand form");
 	if (!unary && operand_value(vcpu, &ops[other], &o))
-		return emulation_failed(vcpu, bytes, insn->length,
-					"non-GPR operand");
+		return emul_failed(vcpu, bytes, insn->length,
+				   "non-GPR operand");
 	if (!unary && ops[other].type == ZYDIS_OPERAND_TYPE_REGISTER)
-		idx = gpr_of(ops[other].reg.value, &w, &h);
-	if (mem_operand_linear(vcpu, insn, &ops[mem], &lin))
-		return emulation_failed(vcpu, bytes, insn->length, "address");
+		idx = emul_gpr_of(ops[other].reg.value, &w, &h);
+	if (emul_mem_linear(vcpu, insn, &ops[mem], &lin))
+		return emul_failed(vcpu, bytes, insn->length, "address");
 	if (bitop) {
 		int bits = (int)size * 8;
 
@@ -675,17 +692,19 @@ static int emulate_rmw(struct kvm_vcpu *vcpu,
 			    so >= 0 ? so / bits : -((-so + bits - 1) / bits);
 
 			lin += (uint64_t)unit * size;
-			if (!cs_long(vcpu))
+			if (!emul_cs_long(vcpu))
 				lin &= 0xffffffffull;
 		}
 		o &= (uint64_t)(bits - 1);
 	}
-	r = emul_read(vcpu, lin, size, completing, val);
+	r = emul_read(vcpu, c, lin, size, val);
+	if (r == 1)
+		r = emul_reads_done(vcpu, c);
 	if (r <= -2)
 		return 1; /* stale, or #GP queued */
 	if (r < 0)
-		return emulation_failed(vcpu, bytes, insn->length,
-					"MMIO operand not accessible");
+		return emul_failed(vcpu, bytes, insn->length,
+				   "MMIO operand not accessible");
 	if (r == 0)
 		return 0;
 	a->pending_io = PENDING_NONE;
@@ -693,15 +712,15 @@ static int emulate_rmw(struct kvm_vcpu *vcpu,
 
 	if (op == -2) { /* XCHG: memory gets the register, and back */
 		if (idx < 0)
-			return emulation_failed(vcpu, bytes, insn->length,
-						"XCHG operand");
+			return emul_failed(vcpu, bytes, insn->length,
+					   "XCHG operand");
 		memcpy(val, &o, 8);
 		r = emul_write(vcpu, lin, size, val);
 		if (r < 0)
-			return emulation_failed(vcpu, bytes, insn->length,
-						"XCHG store");
-		set_gpr(vcpu, idx, w, h, m);
-		finish_insn(vcpu);
+			return emul_failed(vcpu, bytes, insn->length,
+					   "XCHG store");
+		emul_set_gpr(vcpu, idx, w, h, m);
+		emul_finish_insn(vcpu);
 		return r;
 	}
 	if (mem == 0)
@@ -714,17 +733,17 @@ static int emulate_rmw(struct kvm_vcpu *vcpu,
 			memcpy(val, &res, 8);
 			r = emul_write(vcpu, lin, size, val);
 			if (r < 0)
-				return emulation_failed(
-				    vcpu, bytes, insn->length, "MMIO store");
+				return emul_failed(vcpu, bytes, insn->length,
+						   "MMIO store");
 		} else {
 			if (idx < 0)
-				return emulation_failed(
-				    vcpu, bytes, insn->length, "destination");
-			set_gpr(vcpu, idx, w, h, res);
+				return emul_failed(vcpu, bytes, insn->length,
+						   "destination");
+			emul_set_gpr(vcpu, idx, w, h, res);
 		}
 	}
 	a->rflags = fl;
-	finish_insn(vcpu);
+	emul_finish_insn(vcpu);
 	return r;
 }
 
@@ -738,15 +757,17 @@ static int emulate_complex(struct kvm_vcpu *vcpu, bool completing)
 	uint8_t bytes[15];
 	uint64_t next;
 	int mem = -1, nmem = 0, op;
+	struct emul_ctxt c = {.completing = completing,
+			      .valid = completing ? (unsigned)a->mmio_size : 0};
 
 	/* Whatever happens below, the old read is consumed; a new one sets
 	 * pending_io again. */
 	a->pending_io = PENDING_NONE;
 	if (decode_at_rip(vcpu, &insn, ops, bytes)) {
-		return emulation_failed(vcpu, bytes, 15, "cannot decode");
+		return emul_failed(vcpu, bytes, 15, "cannot decode");
 	}
 	next = a->rip + insn.length;
-	if (!cs_long(vcpu))
+	if (!emul_cs_long(vcpu))
 		next &= 0xffffffffull;
 	if (completing && next != a->pending_rip) {
 		/* RIP moved under the pending read (KVM_SET_REGS). */
@@ -755,7 +776,10 @@ static int emulate_complex(struct kvm_vcpu *vcpu, bool completing)
 	}
 	a->pending_rip = next;
 	if (is_string_move(insn.mnemonic))
-		return emulate_string_move(vcpu, &insn, ops, bytes, completing);
+		return emulate_string_move(vcpu, &insn, ops, bytes, &c);
+	op = emulate_cmp_insn(vcpu, &c, &insn, ops, bytes);
+	if (op >= 0)
+		return op;
 	op = alu_op_of(insn.mnemonic);
 	for (int i = 0; i < insn.operand_count_visible; i++)
 		if (ops[i].type == ZYDIS_OPERAND_TYPE_MEMORY &&
@@ -765,11 +789,11 @@ static int emulate_complex(struct kvm_vcpu *vcpu, bool completing)
 		}
 	if (op == -1 || nmem != 1) {
 		a->pending_io = PENDING_NONE;
-		return completing ? emulation_failed(vcpu, bytes, insn.length,
-						     "instruction changed")
+		return completing ? emul_failed(vcpu, bytes, insn.length,
+						"instruction changed")
 				  : -1;
 	}
-	return emulate_rmw(vcpu, &insn, ops, mem, op, bytes, completing);
+	return emulate_rmw(vcpu, &insn, ops, mem, op, bytes, &c);
 }
 
 int kvm_emulate_mmio(struct kvm_vcpu *vcpu, uint64_t gpa, bool write,
@@ -787,8 +811,8 @@ int kvm_emulate_mmio(struct kvm_vcpu *vcpu, uint64_t gpa, bool write,
 	if (fetch) {
 		uint8_t none[4] = {0};
 
-		return emulation_failed(vcpu, none, 0,
-					"instruction fetch from MMIO");
+		return emul_failed(vcpu, none, 0,
+				   "instruction fetch from MMIO");
 	}
 	if (a->event_vectoring) {
 		/* The access belongs to delivering an event (IDT, stack),
@@ -803,7 +827,7 @@ int kvm_emulate_mmio(struct kvm_vcpu *vcpu, uint64_t gpa, bool write,
 					  2, d);
 	}
 	if (decode_at_rip(vcpu, &insn, ops, bytes))
-		return emulation_failed(vcpu, bytes, 15, "cannot decode");
+		return emul_failed(vcpu, bytes, 15, "cannot decode");
 	if (insn.mnemonic != ZYDIS_MNEMONIC_MOV &&
 	    insn.mnemonic != ZYDIS_MNEMONIC_MOVZX &&
 	    insn.mnemonic != ZYDIS_MNEMONIC_MOVSX &&
@@ -819,14 +843,13 @@ int kvm_emulate_mmio(struct kvm_vcpu *vcpu, uint64_t gpa, bool write,
 			break;
 		}
 	if (mem < 0)
-		return emulation_failed(vcpu, bytes, insn.length,
-					"no memory operand");
+		return emul_failed(vcpu, bytes, insn.length,
+				   "no memory operand");
 	size = ops[mem].size / 8;
 	if (size < 1 || size > 8)
-		return emulation_failed(vcpu, bytes, insn.length,
-					"operand size");
+		return emul_failed(vcpu, bytes, insn.length, "operand size");
 	a->pending_rip = a->rip + insn.length;
-	if (!cs_long(vcpu))
+	if (!emul_cs_long(vcpu))
 		a->pending_rip &= 0xffffffffull;
 
 	switch (insn.mnemonic) {
@@ -845,13 +868,13 @@ int kvm_emulate_mmio(struct kvm_vcpu *vcpu, uint64_t gpa, bool write,
 		if (insn.attributes &
 		    (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE |
 		     ZYDIS_ATTRIB_HAS_REPNE))
-			return emulation_failed(vcpu, bytes, insn.length,
-						"REP STOS to MMIO");
+			return emul_failed(vcpu, bytes, insn.length,
+					   "REP STOS to MMIO");
 		store = true;
 		break;
 	default:
-		return emulation_failed(vcpu, bytes, insn.length,
-					"unsupported MMIO instruction");
+		return emul_failed(vcpu, bytes, insn.length,
+				   "unsupported MMIO instruction");
 	}
 
 	if (store) {
@@ -864,24 +887,24 @@ int kvm_emulate_mmio(struct kvm_vcpu *vcpu, uint64_t gpa, bool write,
 		} else {
 			int w;
 			bool h;
-			int idx = gpr_of(ops[1].reg.value, &w, &h);
+			int idx = emul_gpr_of(ops[1].reg.value, &w, &h);
 
 			if (idx < 0)
-				return emulation_failed(
-				    vcpu, bytes, insn.length, "non-GPR source");
-			v = get_gpr(vcpu, idx, w, h);
+				return emul_failed(vcpu, bytes, insn.length,
+						   "non-GPR source");
+			v = emul_get_gpr(vcpu, idx, w, h);
 		}
 		memcpy(val, &v, sizeof(v));
 	} else {
 		int w;
 		bool h;
 		int idx = mem == 1 && ops[0].type == ZYDIS_OPERAND_TYPE_REGISTER
-			      ? gpr_of(ops[0].reg.value, &w, &h)
+			      ? emul_gpr_of(ops[0].reg.value, &w, &h)
 			      : -1;
 
 		if (idx < 0)
-			return emulation_failed(vcpu, bytes, insn.length,
-						"non-GPR destination");
+			return emul_failed(vcpu, bytes, insn.length,
+					   "non-GPR destination");
 		a->mmio_reg = idx;
 		a->mmio_reg_width = w;
 		a->mmio_reg_high8 = h;
@@ -890,7 +913,7 @@ int kvm_emulate_mmio(struct kvm_vcpu *vcpu, uint64_t gpa, bool write,
 				      insn.mnemonic == ZYDIS_MNEMONIC_MOVSXD;
 	}
 
-	if (mem_operand_linear(vcpu, &insn, &ops[mem], &lin) == 0)
+	if (emul_mem_linear(vcpu, &insn, &ops[mem], &lin) == 0)
 		n = split_access(vcpu, lin, (unsigned)size, store, f);
 	else
 		n = -1;
@@ -902,10 +925,10 @@ int kvm_emulate_mmio(struct kvm_vcpu *vcpu, uint64_t gpa, bool write,
 		f[0].mmio = true;
 		n = 1;
 	}
-	r = access_parts(vcpu, f, n, store, val);
+	r = access_parts(vcpu, f, n, store, val, 0);
 	if (r < 0)
-		return emulation_failed(vcpu, bytes, insn.length,
-					"access spans two MMIO regions");
+		return emul_failed(vcpu, bytes, insn.length,
+				   "access spans two MMIO regions");
 
 	if (insn.mnemonic == ZYDIS_MNEMONIC_STOSB ||
 	    insn.mnemonic == ZYDIS_MNEMONIC_STOSW ||
@@ -920,7 +943,8 @@ int kvm_emulate_mmio(struct kvm_vcpu *vcpu, uint64_t gpa, bool write,
 		a->regs[VCPU_REGS_RDI] = (rdi & ~amask) | ((rdi + d) & amask);
 	}
 	if (store) {
-		finish_insn(vcpu); /* a write is complete once handed out */
+		emul_finish_insn(
+		    vcpu); /* a write is complete once handed out */
 		return r;
 	}
 	memcpy(a->mmio_value, val, sizeof(val));
@@ -959,8 +983,7 @@ int kvm_emulate_string_io(struct kvm_vcpu *vcpu, int size, uint16_t port,
 	bool down = a->rflags & X86_EFLAGS_DF;
 
 	if (decode_at_rip(vcpu, &insn, ops, bytes))
-		return emulation_failed(vcpu, bytes, 15,
-					"cannot decode INS/OUTS");
+		return emul_failed(vcpu, bytes, 15, "cannot decode INS/OUTS");
 	amask =
 	    insn.address_width == 64 ? ~0ull : (1ull << insn.address_width) - 1;
 	if (!in && insn.raw.prefix_count) {
@@ -995,9 +1018,10 @@ int kvm_emulate_string_io(struct kvm_vcpu *vcpu, int size, uint16_t port,
 		}
 	}
 	idx = a->regs[ireg] & amask;
-	seg_base = cs_long(vcpu) && seg != VCPU_SREG_FS && seg != VCPU_SREG_GS
-		       ? 0
-		       : a->segments[seg].base;
+	seg_base =
+	    emul_cs_long(vcpu) && seg != VCPU_SREG_FS && seg != VCPU_SREG_GS
+		? 0
+		: a->segments[seg].base;
 	lin = seg_base + idx;
 	/* One exit moves at most what stays inside one guest page (so the
 	 * guest side is contiguous) and fits the PIO data page. */
@@ -1028,7 +1052,7 @@ int kvm_emulate_string_io(struct kvm_vcpu *vcpu, int size, uint16_t port,
 	a->pio_string_rep = rep;
 	a->pio_addr_mask = amask;
 	a->pending_rip = a->rip + insn.length;
-	if (!cs_long(vcpu))
+	if (!emul_cs_long(vcpu))
 		a->pending_rip &= 0xffffffffull;
 
 	if (!in) {
@@ -1038,9 +1062,8 @@ int kvm_emulate_string_io(struct kvm_vcpu *vcpu, int size, uint16_t port,
 
 			if (kvm_read_linear(vcpu, at, data + i * (uint64_t)size,
 					    (unsigned)size))
-				return emulation_failed(
-				    vcpu, bytes, insn.length,
-				    "OUTS source not mapped");
+				return emul_failed(vcpu, bytes, insn.length,
+						   "OUTS source not mapped");
 		}
 		/* Advance the guest now; OUT needs nothing back. */
 		a->regs[ireg] = (a->regs[ireg] & ~amask) |
@@ -1082,8 +1105,8 @@ int complete_emulated_string_in(struct kvm_vcpu *vcpu)
 				     (unsigned)size)) {
 			uint8_t none[4] = {0};
 
-			return emulation_failed(vcpu, none, 0,
-						"INS destination not writable");
+			return emul_failed(vcpu, none, 0,
+					   "INS destination not writable");
 		}
 	}
 	rdi += down ? -(count * size) : count * size;

@@ -619,11 +619,11 @@ static void test_rmw_crossing(void **state)
 	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
 	assert_true(regs(g).rflags & FL_ZF);
 
-	/* An RMW form not emulated (XADD) is an internal error, not a crash. */
-	static const uint8_t xadd[] = {0x0f, 0xc1, 0x07};
+	/* An RMW form not emulated (SHL) is an internal error, not a crash. */
+	static const uint8_t shl[] = {0xd1, 0x27};
 	memset(&r, 0, sizeof(r));
 	r.rbx = MMIO;
-	load(g, CODE + 0x20, xadd, 3, &r);
+	load(g, CODE + 0x20, shl, 2, &r);
 	assert_int_equal(run(g), 0);
 	assert_int_equal(g->run->exit_reason, KVM_EXIT_INTERNAL_ERROR);
 	done(g);
