@@ -7,6 +7,8 @@
  * changes, so a fault during delivery leaves the interrupted state intact
  * for the nested event (#DF, triple fault).
  */
+#include <stdio.h>
+
 #include "cpu/x86/core.h"
 
 static bool is_ext(uint8_t type)
@@ -269,6 +271,65 @@ static bool pushes_error(uint8_t vec)
 	       vec == X86_EXC_AC;
 }
 
+static uint32_t intr_info(uint8_t vec, uint8_t type, bool has_err)
+{
+	return X86_INTR_INFO_VALID | vec |
+	       ((uint32_t)type << X86_INTR_INFO_TYPE_SHIFT) |
+	       (has_err ? X86_INTR_INFO_ERROR_VALID : 0);
+}
+
+/* Ask VMX whether the event exits (exception bitmap, #PF error-code
+ * mask/match); if it does, the run stops here. When it arose during the
+ * delivery of another event (c->delivering >= 0), the run loop adds that
+ * event as IDT-vectoring information to the exit. */
+static void offer_to_vmx(struct x86_core *c, uint8_t vec, uint8_t type,
+			 bool has_err, uint32_t err)
+{
+	struct x86_intercept w = {0};
+	uint64_t q = 0;
+
+	if (type == X86_EVT_SW_INT || type == X86_EVT_EXT_INT)
+		return;
+	if (vec == X86_EXC_PF)
+		q = c->exc_cr2;
+	else if (vec == X86_EXC_DB)
+		q = c->exc_dr6 & 0x600f;
+	x86_exit_prep(c, X86_EXIT_EXCEPTION_NMI, q);
+	c->exit->intr_info = intr_info(vec, type, has_err);
+	c->exit->intr_error = has_err ? err : 0;
+	c->exit->insn_len = c->exc_insn_len;
+	if (c->iret_nmi) /* the fault hit an NMI-unblocking IRET */
+		c->exit->intr_info |= X86_INTR_INFO_NMI_UNBLOCK;
+	w.vector = vec;
+	w.has_error = has_err;
+	w.error_code = err;
+	x86_intercept(c, &w);
+}
+
+/* SDM 6.15 table 6-5 classes. */
+static bool contributory(unsigned vec)
+{
+	return vec == X86_EXC_DE || (vec >= X86_EXC_TS && vec <= X86_EXC_GP);
+}
+
+/*
+ * While an event is being delivered, c->deliver_type is not the event's
+ * type: x86_raise (core.c) would otherwise apply the double-fault rules at
+ * the moment of the fault, before VMX could see the exception as it
+ * occurred. With it, x86_raise records the raw exception and deliver()
+ * below classifies it after offering it to VMX. The real type is kept in
+ * c->vectoring_info.
+ */
+#define DELIVER_TYPE_UNCLASSIFIED (-1)
+
+_Noreturn static void triple_fault(struct x86_core *c)
+{
+	x86_exit_prep(c, X86_EXIT_TRIPLE_FAULT, 0);
+	snprintf(c->exit->mnemonic, sizeof(c->exit->mnemonic), "triple fault");
+	c->delivering = -1; /* a shutdown has no IDT-vectoring information */
+	x86_stop(c);
+}
+
 /* Deliver c->exc_* (set by x86_raise); intercept first unless told not. */
 static void deliver(struct x86_core *c, bool check_intercept)
 {
@@ -281,32 +342,37 @@ static void deliver(struct x86_core *c, bool check_intercept)
 	c->exc_pending = false;
 	if (type == X86_EVT_HW_EXC && !(st->cr0 & CR0_PE))
 		has_err = false; /* real mode pushes no error codes */
-	info = X86_INTR_INFO_VALID | vec |
-	       ((uint32_t)type << X86_INTR_INFO_TYPE_SHIFT) |
-	       (has_err ? X86_INTR_INFO_ERROR_VALID : 0);
+	/* The exception bitmap sees the exception as it occurred, also one
+	 * raised while delivering another event (SDM 25.2, 27.2.4). */
+	if (check_intercept)
+		offer_to_vmx(c, vec, type, has_err, err);
+	if (c->delivering >= 0 && type == X86_EVT_HW_EXC) {
+		/* Not intercepted, raised during the delivery of the event in
+		 * c->vectoring_info: the double-fault rules (table 6-5). */
+		unsigned first = c->vectoring_info & 0xff;
+		bool first_hw =
+		    ((c->vectoring_info >> X86_INTR_INFO_TYPE_SHIFT) & 7) ==
+		    X86_EVT_HW_EXC;
 
-	if (check_intercept && type != X86_EVT_SW_INT &&
-	    type != X86_EVT_EXT_INT) {
-		struct x86_intercept w = {0};
-		uint64_t q = 0;
-		if (vec == X86_EXC_PF)
-			q = c->exc_cr2;
-		else if (vec == X86_EXC_DB)
-			q = c->exc_dr6 & 0x600f;
-		x86_exit_prep(c, X86_EXIT_EXCEPTION_NMI, q);
-		c->exit->intr_info = info;
-		c->exit->intr_error = has_err ? err : 0;
-		c->exit->insn_len = c->exc_insn_len;
-		if (c->iret_nmi) /* the fault hit an NMI-unblocking IRET */
-			c->exit->intr_info |= X86_INTR_INFO_NMI_UNBLOCK;
-		w.vector = vec;
-		w.has_error = has_err;
-		w.error_code = err;
-		x86_intercept(c, &w);
+		if (first_hw && first == X86_EXC_DF)
+			triple_fault(c);
+		if (first_hw && ((contributory(first) && contributory(vec)) ||
+				 (first == X86_EXC_PF &&
+				  (contributory(vec) || vec == X86_EXC_PF)))) {
+			if (vec == X86_EXC_PF) /* it faulted: CR2 is its */
+				st->cr2 = c->exc_cr2;
+			vec = X86_EXC_DF;
+			has_err = (st->cr0 & CR0_PE) != 0;
+			err = 0;
+			if (check_intercept)
+				offer_to_vmx(c, vec, type, has_err, err);
+		}
+		/* otherwise the two are handled serially */
 	}
+	info = intr_info(vec, type, has_err);
 	c->iret_nmi = false;
 	c->delivering = vec;
-	c->deliver_type = type;
+	c->deliver_type = DELIVER_TYPE_UNCLASSIFIED;
 	c->vectoring_info = info;
 	c->vectoring_error = has_err ? err : 0;
 	if (vec == X86_EXC_PF && type == X86_EVT_HW_EXC)
