@@ -259,6 +259,112 @@ static void x87_two_cf(struct x86diff_case *c)
 	c->init.rflags |= X86DIFF_CF;
 }
 
+/* An 80-bit value: sign/exponent, significand. */
+static void put80(uint8_t *dst, uint16_t se, uint64_t mant)
+{
+	memcpy(dst, &mant, 8);
+	memcpy(dst + 8, &se, 2);
+}
+
+#define FSW_C0 0x0100
+#define FSW_C1 0x0200
+#define FSW_C3 0x4000
+
+/* all eight registers valid (TOP = 0), C1 clear; [rbx] = the smallest
+ * denormal double, which must not be converted (no DE) on overflow */
+static void x87_full(struct x86diff_case *c)
+{
+	static const uint64_t denorm = 1;
+
+	c->init.fsw = 0;
+	c->init.ftw = 0xff;
+	c->init.gpr[3] = X86DIFF_DATA_ADDR + 0x1000;
+	memcpy(&c->data[0x1000], &denorm, 8);
+}
+
+/* two values (ST2 empty), C3 C1 C0 set: a stack fault clears C1, an
+ * instruction that leaves them alone must not touch them */
+static void x87_two_cc(struct x86diff_case *c)
+{
+	c->init.fsw = 6 << 11 | FSW_C3 | FSW_C1 | FSW_C0;
+	c->init.ftw = 0xc0;
+	c->init.fcw = 0x037f;
+}
+
+/* ST0 empty, ST1 valid; [rbx] = the smallest denormal double */
+static void x87_st0_empty_denorm(struct x86diff_case *c)
+{
+	static const uint64_t denorm = 1;
+
+	c->init.fsw = 6 << 11 | FSW_C1;
+	c->init.ftw = 0x80;
+	c->init.gpr[3] = X86DIFF_DATA_ADDR + 0x1000;
+	memcpy(&c->data[0x1000], &denorm, 8);
+}
+
+/* ST0 = 1.0, ST1 = smallest 80-bit denormal */
+static void x87_denorm_st1(struct x86diff_case *c)
+{
+	x87_two_cc(c);
+	put80(c->init.st[0], 0x3fff, 1ull << 63);
+	put80(c->init.st[1], 0x0000, 1);
+}
+
+/* ST0 = 1.0, RC = up, [rbx] = word 3: 1/3 rounds up (C1 = 1) */
+static void x87_third_up(struct x86diff_case *c)
+{
+	x87_two_cc(c);
+	c->init.fsw &= ~FSW_C1;
+	c->init.fcw = 0x0b7f;
+	put80(c->init.st[0], 0x3fff, 1ull << 63);
+	c->init.gpr[3] = X86DIFF_DATA_ADDR + 0x1000;
+	c->data[0x1000] = 3;
+	c->data[0x1001] = 0;
+}
+
+/* FPREM/FPREM1: ST0 = 7, ST1 = 2 (quotient 3 or 4: Q0 in C1) */
+static void x87_prem_7_2(struct x86diff_case *c)
+{
+	x87_two_cc(c);
+	c->init.fsw &= ~(FSW_C3 | FSW_C1 | FSW_C0);
+	put80(c->init.st[0], 0x4001, 0xeull << 60);
+	put80(c->init.st[1], 0x4000, 1ull << 63);
+}
+
+/* ... ST0 = 13, ST1 = 2.5: quotient 5 (Q2 Q1 Q0 = 101) */
+static void x87_prem_13_2p5(struct x86diff_case *c)
+{
+	x87_two_cc(c);
+	c->init.fsw &= ~(FSW_C3 | FSW_C1 | FSW_C0);
+	put80(c->init.st[0], 0x4002, 0xdull << 60);
+	put80(c->init.st[1], 0x4000, 0xaull << 60);
+}
+
+/* ... ST1 = 0: invalid, the condition codes are not the quotient */
+static void x87_prem_by_zero(struct x86diff_case *c)
+{
+	x87_two_cc(c);
+	put80(c->init.st[0], 0x4001, 0xeull << 60);
+	put80(c->init.st[1], 0x0000, 0);
+}
+
+/* ... ST0 = 2^100 + x, ST1 = 3: a partial remainder (C2 = 1) */
+static void x87_prem_partial(struct x86diff_case *c)
+{
+	x87_two_cc(c);
+	put80(c->init.st[0], 0x4063, 0xc000000000001234ull);
+	put80(c->init.st[1], 0x4000, 0xcull << 60);
+}
+
+/* ST0 empty, ST1 valid, CF = 1 */
+static void x87_st0_empty_cf(struct x86diff_case *c)
+{
+	c->init.fsw = 7 << 11;
+	c->init.ftw = 0x01;
+	c->init.fcw = 0x037f;
+	c->init.rflags |= X86DIFF_CF;
+}
+
 static const struct x86diff_fixed regressions[] = {
     /* core bug (02:06): XADD with source == destination register kept
      * the old value; the destination is written last, with the sum */
@@ -298,6 +404,50 @@ static const struct x86diff_fixed regressions[] = {
     /* core bug (03:04, x87): FCMOVcc from an empty register with a false
      * condition must still load the indefinite (stack underflow) */
     REGS("x87-fcmov-empty-false", X87, x87_two_cf, 0xdb, 0xd2),
+    /* x87 divergences #13/#14/#17/#18 (03:00, x87/x87ext classes). The
+     * core now runs each x87 instruction as itself on the host x87
+     * (exec_fpu.c), so these hold by construction; they pin the cases.
+     * C1: set on stack overflow, cleared on underflow, left alone by
+     * FCOMI (this silicon), set when a result rounds up */
+    REGS("x87-overflow-fld1-c1", X87, x87_full, 0xd9, 0xe8),
+    REGS("x87-overflow-fld-m64-c1", X87, x87_full, 0xdd, 0x03),
+    REGS("x87-underflow-fadd-c1", X87, x87_two_cc, 0xd8, 0xc2),
+    REGS("x87-underflow-fxch-c1", X87, x87_two_cc, 0xd9, 0xca),
+    REGS("x87-fcomi-keeps-cc", X87, x87_two_cc, 0xdb, 0xf1),
+    REGS("x87-fucomip-keeps-cc", X87, x87_two_cc, 0xdf, 0xe9),
+    REGS("x87-fidiv-round-up-c1", X87, x87_third_up, 0xde, 0x33),
+    /* DE: not raised when the operation is invalid first (empty ST0,
+     * denormal m64), raised for a denormal register operand */
+    REGS("x87-de-fsub-m64-empty", X87, x87_st0_empty_denorm, 0xdc, 0x23),
+    REGS("x87-de-fcom-m64-empty", X87, x87_st0_empty_denorm, 0xdc, 0x13),
+    REGS("x87-de-fadd-denormal", X87, x87_denorm_st1, 0xd8, 0xc1),
+    REGS("x87-de-fcomi-denormal", X87, x87_denorm_st1, 0xdb, 0xf1),
+    /* FPREM/FPREM1: quotient bits Q2 Q1 Q0 in C0 C3 C1, C2 for a partial
+     * remainder; invalid operands leave C0 C1 C3 as they were */
+    REGS("x87-fprem-q-7-2", X87EXT, x87_prem_7_2, 0xd9, 0xf8),
+    REGS("x87-fprem1-q-7-2", X87EXT, x87_prem_7_2, 0xd9, 0xf5),
+    REGS("x87-fprem-q-13-2.5", X87EXT, x87_prem_13_2p5, 0xd9, 0xf8),
+    REGS("x87-fprem1-q-13-2.5", X87EXT, x87_prem_13_2p5, 0xd9, 0xf5),
+    REGS("x87-fprem-by-zero-cc", X87EXT, x87_prem_by_zero, 0xd9, 0xf8),
+    REGS("x87-fprem1-by-zero-cc", X87EXT, x87_prem_by_zero, 0xd9, 0xf5),
+    REGS("x87-fprem-partial", X87EXT, x87_prem_partial, 0xd9, 0xf8),
+    REGS("x87-fprem-empty-st1", X87EXT, x87_two_cc, 0xdd, 0xc1, 0xd9, 0xf8),
+    /* FCMOVcc: an empty source or destination is a stack underflow
+     * whether or not the condition holds */
+    REGS("x87-fcmov-empty-true", X87, x87_two_cf, 0xda, 0xc2),
+    REGS("x87-fcmov-empty-dst-true", X87, x87_st0_empty_cf, 0xda, 0xc1),
+    REGS("x87-fcmov-empty-dst-false", X87, x87_st0_empty_cf, 0xdb, 0xc1),
+    /* BCD: fbstp tbyte [rbx]; fbld tbyte [rbx] (ST0 of the deep stack,
+     * mostly out of BCD range: the indefinite packed-BCD value) */
+    REGS("x87-fbstp-fbld", X87, x87_deep, 0xdf, 0x33, 0xdf, 0x23),
+    REGS("x87-fbstp-fbld-small", X87, x87_m1p5, 0xdf, 0x33, 0xdf, 0x23),
+    /* FNSTENV's tag word classifies each register (valid, zero, special,
+     * empty); the instruction/operand pointers are zeroed before the
+     * compare. fldz; fld1; fdiv st0, st2 (empty); fnstenv [rbx];
+     * xor eax, eax; mov [rbx+12], rax; mov [rbx+20], rax */
+    REGS("x87-fnstenv-tags", X87, x87_st0_empty_denorm, 0xd9, 0xee, 0xd9, 0xe8,
+	 0xd8, 0xf2, 0xd9, 0x33, 0x31, 0xc0, 0x48, 0x89, 0x43, 0x0c, 0x48, 0x89,
+	 0x43, 0x14),
     /* core bug (02:25, bcd class): AAA/AAS as the 8086 did them (AL +- 6,
      * AH +- 1); the current SDM and recent silicon adjust AX by 0x106, so
      * AL >= 0xfa (aaa) or AL < 6 (aas) end with a different AH */
