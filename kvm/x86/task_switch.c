@@ -25,6 +25,15 @@
 #define TSS_LDT		0x60
 #define TSS32_MIN_LIMIT 0x67
 
+/* 16-bit TSS offsets (SDM vol. 3A 7.6): no CR3, FS, GS or I/O map. */
+#define TSS16_IP	0x0e
+#define TSS16_FLAG	0x10
+#define TSS16_AX	0x12 /* then CX DX BX SP BP SI DI, 2 bytes each */
+#define TSS16_ES	0x22 /* then CS SS DS, 2 bytes each */
+#define TSS16_LDT	0x2a
+#define TSS16_SIZE	0x2c
+#define TSS16_MIN_LIMIT 0x2b
+
 #define DESC_TYPE(d) ((unsigned)((d) >> 40) & 0xf)
 #define DESC_BUSY    (2ull << 40)
 
@@ -96,14 +105,98 @@ static int load_seg(struct kvm_vcpu *vcpu, int seg, uint16_t sel)
 	return 0;
 }
 
+/* The state a TSS holds, in either format. */
+struct tss_state {
+	uint32_t eip, eflags, cr3, regs[8];
+	uint16_t seg[6]; /* ES CS SS DS FS GS */
+	uint16_t ldt;
+};
+
+static bool tss_is_32(unsigned type)
+{
+	return type & 8;
+}
+
+/* Save the outgoing task into its (current) TSS at @base. */
+static int save_tss(struct kvm_vcpu *vcpu, uint64_t base, bool is32,
+		    uint32_t eip, uint32_t eflags)
+{
+	struct kvm_vcpu_arch *a = &vcpu->arch;
+	static const int order[6] = {VCPU_SREG_ES, VCPU_SREG_CS, VCPU_SREG_SS,
+				     VCPU_SREG_DS, VCPU_SREG_FS, VCPU_SREG_GS};
+
+	if (is32) {
+		uint32_t save[16];
+
+		save[0] = eip;
+		save[1] = eflags;
+		for (int i = 0; i < 8; i++)
+			save[2 + i] = (uint32_t)a->regs[i];
+		for (int i = 0; i < 6; i++)
+			save[10 + i] = a->segments[order[i]].selector;
+		return kvm_write_linear(vcpu, base + TSS_EIP, save,
+					sizeof(save));
+	} else {
+		/* IP, FLAG, 8 GPRs, ES CS SS DS: the upper halves are lost. */
+		uint16_t save[14];
+
+		save[0] = (uint16_t)eip;
+		save[1] = (uint16_t)eflags;
+		for (int i = 0; i < 8; i++)
+			save[2 + i] = (uint16_t)a->regs[i];
+		for (int i = 0; i < 4; i++)
+			save[10 + i] = a->segments[order[i]].selector;
+		return kvm_write_linear(vcpu, base + TSS16_IP, save,
+					sizeof(save));
+	}
+}
+
+/* Read the incoming task's TSS at @base. */
+static int read_tss(struct kvm_vcpu *vcpu, uint64_t base, bool is32,
+		    struct tss_state *t)
+{
+	memset(t, 0, sizeof(*t));
+	if (is32) {
+		uint32_t w[26];
+
+		if (kvm_read_linear(vcpu, base, w, 0x68))
+			return -1;
+		t->cr3 = w[TSS_CR3 / 4];
+		t->eip = w[TSS_EIP / 4];
+		t->eflags = w[TSS_EFLAGS / 4];
+		for (int i = 0; i < 8; i++)
+			t->regs[i] = w[TSS_EAX / 4 + i];
+		for (int i = 0; i < 6; i++)
+			t->seg[i] = (uint16_t)w[TSS_ES / 4 + i];
+		t->ldt = (uint16_t)w[TSS_LDT / 4];
+	} else {
+		uint16_t w[TSS16_SIZE / 2];
+
+		if (kvm_read_linear(vcpu, base, w, TSS16_SIZE))
+			return -1;
+		/* Loading from a 16-bit TSS zeroes the upper halves (the SDM
+		 * leaves them modified; Linux's emulator zero-extends). */
+		t->eip = w[TSS16_IP / 2];
+		t->eflags = w[TSS16_FLAG / 2];
+		for (int i = 0; i < 8; i++)
+			t->regs[i] = w[TSS16_AX / 2 + i];
+		for (int i = 0; i < 4; i++)
+			t->seg[i] = w[TSS16_ES / 2 + i];
+		t->ldt = w[TSS16_LDT / 2];
+	}
+	return 0;
+}
+
 int kvm_task_switch(struct kvm_vcpu *vcpu, uint16_t tss_sel, int reason,
 		    bool has_error, uint32_t error_code, uint64_t next_eip)
 {
 	struct kvm_vcpu_arch *a = &vcpu->arch;
 	struct kvm_segment old_tr = a->segments[VCPU_SREG_TR];
-	uint64_t desc, desc_addr, old_desc, old_desc_addr;
-	uint32_t t[26], eflags;
+	uint64_t desc, desc_addr, old_desc, old_desc_addr, new_base;
+	struct tss_state t;
+	uint32_t eflags;
 	unsigned type;
+	bool new32, old32;
 	int r;
 
 	if ((tss_sel & 4) || read_desc(vcpu, tss_sel, &desc, &desc_addr))
@@ -111,18 +204,11 @@ int kvm_task_switch(struct kvm_vcpu *vcpu, uint16_t tss_sel, int reason,
 	type = DESC_TYPE(desc);
 	if ((desc >> 44) & 1)
 		goto ts_fault;
-	if (type == 1 || type == 3) {
-		uint64_t d[2] = {tss_sel, (uint64_t)reason};
-
-		pr_err("vcpu %d: task switch to a 16-bit TSS is not emulated",
-		       vcpu->vcpu_id);
-		return kvm_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION, 2,
-					  d);
-	}
-	if (type != 9 && type != 11)
+	if (type != 1 && type != 3 && type != 9 && type != 11)
 		goto ts_fault;
+	new32 = tss_is_32(type);
 	/* IRET returns to a busy task; CALL/JMP/gates need an available one. */
-	if ((reason == TASK_SWITCH_IRET) != (type == 11)) {
+	if ((reason == TASK_SWITCH_IRET) != ((type & 2) != 0)) {
 		kvm_queue_exception(
 		    vcpu, reason == TASK_SWITCH_IRET ? TS_VECTOR : GP_VECTOR,
 		    true, tss_sel & 0xfffc);
@@ -147,39 +233,26 @@ int kvm_task_switch(struct kvm_vcpu *vcpu, uint16_t tss_sel, int reason,
 		struct kvm_segment nt;
 
 		desc_to_segment(desc, tss_sel, &nt);
-		if (nt.limit < TSS32_MIN_LIMIT)
+		if (nt.limit < (new32 ? TSS32_MIN_LIMIT : TSS16_MIN_LIMIT))
 			goto ts_fault;
 	}
-	if (old_tr.unusable || (old_tr.type != 11 && old_tr.type != 9)) {
+	if (old_tr.unusable || (old_tr.type != 11 && old_tr.type != 9 &&
+				old_tr.type != 3 && old_tr.type != 1)) {
 		uint64_t d[2] = {tss_sel, old_tr.type};
 
-		pr_err("vcpu %d: task switch from a 16-bit or invalid TSS is "
-		       "not emulated",
-		       vcpu->vcpu_id);
+		pr_err("vcpu %d: task switch from an invalid TR (type %u)",
+		       vcpu->vcpu_id, old_tr.type);
 		return kvm_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION, 2,
 					  d);
 	}
+	old32 = tss_is_32(old_tr.type);
 
-	/* Save the outgoing task into its TSS. */
+	/* Save the outgoing task into its TSS, in that TSS's format. */
 	eflags = (uint32_t)a->rflags;
 	if (reason == TASK_SWITCH_IRET)
 		eflags &= ~(1u << 14); /* NT */
-	{
-		uint32_t save[18];
-
-		save[0] = (uint32_t)next_eip;
-		save[1] = eflags;
-		for (int i = 0; i < 8; i++)
-			save[2 + i] = (uint32_t)a->regs[i];
-		save[10] = a->segments[VCPU_SREG_ES].selector;
-		save[11] = a->segments[VCPU_SREG_CS].selector;
-		save[12] = a->segments[VCPU_SREG_SS].selector;
-		save[13] = a->segments[VCPU_SREG_DS].selector;
-		save[14] = a->segments[VCPU_SREG_FS].selector;
-		save[15] = a->segments[VCPU_SREG_GS].selector;
-		if (kvm_write_linear(vcpu, old_tr.base + TSS_EIP, save, 16 * 4))
-			goto ts_fault;
-	}
+	if (save_tss(vcpu, old_tr.base, old32, (uint32_t)next_eip, eflags))
+		goto ts_fault;
 	/* JMP and IRET leave the old task: its TSS is available again. */
 	if ((reason == TASK_SWITCH_JMP || reason == TASK_SWITCH_IRET) &&
 	    read_desc(vcpu, old_tr.selector, &old_desc, &old_desc_addr) == 0) {
@@ -188,16 +261,15 @@ int kvm_task_switch(struct kvm_vcpu *vcpu, uint16_t tss_sel, int reason,
 	}
 
 	/* Read the incoming task. */
-	uint64_t new_base =
-	    ((desc >> 16) & 0xffffff) | ((desc >> 32) & 0xff000000ull);
-
-	if (kvm_read_linear(vcpu, new_base, t, 0x68))
+	new_base = ((desc >> 16) & 0xffffff) | ((desc >> 32) & 0xff000000ull);
+	if (read_tss(vcpu, new_base, new32, &t))
 		goto ts_fault;
 	if (reason == TASK_SWITCH_CALL || reason == TASK_SWITCH_GATE) {
 		uint32_t link = old_tr.selector;
 
-		t[TSS_EFLAGS / 4] |= 1u << 14; /* NT: nested */
-		kvm_write_linear(vcpu, new_base + TSS_LINK, &link, 4);
+		t.eflags |= 1u << 14; /* NT: nested */
+		kvm_write_linear(vcpu, new_base + TSS_LINK, &link,
+				 new32 ? 4 : 2);
 	}
 	if (reason != TASK_SWITCH_IRET) {
 		desc |= DESC_BUSY;
@@ -206,13 +278,13 @@ int kvm_task_switch(struct kvm_vcpu *vcpu, uint16_t tss_sel, int reason,
 
 	/* TR first: faults from here on belong to the new task. */
 	desc_to_segment(desc | DESC_BUSY, tss_sel, &a->segments[VCPU_SREG_TR]);
-	a->segments[VCPU_SREG_TR].type = 11;
-	if (a->cr0 & X86_CR0_PG)
-		kvm_set_cr3(vcpu, t[TSS_CR3 / 4]);
-	a->rip = t[TSS_EIP / 4];
-	a->rflags = (t[TSS_EFLAGS / 4] & 0x3f7fd7u) | X86_EFLAGS_FIXED;
+	a->segments[VCPU_SREG_TR].type = new32 ? 11 : 3;
+	if (new32 && (a->cr0 & X86_CR0_PG))
+		kvm_set_cr3(vcpu, t.cr3); /* a 16-bit task keeps CR3 */
+	a->rip = t.eip;
+	a->rflags = (t.eflags & 0x3f7fd7u) | X86_EFLAGS_FIXED;
 	for (int i = 0; i < 8; i++)
-		a->regs[i] = t[TSS_EAX / 4 + i];
+		a->regs[i] = t.regs[i];
 	a->cr0 |= X86_CR0_TS;
 	a->interruptibility = 0;
 	if (a->rflags & X86_EFLAGS_VM) {
@@ -224,15 +296,15 @@ int kvm_task_switch(struct kvm_vcpu *vcpu, uint16_t tss_sel, int reason,
 		return kvm_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION, 1,
 					  d);
 	}
-	r = load_seg(vcpu, VCPU_SREG_LDTR, (uint16_t)t[TSS_LDT / 4]);
+	r = load_seg(vcpu, VCPU_SREG_LDTR, t.ldt);
 	{
+		/* A 16-bit TSS has no FS/GS: they keep their values. */
 		static const int order[6] = {VCPU_SREG_ES, VCPU_SREG_CS,
 					     VCPU_SREG_SS, VCPU_SREG_DS,
 					     VCPU_SREG_FS, VCPU_SREG_GS};
 
-		for (int i = 0; i < 6 && !r; i++)
-			r = load_seg(vcpu, order[i],
-				     (uint16_t)t[TSS_ES / 4 + i]);
+		for (int i = 0; i < (new32 ? 6 : 4) && !r; i++)
+			r = load_seg(vcpu, order[i], t.seg[i]);
 	}
 	if (r) {
 		kvm_queue_exception(vcpu, r == -2 ? NP_VECTOR : TS_VECTOR, true,
@@ -241,15 +313,18 @@ int kvm_task_switch(struct kvm_vcpu *vcpu, uint16_t tss_sel, int reason,
 	}
 	if (has_error) {
 		/* An exception through a task gate pushes its error code on
-		 * the new task's stack. */
+		 * the new task's stack: a word for a 16-bit task. */
 		const struct kvm_segment *ss = &a->segments[VCPU_SREG_SS];
-		uint32_t esp = (uint32_t)a->regs[VCPU_REGS_RSP] - 4;
+		unsigned size = new32 ? 4 : 2;
+		uint64_t rsp = a->regs[VCPU_REGS_RSP];
+		uint32_t esp = (uint32_t)rsp - size;
 
 		if (!ss->db)
 			esp &= 0xffff;
-		if (kvm_write_linear(vcpu, ss->base + esp, &error_code, 4))
+		if (kvm_write_linear(vcpu, ss->base + esp, &error_code, size))
 			goto ts_fault;
-		a->regs[VCPU_REGS_RSP] = esp;
+		a->regs[VCPU_REGS_RSP] =
+		    ss->db ? esp : (rsp & ~0xffffull) | esp;
 	}
 	return 1;
 
