@@ -437,7 +437,7 @@ int emul_read(struct kvm_vcpu *vcpu, struct emul_ctxt *c, uint64_t lin,
 	if (first < 0) /* all RAM: read it now, nothing to remember */
 		return access_parts(vcpu, f, n, false, val, 0);
 	if (c->pos + size > sizeof(a->mmio_value))
-		return -1;
+		return -4;
 	slot = a->mmio_value + c->pos;
 	if (c->completing && c->pos < c->valid) {
 		/* Answered before: replay. The last one answered must be
@@ -556,7 +556,7 @@ static int emulate_string_move(struct kvm_vcpu *vcpu,
 		r = emul_read(vcpu, c, src, size, val);
 		if (r == 1)
 			r = emul_reads_done(vcpu, c);
-		if (r <= -2)
+		if (r == -2 || r == -3)
 			return 1;
 		if (r < 0)
 			return emul_failed(vcpu, bytes, insn->length,
@@ -700,7 +700,7 @@ static int emulate_rmw(struct kvm_vcpu *vcpu,
 	r = emul_read(vcpu, c, lin, size, val);
 	if (r == 1)
 		r = emul_reads_done(vcpu, c);
-	if (r <= -2)
+	if (r == -2 || r == -3)
 		return 1; /* stale, or #GP queued */
 	if (r < 0)
 		return emul_failed(vcpu, bytes, insn->length,

@@ -26,7 +26,11 @@ static int read_not_done(struct kvm_vcpu *vcpu, int r,
 			 const ZydisDecodedInstruction *insn,
 			 const uint8_t *bytes)
 {
-	if (r <= -2)
+	if (r == -4)
+		return emul_failed(vcpu, bytes, insn->length,
+				   "MMIO reads do not fit the read cache "
+				   "(both CMPS operands on MMIO)");
+	if (r == -2 || r == -3)
 		return 1; /* stale (the guest runs it again) or #GP queued */
 	if (r < 0)
 		return emul_failed(vcpu, bytes, insn->length,

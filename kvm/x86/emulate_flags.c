@@ -46,7 +46,7 @@ uint64_t emul_alu(enum emul_op op, uint64_t dst, uint64_t src, int bytes,
 		src = 1;
 		cin = 0;
 		keep = FL_CF; /* INC/DEC leave CF alone */
-			      /* fallthrough */
+		/* fallthrough */
 	case EMUL_ADD:
 	case EMUL_ADC:
 		if (op != EMUL_ADC)

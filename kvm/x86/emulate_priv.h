@@ -48,9 +48,10 @@ void emul_advance_index(struct kvm_vcpu *vcpu, int reg, uint64_t amask,
 
 /* Read @size (1..8) bytes at guest-linear @lin into @val. 1: done; 0: an
  * MMIO read exit is set up (return 0 from the exit handler); -1: not
- * expressible (unmapped, two MMIO regions, too many MMIO reads); -2: the
- * answered read is no longer this instruction's (KVM_SET_REGS in between:
- * the guest runs the instruction again); -3: #GP queued. */
+ * expressible (unmapped, two MMIO regions); -2: the answered read is no
+ * longer this instruction's (KVM_SET_REGS in between: the guest runs the
+ * instruction again); -3: #GP queued; -4: the instruction's MMIO reads do
+ * not fit mmio_value together. */
 int emul_read(struct kvm_vcpu *vcpu, struct emul_ctxt *c, uint64_t lin,
 	      unsigned size, uint8_t val[8]);
 /* After the last read: -2 if a read userspace answered was not consumed

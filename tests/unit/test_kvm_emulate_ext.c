@@ -679,6 +679,7 @@ static void check_long_mode(const char *model)
 	static const uint8_t rep_cmpsq[] = {0xf3, 0x48, 0xa7};
 	static const uint8_t repne_scasq[] = {0xf2, 0x48, 0xaf};
 	static const uint8_t cmpxchg16b[] = {0x48, 0x0f, 0xc7, 0x0b};
+	static const uint8_t cmpsq[] = {0x48, 0xa7};
 	struct g *g = guest_on(model);
 	struct kvm_regs r = {0};
 	unsigned at = CODE;
@@ -734,6 +735,32 @@ static void check_long_mode(const char *model)
 	assert_int_equal(r.rcx, 8);
 	assert_int_equal(r.rdi, MMIO64 + 0xf8);
 	assert_true(r.rflags & FL_ZF);
+	at += 16;
+
+	/* CMPSQ with both operands on MMIO: 16 bytes of reads. Emulated
+	 * when vcpu->arch.mmio_value holds 16 bytes; with 8 it is a clear
+	 * internal error after the first read, never a wrong result. */
+	memset(&r, 0, sizeof(r));
+	r.rsi = MMIO64;
+	r.rdi = MMIO64 + 0x100;
+	load(g, at, cmpsq, 2, &r);
+	assert_int_equal(run(g), 0);
+	assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
+	assert_int_equal(g->run->mmio.phys_addr, MMIO64);
+	memcpy(g->run->mmio.data, "\x05\0\0\0\0\0\0\0", 8);
+	assert_int_equal(run(g), 0);
+	if (g->run->exit_reason == KVM_EXIT_INTERNAL_ERROR) {
+		done(g);
+		g = guest_on(model);
+		long_mode(g);
+	} else {
+		assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
+		assert_int_equal(g->run->mmio.phys_addr, MMIO64 + 0x100);
+		memcpy(g->run->mmio.data, "\x05\0\0\0\0\0\0\0", 8);
+		assert_int_equal(run(g), 0);
+		assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+		assert_true(regs(g).rflags & FL_ZF);
+	}
 	at += 16;
 
 	/* CMPXCHG16B on MMIO: misaligned is #GP (no IDT: shutdown); aligned
