@@ -395,10 +395,12 @@ static int finish_read(struct kvm_vcpu *vcpu)
  * completion with the bytes userspace supplied, and its store goes out as
  * a second exit. Between the two exits the vCPU holds: pending_io =
  * PENDING_MMIO_READ, mmio_reg = -1 (re-execute, not a plain load),
- * mmio_value (the operand, RAM parts filled in), mmio_frag_off/len and
- * pending_rip. A reset clears pending_io; a KVM_SET_REGS that moves RIP or
- * the operand's address makes the completion drop the stale read, and the
- * guest simply executes the instruction again.
+ * mmio_value (the read cache: the instruction's MMIO operands so far, RAM
+ * parts filled in; see struct emul_ctxt), mmio_size (the cache's bytes
+ * known once this read is answered), mmio_frag_off/len and pending_rip. A reset
+ * clears pending_io; a KVM_SET_REGS that moves RIP or the operand's address
+ * makes the completion drop the stale read, and the guest simply executes the
+ * instruction again.
  */
 
 static bool lin_canonical(struct kvm_vcpu *vcpu, uint64_t lin)

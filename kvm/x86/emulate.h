@@ -5,9 +5,12 @@
  * read-only memory) behind it becomes KVM_EXIT_MMIO, and string I/O
  * becomes KVM_EXIT_IO with a count. Read-modify-write instructions and
  * MOVS on MMIO take two exits (the read, then the write), as Linux's
- * emulator: see "read-modify-write" in emulate.c. Instructions are decoded with
- * Zydis; guest linear addresses are translated by walking the guest's page
- * tables in software through the memslots.
+ * emulator: see "read-modify-write" in emulate.c; CMPS/SCAS, XADD, CMPXCHG
+ * and CMPXCHG8B are in emulate_cmp.c (an instruction's MMIO reads are
+ * replayed from a read cache, struct emul_ctxt in emulate_priv.h).
+ * Instructions are decoded with Zydis; guest linear addresses are
+ * translated by walking the guest's page tables in software through the
+ * memslots.
  */
 #ifndef KVMINI_KVM_X86_EMULATE_H
 #define KVMINI_KVM_X86_EMULATE_H
