@@ -23,87 +23,45 @@
 #include <linux/kvm.h>
 
 #include "kvm/kvm_host.h"
-#include "kvm/page_alloc.h"
+#include "softkvm_guest.h"
 #include "kvm/smp.h"
 
 #define RAM_SIZE 0x8000 /* GPA [0, 0x8000): code at 0x1000 */
 #define CODE	 0x1000
 
-struct g {
-	int sys, vm, vcpu;
-	uint8_t *ram, *ram2;
-	struct kvm_run *run;
-};
+/* A second buffer for slot 1 (memslot, dirty-log and MMIO tests). */
+static uint8_t *ram2;
 
-static int set_mem(struct g *g, uint32_t slot, uint32_t flags, uint64_t gpa,
-		   uint64_t size, void *hva)
+/* Real mode at 0:CODE with @code there, RAM [0, RAM_SIZE) in slot 0. */
+static struct skg *guest(const char *model, const uint8_t *code, size_t len)
 {
-	struct kvm_userspace_memory_region r = {
-	    .slot = slot,
-	    .flags = flags,
-	    .guest_phys_addr = gpa,
-	    .memory_size = size,
-	    .userspace_addr = (uintptr_t)hva,
-	};
+	struct skg *g = skg_new(model, RAM_SIZE);
 
-	return softkvm_ioctl(g->vm, KVM_SET_USER_MEMORY_REGION, &r);
-}
-
-static struct g *guest(const char *model, const uint8_t *code, size_t len)
-{
-	struct g *g = calloc(1, sizeof(*g));
-	char err[128];
-	struct kvm_sregs s;
-	struct kvm_regs r;
-
-	assert_int_equal(softkvm_load(model, err, sizeof(err)), 0);
-	g->sys = softkvm_open();
-	g->vm = softkvm_ioctl(g->sys, KVM_CREATE_VM, 0);
-	assert_true(g->vm >= 0);
-	g->ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	g->ram2 = mmap(NULL, 0x2000, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	memcpy(g->ram + CODE, code, len);
-	assert_int_equal(set_mem(g, 0, 0, 0, RAM_SIZE, g->ram), 0);
-	g->vcpu = softkvm_ioctl(g->vm, KVM_CREATE_VCPU, 0);
-	assert_true(g->vcpu >= 0);
-	g->run = softkvm_run_page(g->vcpu);
-	/* Real mode, CS = 0, IP = 0x1000. */
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_GET_SREGS, &s), 0);
-	s.cs.selector = 0;
-	s.cs.base = 0;
-	s.cr0 = 0x10; /* caches on: CD/NW clear */
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_SET_SREGS, &s), 0);
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_GET_REGS, &r), 0);
-	r.rip = CODE;
-	r.rsp = 0x7000;
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_SET_REGS, &r), 0);
+	ram2 = mmap(NULL, 0x2000, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(ram2 != MAP_FAILED);
+	skg_load(g, CODE, code, len);
+	skg_vcpu_new(g, 0);
+	skg_real_mode(g, 0, CODE, 0x7000);
 	return g;
 }
 
-static void done(struct g *g)
+static void done(struct skg *g)
 {
-	softkvm_close(g->vcpu);
-	softkvm_close(g->vm);
-	softkvm_close(g->sys);
-	softkvm_unload();
-	munmap(g->ram, RAM_SIZE);
-	munmap(g->ram2, 0x2000);
-	free(g);
-	assert_int_equal(kvm_pages_live(), 0);
+	munmap(ram2, 0x2000);
+	skg_free(g);
 }
 
-static int run(struct g *g)
+static int run(struct skg *g)
 {
-	return softkvm_ioctl(g->vcpu, KVM_RUN, NULL);
+	return skg_run(g, 0);
 }
 
-static uint64_t reg(struct g *g, int which)
+static uint64_t reg(struct skg *g, int which)
 {
 	struct kvm_regs r;
 
-	softkvm_ioctl(g->vcpu, KVM_GET_REGS, &r);
+	softkvm_ioctl(g->vcpu[0], KVM_GET_REGS, &r);
 	switch (which) {
 	case 'a':
 		return r.rax;
@@ -118,18 +76,18 @@ static uint64_t reg(struct g *g, int which)
 	}
 }
 
-static void set_rip(struct g *g, uint64_t rip)
+static void set_rip(struct skg *g, uint64_t rip)
 {
 	struct kvm_regs r;
 
-	softkvm_ioctl(g->vcpu, KVM_GET_REGS, &r);
+	softkvm_ioctl(g->vcpu[0], KVM_GET_REGS, &r);
 	r.rip = rip;
-	softkvm_ioctl(g->vcpu, KVM_SET_REGS, &r);
+	softkvm_ioctl(g->vcpu[0], KVM_SET_REGS, &r);
 }
 
-static uint8_t *pio_data(struct g *g)
+static uint8_t *pio_data(struct skg *g)
 {
-	return (uint8_t *)g->run + g->run->io.data_offset;
+	return (uint8_t *)g->run[0] + g->run[0]->io.data_offset;
 }
 
 static void test_pio_and_hlt(void **state)
@@ -141,24 +99,24 @@ static void test_pio_and_hlt(void **state)
 	    0x88, 0xc3, /* mov bl, al */
 	    0xf4,	/* hlt */
 	};
-	struct g *g = guest("default", code, sizeof(code));
+	struct skg *g = guest("default", code, sizeof(code));
 
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_IO);
-	assert_int_equal(g->run->io.direction, KVM_EXIT_IO_OUT);
-	assert_int_equal(g->run->io.port, 0x10);
-	assert_int_equal(g->run->io.size, 1);
-	assert_int_equal(g->run->io.count, 1);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_IO);
+	assert_int_equal(g->run[0]->io.direction, KVM_EXIT_IO_OUT);
+	assert_int_equal(g->run[0]->io.port, 0x10);
+	assert_int_equal(g->run[0]->io.size, 1);
+	assert_int_equal(g->run[0]->io.count, 1);
 	assert_int_equal(pio_data(g)[0], 0x41);
 
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_IO);
-	assert_int_equal(g->run->io.direction, KVM_EXIT_IO_IN);
-	assert_int_equal(g->run->io.port, 0x11);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_IO);
+	assert_int_equal(g->run[0]->io.direction, KVM_EXIT_IO_IN);
+	assert_int_equal(g->run[0]->io.port, 0x11);
 	pio_data(g)[0] = 0x5a;
 
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	assert_int_equal(reg(g, 'b') & 0xff, 0x5a);
 	assert_int_equal(reg(g, 'i'), CODE + sizeof(code));
 	done(g);
@@ -172,26 +130,26 @@ static void test_mmio(void **state)
 	    0x8b, 0x1e, 0x04, 0x90, /* mov bx, [0x9004] */
 	    0xf4,		    /* hlt */
 	};
-	struct g *g = guest("default", code, sizeof(code));
+	struct skg *g = guest("default", code, sizeof(code));
 
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
-	assert_true(g->run->mmio.is_write);
-	assert_int_equal(g->run->mmio.phys_addr, 0x9000);
-	assert_int_equal(g->run->mmio.len, 2);
-	assert_int_equal(g->run->mmio.data[0], 0x34);
-	assert_int_equal(g->run->mmio.data[1], 0x12);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_MMIO);
+	assert_true(g->run[0]->mmio.is_write);
+	assert_int_equal(g->run[0]->mmio.phys_addr, 0x9000);
+	assert_int_equal(g->run[0]->mmio.len, 2);
+	assert_int_equal(g->run[0]->mmio.data[0], 0x34);
+	assert_int_equal(g->run[0]->mmio.data[1], 0x12);
 
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
-	assert_false(g->run->mmio.is_write);
-	assert_int_equal(g->run->mmio.phys_addr, 0x9004);
-	assert_int_equal(g->run->mmio.len, 2);
-	g->run->mmio.data[0] = 0xef;
-	g->run->mmio.data[1] = 0xbe;
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_MMIO);
+	assert_false(g->run[0]->mmio.is_write);
+	assert_int_equal(g->run[0]->mmio.phys_addr, 0x9004);
+	assert_int_equal(g->run[0]->mmio.len, 2);
+	g->run[0]->mmio.data[0] = 0xef;
+	g->run[0]->mmio.data[1] = 0xbe;
 
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	assert_int_equal(reg(g, 'b') & 0xffff, 0xbeef);
 	done(g);
 }
@@ -207,68 +165,36 @@ static void test_mmio_long_mode(void **state)
 	    0x0f, 0xb6, 0x4b, 0x10, /* movzx ecx, byte [rbx+16] */
 	    0xf4,		    /* hlt */
 	};
-	struct g *g = guest("default", code, sizeof(code));
-	uint64_t *pml4 = (uint64_t *)(g->ram + 0x2000);
-	uint64_t *pdpt = (uint64_t *)(g->ram + 0x3000);
-	uint64_t *pd0 = (uint64_t *)(g->ram + 0x4000);
-	uint64_t *pd3 = (uint64_t *)(g->ram + 0x5000);
-	struct kvm_segment cs = {.base = 0,
-				 .limit = 0xffffffff,
-				 .selector = 8,
-				 .type = 11,
-				 .present = 1,
-				 .s = 1,
-				 .l = 1,
-				 .g = 1};
-	struct kvm_segment ds = {.base = 0,
-				 .limit = 0xffffffff,
-				 .selector = 0x10,
-				 .type = 3,
-				 .present = 1,
-				 .s = 1,
-				 .db = 1,
-				 .g = 1};
-	struct kvm_sregs s;
+	struct skg *g = guest("default", code, sizeof(code));
 	uint32_t v;
 
-	pml4[0] = 0x3000 | 3;
-	pdpt[0] = 0x4000 | 3;
-	pdpt[3] = 0x5000 | 3;
-	pd0[0] = 0x83;			  /* GPA 0..2M, identity */
-	pd3[0x80] = 0xd0000000ull | 0x83; /* 0xd0000000, identity */
-	softkvm_ioctl(g->vcpu, KVM_GET_SREGS, &s);
-	s.cs = cs;
-	s.ds = s.es = s.ss = ds;
-	s.cr3 = 0x2000;
-	s.cr4 = 0x20;
-	s.efer = 0x500;
-	s.cr0 = 0x80000031;
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_SET_SREGS, &s), 0);
+	/* GPA 0..2M and 0xd0000000 identity-mapped (PD for it at 0x5000) */
+	skg_long_mode(g, 0, 0x2000, 0x5000, 0xd0000000ull);
 
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
-	assert_false(g->run->mmio.is_write);
-	assert_int_equal(g->run->mmio.phys_addr, 0xd0000000);
-	assert_int_equal(g->run->mmio.len, 8);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_MMIO);
+	assert_false(g->run[0]->mmio.is_write);
+	assert_int_equal(g->run[0]->mmio.phys_addr, 0xd0000000);
+	assert_int_equal(g->run[0]->mmio.len, 8);
 	uint64_t q = 0x1122334455667788ull;
-	memcpy(g->run->mmio.data, &q, 8);
+	memcpy(g->run[0]->mmio.data, &q, 8);
 
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
-	assert_true(g->run->mmio.is_write);
-	assert_int_equal(g->run->mmio.phys_addr, 0xd0000008);
-	assert_int_equal(g->run->mmio.len, 4);
-	memcpy(&v, g->run->mmio.data, 4);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_MMIO);
+	assert_true(g->run[0]->mmio.is_write);
+	assert_int_equal(g->run[0]->mmio.phys_addr, 0xd0000008);
+	assert_int_equal(g->run[0]->mmio.len, 4);
+	memcpy(&v, g->run[0]->mmio.data, 4);
 	assert_int_equal(v, 0x55667788);
 
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
-	assert_int_equal(g->run->mmio.phys_addr, 0xd0000010);
-	assert_int_equal(g->run->mmio.len, 1);
-	g->run->mmio.data[0] = 0xfe;
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_MMIO);
+	assert_int_equal(g->run[0]->mmio.phys_addr, 0xd0000010);
+	assert_int_equal(g->run[0]->mmio.len, 1);
+	g->run[0]->mmio.data[0] = 0xfe;
 
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	assert_int_equal(reg(g, 'a'), 0x1122334455667788ull);
 	assert_int_equal(reg(g, 'c'), 0xfe);
 	done(g);
@@ -284,28 +210,28 @@ static void test_mmio_straddling_ram_end(void **state)
 	    0x66, 0xa3, 0xfe, 0x7f,		/* mov [0x7ffe], eax */
 	    0xf4,				/* hlt */
 	};
-	struct g *g = guest("default", code, sizeof(code));
+	struct skg *g = guest("default", code, sizeof(code));
 
 	g->ram[0x7ffe] = 0x11;
 	g->ram[0x7fff] = 0x22;
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
-	assert_false(g->run->mmio.is_write);
-	assert_int_equal(g->run->mmio.phys_addr, 0x8000);
-	assert_int_equal(g->run->mmio.len, 2);
-	g->run->mmio.data[0] = 0x33;
-	g->run->mmio.data[1] = 0x44;
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_MMIO);
+	assert_false(g->run[0]->mmio.is_write);
+	assert_int_equal(g->run[0]->mmio.phys_addr, 0x8000);
+	assert_int_equal(g->run[0]->mmio.len, 2);
+	g->run[0]->mmio.data[0] = 0x33;
+	g->run[0]->mmio.data[1] = 0x44;
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
-	assert_true(g->run->mmio.is_write);
-	assert_int_equal(g->run->mmio.phys_addr, 0x8000);
-	assert_int_equal(g->run->mmio.len, 2);
-	assert_int_equal(g->run->mmio.data[0], 0x77);
-	assert_int_equal(g->run->mmio.data[1], 0x88);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_MMIO);
+	assert_true(g->run[0]->mmio.is_write);
+	assert_int_equal(g->run[0]->mmio.phys_addr, 0x8000);
+	assert_int_equal(g->run[0]->mmio.len, 2);
+	assert_int_equal(g->run[0]->mmio.data[0], 0x77);
+	assert_int_equal(g->run[0]->mmio.data[1], 0x88);
 	assert_int_equal(g->ram[0x7ffe], 0x55);
 	assert_int_equal(g->ram[0x7fff], 0x66);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	done(g);
 }
 
@@ -316,20 +242,20 @@ static void test_readonly_slot(void **state)
 	    0xa2, 0x01, 0xa0, /* mov [0xa001], al */
 	    0xf4,	      /* hlt */
 	};
-	struct g *g = guest("default", code, sizeof(code));
+	struct skg *g = guest("default", code, sizeof(code));
 
-	g->ram2[0] = 0x77;
+	ram2[0] = 0x77;
 	assert_int_equal(
-	    set_mem(g, 1, KVM_MEM_READONLY, 0xa000, 0x1000, g->ram2), 0);
+	    skg_set_mem(g, 1, KVM_MEM_READONLY, 0xa000, 0x1000, ram2), 0);
 	/* The read is served from memory; the write comes out as MMIO. */
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
-	assert_true(g->run->mmio.is_write);
-	assert_int_equal(g->run->mmio.phys_addr, 0xa001);
-	assert_int_equal(g->run->mmio.data[0], 0x77);
-	assert_int_equal(g->ram2[1], 0);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_MMIO);
+	assert_true(g->run[0]->mmio.is_write);
+	assert_int_equal(g->run[0]->mmio.phys_addr, 0xa001);
+	assert_int_equal(g->run[0]->mmio.data[0], 0x77);
+	assert_int_equal(ram2[1], 0);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	done(g);
 }
 
@@ -339,38 +265,40 @@ static void test_memslot_delete_recreate(void **state)
 	    0x8b, 0x1e, 0x00, 0xb0, /* mov bx, [0xb000] */
 	    0xf4,		    /* hlt */
 	};
-	struct g *g = guest("default", code, sizeof(code));
+	struct skg *g = guest("default", code, sizeof(code));
 
-	g->ram2[0] = 0x11;
-	g->ram2[0x1000] = 0x22;
-	assert_int_equal(set_mem(g, 1, 0, 0xb000, 0x1000, g->ram2), 0);
+	ram2[0] = 0x11;
+	ram2[0x1000] = 0x22;
+	assert_int_equal(skg_set_mem(g, 1, 0, 0xb000, 0x1000, ram2), 0);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	assert_int_equal(reg(g, 'b') & 0xff, 0x11);
 
 	/* Deleted: the same load is now MMIO (the EPT entry was zapped). */
-	assert_int_equal(set_mem(g, 1, 0, 0xb000, 0, NULL), 0);
+	assert_int_equal(skg_set_mem(g, 1, 0, 0xb000, 0, NULL), 0);
 	set_rip(g, CODE);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
-	assert_int_equal(g->run->mmio.phys_addr, 0xb000);
-	g->run->mmio.data[0] = 0x33;
-	g->run->mmio.data[1] = 0;
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_MMIO);
+	assert_int_equal(g->run[0]->mmio.phys_addr, 0xb000);
+	g->run[0]->mmio.data[0] = 0x33;
+	g->run[0]->mmio.data[1] = 0;
 	assert_int_equal(run(g), 0);
 	assert_int_equal(reg(g, 'b') & 0xff, 0x33);
 
 	/* Re-created over other memory: the cached MMIO entry is gone too. */
-	assert_int_equal(set_mem(g, 1, 0, 0xb000, 0x1000, g->ram2 + 0x1000), 0);
+	assert_int_equal(skg_set_mem(g, 1, 0, 0xb000, 0x1000, ram2 + 0x1000),
+			 0);
 	set_rip(g, CODE);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	assert_int_equal(reg(g, 'b') & 0xff, 0x22);
 
 	/* Moved: memory answers at the new address, MMIO at the old. */
-	assert_int_equal(set_mem(g, 1, 0, 0xc000, 0x1000, g->ram2 + 0x1000), 0);
+	assert_int_equal(skg_set_mem(g, 1, 0, 0xc000, 0x1000, ram2 + 0x1000),
+			 0);
 	set_rip(g, CODE);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_MMIO);
 	done(g);
 }
 
@@ -382,7 +310,7 @@ static void test_slot_with_unmapped_memory(void **state)
 	    0x8b, 0x1e, 0x00, 0xb0, /* mov bx, [0xb000] */
 	    0xf4,		    /* hlt */
 	};
-	struct g *g = guest("default", code, sizeof(code));
+	struct skg *g = guest("default", code, sizeof(code));
 	/* Far below where mmap places things (top-down from 2^47). */
 	void *hole = (void *)0x4f0000000000ull;
 
@@ -392,7 +320,7 @@ static void test_slot_with_unmapped_memory(void **state)
 		done(g);
 		return;
 	}
-	assert_int_equal(set_mem(g, 1, 0, 0xb000, 0x1000, hole), 0);
+	assert_int_equal(skg_set_mem(g, 1, 0, 0xb000, 0x1000, hole), 0);
 	assert_int_equal(run(g), -EFAULT);
 	done(g);
 }
@@ -407,12 +335,12 @@ static void check_dirty_log(const char *model)
 	    0xa1, 0x00, 0xc0, /* mov ax, [0xc000]: a read only */
 	    0xf4,	      /* hlt */
 	};
-	struct g *g = guest(model, code, sizeof(code));
+	struct skg *g = guest(model, code, sizeof(code));
 	uint64_t bm[1] = {~0ull};
 	struct kvm_dirty_log log = {.slot = 1, .dirty_bitmap = bm};
 	struct kvm_sregs s;
 
-	softkvm_ioctl(g->vcpu, KVM_GET_SREGS, &s);
+	softkvm_ioctl(g->vcpu[0], KVM_GET_SREGS, &s);
 	if (!strstr(model, "-ept")) {
 		/* real mode as elsewhere */
 	} else {
@@ -433,19 +361,21 @@ static void check_dirty_log(const char *model)
 		s.cs = cs;
 		s.ds = s.es = s.ss = ds;
 		s.cr0 = 0x11;
-		assert_int_equal(softkvm_ioctl(g->vcpu, KVM_SET_SREGS, &s), 0);
+		assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_SET_SREGS, &s),
+				 0);
 	}
 	assert_int_equal(
-	    set_mem(g, 1, KVM_MEM_LOG_DIRTY_PAGES, 0xb000, 0x2000, g->ram2), 0);
+	    skg_set_mem(g, 1, KVM_MEM_LOG_DIRTY_PAGES, 0xb000, 0x2000, ram2),
+	    0);
 	kvm_quiet = true;
 	assert_int_equal(run(g), 0);
 	kvm_quiet = false;
-	if (g->run->exit_reason == KVM_EXIT_INTERNAL_ERROR) {
+	if (g->run[0]->exit_reason == KVM_EXIT_INTERNAL_ERROR) {
 		/* -ept on a CPU model that cannot run shadow paging yet. */
 		done(g);
 		return;
 	}
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	assert_int_equal(softkvm_ioctl(g->vm, KVM_GET_DIRTY_LOG, &log), 0);
 	assert_int_equal(bm[0], 1); /* page 0xb000 only, not 0xc000 */
 	assert_int_equal(softkvm_ioctl(g->vm, KVM_GET_DIRTY_LOG, &log), 0);
@@ -455,9 +385,9 @@ static void check_dirty_log(const char *model)
 	assert_int_equal(run(g), 0);
 	assert_int_equal(softkvm_ioctl(g->vm, KVM_GET_DIRTY_LOG, &log), 0);
 	assert_int_equal(bm[0], 1);
-	assert_int_equal(g->ram2[0x10], 0x11);
+	assert_int_equal(ram2[0x10], 0x11);
 	/* Logging off: the bitmap goes away. */
-	assert_int_equal(set_mem(g, 1, 0, 0xb000, 0x2000, g->ram2), 0);
+	assert_int_equal(skg_set_mem(g, 1, 0, 0xb000, 0x2000, ram2), 0);
 	assert_int_equal(softkvm_ioctl(g->vm, KVM_GET_DIRTY_LOG, &log),
 			 -ENOENT);
 	done(g);
@@ -480,17 +410,17 @@ static void test_kvmclock(void **state)
 	    0x0f, 0x30,				/* wrmsr */
 	    0xf4,				/* hlt */
 	};
-	struct g *g = guest("default", code, sizeof(code));
+	struct skg *g = guest("default", code, sizeof(code));
 	uint8_t *rec = g->ram + 0x2000;
 	uint32_t version, mul;
 	int8_t shift;
-	long khz = softkvm_ioctl(g->vcpu, KVM_GET_TSC_KHZ, NULL);
+	long khz = softkvm_ioctl(g->vcpu[0], KVM_GET_TSC_KHZ, NULL);
 	unsigned __int128 ghz_scaled;
 	uint64_t pv_khz;
 
 	assert_true(khz > 0);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	memcpy(&version, rec, 4);
 	memcpy(&mul, rec + 24, 4);
 	memcpy(&shift, rec + 28, 1);
@@ -512,7 +442,7 @@ static void test_fpu_per_vcpu(void **state)
 	    0x66, 0x0f, 0x7e, 0xc0, /* movd eax, xmm0 */
 	    0xf4,		    /* hlt */
 	};
-	struct g *g = guest("default", code, sizeof(code));
+	struct skg *g = guest("default", code, sizeof(code));
 	struct kvm_sregs s;
 	struct kvm_regs r;
 	struct kvm_fpu fpu;
@@ -523,7 +453,7 @@ static void test_fpu_per_vcpu(void **state)
 	for (int i = 1; i < nr_cpu_ids; i++)
 		assert_true(softkvm_ioctl(g->vm, KVM_CREATE_VCPU,
 					  (void *)(long)(100 + i)) >= 0);
-	v[0] = g->vcpu;
+	v[0] = g->vcpu[0];
 	v[1] = softkvm_ioctl(g->vm, KVM_CREATE_VCPU, (void *)200l);
 	assert_true(v[1] >= 0);
 	softkvm_ioctl(v[0], KVM_GET_SREGS, &s);
@@ -566,22 +496,22 @@ static void test_fpu_x87_stack_order(void **state)
 	};
 	static const uint8_t one[10] = {0, 0, 0, 0, 0, 0, 0, 0x80, 0xff, 0x3f};
 	static const uint8_t two[10] = {0, 0, 0, 0, 0, 0, 0, 0x80, 0x00, 0x40};
-	static const uint8_t three[10] = {0, 0, 0, 0,	 0,
+	static const uint8_t three[10] = {0, 0, 0,    0,    0,
 					  0, 0, 0xc0, 0x00, 0x40};
-	struct g *g = guest("default", code, sizeof(code));
+	struct skg *g = guest("default", code, sizeof(code));
 	struct kvm_fpu fpu;
 
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_GET_FPU, &fpu), 0);
+	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_GET_FPU, &fpu), 0);
 	fpu.fsw = 6u << 11; /* TOP = 6: ST0 = R6, ST1 = R7 */
 	fpu.ftwx = 0xc0;    /* R6, R7 valid */
 	memset(fpu.fpr, 0, sizeof(fpu.fpr));
 	memcpy(fpu.fpr[0], one, 10);
 	memcpy(fpu.fpr[1], two, 10);
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_SET_FPU, &fpu), 0);
+	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_SET_FPU, &fpu), 0);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	memset(&fpu, 0xcc, sizeof(fpu));
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_GET_FPU, &fpu), 0);
+	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_GET_FPU, &fpu), 0);
 	assert_int_equal((fpu.fsw >> 11) & 7, 6);
 	assert_int_equal(fpu.ftwx, 0xc0);
 	assert_int_equal(fpu.fcw, 0x37f);
@@ -597,7 +527,7 @@ static void test_cpuid(void **state)
 	    0x0f, 0xa2,	      /* cpuid */
 	    0xf4,	      /* hlt */
 	};
-	struct g *g = guest("default", code, sizeof(code));
+	struct skg *g = guest("default", code, sizeof(code));
 	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + sizeof(c->entries[0]));
 
 	c->nent = 1;
@@ -606,10 +536,10 @@ static void test_cpuid(void **state)
 	c->entries[0].ebx = 0x61626364;
 	c->entries[0].ecx = 0x65666768;
 	c->entries[0].edx = 0x696a6b6c;
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_SET_CPUID2, c), 0);
+	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_SET_CPUID2, c), 0);
 	free(c);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	assert_int_equal(reg(g, 'b'), 0x61626364);
 	assert_int_equal(reg(g, 'c'), 0x65666768);
 	assert_int_equal(reg(g, 'd'), 0x696a6b6c);
@@ -625,16 +555,16 @@ static void test_string_out(void **state)
 	    0xf3, 0x6e,	      /* rep outsb */
 	    0xf4,	      /* hlt */
 	};
-	struct g *g = guest("default", code, sizeof(code));
+	struct skg *g = guest("default", code, sizeof(code));
 
 	memcpy(g->ram + 0x3000, "kvm!", 4);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_IO);
-	assert_int_equal(g->run->io.port, 0xe9);
-	assert_int_equal(g->run->io.count, 4);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_IO);
+	assert_int_equal(g->run[0]->io.port, 0xe9);
+	assert_int_equal(g->run[0]->io.count, 4);
 	assert_memory_equal(pio_data(g), "kvm!", 4);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	assert_int_equal(reg(g, 'c') & 0xffff, 0);
 	done(g);
 }
@@ -642,15 +572,15 @@ static void test_string_out(void **state)
 static void test_immediate_exit(void **state)
 {
 	static const uint8_t code[] = {0xf4};
-	struct g *g = guest("default", code, sizeof(code));
+	struct skg *g = guest("default", code, sizeof(code));
 
-	g->run->immediate_exit = 1;
+	g->run[0]->immediate_exit = 1;
 	assert_int_equal(run(g), -EINTR);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_INTR);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_INTR);
 	assert_int_equal(reg(g, 'i'), CODE); /* nothing ran */
-	g->run->immediate_exit = 0;
+	g->run[0]->immediate_exit = 0;
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	done(g);
 }
 
@@ -674,13 +604,13 @@ static void *set_immediate_exit(void *arg)
 static void check_interrupt_spin(const char *model)
 {
 	static const uint8_t code[] = {0xeb, 0xfe}; /* jmp $ */
-	struct g *g = guest(model, code, sizeof(code));
+	struct skg *g = guest(model, code, sizeof(code));
 	pthread_t t;
 
-	pthread_create(&t, NULL, set_immediate_exit, g->run);
+	pthread_create(&t, NULL, set_immediate_exit, g->run[0]);
 	assert_int_equal(run(g), -EINTR);
 	pthread_join(t, NULL);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_INTR);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_INTR);
 	assert_int_equal(reg(g, 'i'), CODE);
 	done(g);
 }
@@ -723,16 +653,16 @@ static void test_concurrent_vcpus(void **state)
 	    0xe2, 0xf8,		    /* loop 1b */
 	    0xf4,		    /* hlt */
 	};
-	struct g *g = guest("default", code, sizeof(code));
+	struct skg *g = guest("default", code, sizeof(code));
 	struct vthread t[4];
 	pthread_t th[4];
 	struct kvm_regs r;
 	struct kvm_sregs s;
 
-	assert_int_equal(set_mem(g, 1, 0, 0xb000, 0x1000, g->ram2), 0);
-	softkvm_ioctl(g->vcpu, KVM_GET_SREGS, &s);
-	softkvm_ioctl(g->vcpu, KVM_GET_REGS, &r);
-	t[0].fd = g->vcpu;
+	assert_int_equal(skg_set_mem(g, 1, 0, 0xb000, 0x1000, ram2), 0);
+	softkvm_ioctl(g->vcpu[0], KVM_GET_SREGS, &s);
+	softkvm_ioctl(g->vcpu[0], KVM_GET_REGS, &r);
+	t[0].fd = g->vcpu[0];
 	for (int i = 1; i < 4; i++) {
 		t[i].fd =
 		    softkvm_ioctl(g->vm, KVM_CREATE_VCPU, (void *)(long)i);
@@ -749,8 +679,8 @@ static void test_concurrent_vcpus(void **state)
 	 * exits (which end that vCPU's loop early, also fine): no crash, no
 	 * stale mapping after the move returns. */
 	for (int k = 0; k < 50; k++) {
-		set_mem(g, 1, 0, 0xc000, 0x1000, g->ram2);
-		set_mem(g, 1, 0, 0xb000, 0x1000, g->ram2);
+		skg_set_mem(g, 1, 0, 0xc000, 0x1000, ram2);
+		skg_set_mem(g, 1, 0, 0xb000, 0x1000, ram2);
 	}
 	for (int i = 0; i < 4; i++)
 		pthread_join(th[i], NULL);
@@ -768,35 +698,35 @@ static void test_concurrent_vcpus(void **state)
 static void test_triple_fault(void **state)
 {
 	static const uint8_t code[] = {0x0f, 0x0b}; /* ud2 */
-	struct g *g = guest("default", code, sizeof(code));
+	struct skg *g = guest("default", code, sizeof(code));
 	struct kvm_sregs s;
 
 	/* An empty real-mode IVT: #UD cannot be delivered -> #DF -> shutdown.
 	 */
-	softkvm_ioctl(g->vcpu, KVM_GET_SREGS, &s);
+	softkvm_ioctl(g->vcpu[0], KVM_GET_SREGS, &s);
 	s.idt.limit = 0;
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_SET_SREGS, &s), 0);
+	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_SET_SREGS, &s), 0);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_SHUTDOWN);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_SHUTDOWN);
 	done(g);
 }
 
 static void test_fail_entry(void **state)
 {
 	static const uint8_t code[] = {0xf4};
-	struct g *g = guest("default", code, sizeof(code));
+	struct skg *g = guest("default", code, sizeof(code));
 	struct kvm_sregs s;
 
 	/* TR must be usable: the CPU refuses the entry (exit 33 | bit 31). */
-	softkvm_ioctl(g->vcpu, KVM_GET_SREGS, &s);
+	softkvm_ioctl(g->vcpu[0], KVM_GET_SREGS, &s);
 	s.tr.unusable = 1;
 	s.tr.present = 0;
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_SET_SREGS, &s), 0);
+	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_SET_SREGS, &s), 0);
 	kvm_quiet = true;
 	assert_int_equal(run(g), 0);
 	kvm_quiet = false;
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_FAIL_ENTRY);
-	assert_int_equal(g->run->fail_entry.hardware_entry_failure_reason,
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_FAIL_ENTRY);
+	assert_int_equal(g->run[0]->fail_entry.hardware_entry_failure_reason,
 			 0x80000021);
 	done(g);
 }
@@ -813,50 +743,29 @@ static void test_shadow_paging(void **state)
 	    0xa3, 0x00, 0x00, 0x00, 0xd0,	/* mov [0xd0000000], eax */
 	    0xf4,				/* hlt */
 	};
-	struct g *g = guest("default,-ept", code, sizeof(code));
-	struct kvm_segment cs = {.base = 0,
-				 .limit = 0xffffffff,
-				 .selector = 8,
-				 .type = 11,
-				 .present = 1,
-				 .s = 1,
-				 .db = 1,
-				 .g = 1};
-	struct kvm_segment ds = {.base = 0,
-				 .limit = 0xffffffff,
-				 .selector = 0x10,
-				 .type = 3,
-				 .present = 1,
-				 .s = 1,
-				 .db = 1,
-				 .g = 1};
-	struct kvm_sregs s;
+	struct skg *g = guest("default,-ept", code, sizeof(code));
 
-	softkvm_ioctl(g->vcpu, KVM_GET_SREGS, &s);
-	s.cs = cs;
-	s.ds = s.es = s.ss = ds;
-	s.cr0 = 0x11; /* PE, no paging */
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_SET_SREGS, &s), 0);
+	skg_flat32(g, 0); /* PE, no paging */
 	kvm_quiet = true;
 	assert_int_equal(run(g), 0);
 	kvm_quiet = false;
-	if (g->run->exit_reason == KVM_EXIT_INTERNAL_ERROR) {
+	if (g->run[0]->exit_reason == KVM_EXIT_INTERNAL_ERROR) {
 		/* Either shadow paging runs the guest, or the CPU model
 		 * rejects process addresses in page-table entries (its
 		 * MAXPHYADDR is too small) and KVM says so plainly: a
 		 * reserved-bit #PF on its own entry, not a hang. */
-		assert_int_equal(g->run->internal.ndata, 2);
-		assert_true(g->run->internal.data[1] & 8 /* PFERR_RSVD */);
+		assert_int_equal(g->run[0]->internal.ndata, 2);
+		assert_true(g->run[0]->internal.data[1] & 8 /* PFERR_RSVD */);
 		printf("# shadow paging: CPU model rejects host addresses "
 		       "(reserved bits); checked the error path only\n");
 		done(g);
 		return;
 	}
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
-	assert_int_equal(g->run->mmio.phys_addr, 0xd0000000);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_MMIO);
+	assert_int_equal(g->run[0]->mmio.phys_addr, 0xd0000000);
 	assert_int_equal(*(uint32_t *)(g->ram + 0x3000), 0x12345678);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	assert_int_equal(reg(g, 'b'), 0x12345678);
 	done(g);
 }
@@ -873,38 +782,19 @@ static void test_identity_map_without_ug(void **state)
 	    0xa3, 0x00, 0x00, 0x00, 0xd0, /* mov [0xd0000000], eax */
 	    0xf4,			  /* hlt */
 	};
-	struct g *g = guest("default,-unrestricted-guest", code, sizeof(code));
-	struct kvm_segment cs = {.base = 0,
-				 .limit = 0xffffffff,
-				 .selector = 8,
-				 .type = 11,
-				 .present = 1,
-				 .s = 1,
-				 .db = 1,
-				 .g = 1};
-	struct kvm_segment ds = {.base = 0,
-				 .limit = 0xffffffff,
-				 .selector = 0x10,
-				 .type = 3,
-				 .present = 1,
-				 .s = 1,
-				 .db = 1,
-				 .g = 1};
+	struct skg *g =
+	    guest("default,-unrestricted-guest", code, sizeof(code));
 	struct kvm_sregs s;
 
-	softkvm_ioctl(g->vcpu, KVM_GET_SREGS, &s);
-	s.cs = cs;
-	s.ds = s.es = s.ss = ds;
-	s.cr0 = 0x11; /* PE, paging off */
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_SET_SREGS, &s), 0);
+	skg_flat32(g, 0); /* PE, paging off */
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
-	assert_int_equal(g->run->mmio.phys_addr, 0xd0000000);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_MMIO);
+	assert_int_equal(g->run[0]->mmio.phys_addr, 0xd0000000);
 	assert_int_equal(*(uint32_t *)(g->ram + 0x3000), 0x5000);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	assert_int_equal(reg(g, 'b'), 0x5000);
-	softkvm_ioctl(g->vcpu, KVM_GET_SREGS, &s);
+	softkvm_ioctl(g->vcpu[0], KVM_GET_SREGS, &s);
 	assert_int_equal(s.cr3, 0x5000);
 	done(g);
 }
@@ -912,12 +802,13 @@ static void test_identity_map_without_ug(void **state)
 static void test_real_mode_needs_ug(void **state)
 {
 	static const uint8_t code[] = {0xf4};
-	struct g *g = guest("default,-unrestricted-guest", code, sizeof(code));
+	struct skg *g =
+	    guest("default,-unrestricted-guest", code, sizeof(code));
 
 	kvm_quiet = true;
 	assert_int_equal(run(g), 0);
 	kvm_quiet = false;
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_INTERNAL_ERROR);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_INTERNAL_ERROR);
 	done(g);
 }
 
