@@ -17,13 +17,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include <cmocka.h>
 #include <kvmini/softkvm.h>
 #include <linux/kvm.h>
 
-#include "kvm/page_alloc.h"
+#include "softkvm_guest.h"
 
 #define RAM_SIZE 0x8000 /* GPA [0, 0x8000) is RAM, above is MMIO */
 #define CODE	 0x1000
@@ -39,78 +38,46 @@
 #define FL_OF	 0x800u
 #define FL_ARITH (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF)
 
-struct g {
-	int sys, vm, vcpu;
-	uint8_t *ram;
-	struct kvm_run *run;
-};
-
-static struct g *guest_on(const char *model)
+/* Real mode, all segments at 0 (unrestricted guest); RAM [0, RAM_SIZE). */
+static struct skg *guest_on(const char *model)
 {
-	struct g *g = calloc(1, sizeof(*g));
-	struct kvm_userspace_memory_region mr = {0};
-	char err[128];
-	struct kvm_sregs s;
+	struct skg *g = skg_new(model, RAM_SIZE);
 
-	assert_int_equal(softkvm_load(model, err, sizeof(err)), 0);
-	g->sys = softkvm_open();
-	g->vm = softkvm_ioctl(g->sys, KVM_CREATE_VM, 0);
-	assert_true(g->vm >= 0);
-	g->ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	assert_true(g->ram != MAP_FAILED);
-	mr.memory_size = RAM_SIZE;
-	mr.userspace_addr = (uintptr_t)g->ram;
-	assert_int_equal(softkvm_ioctl(g->vm, KVM_SET_USER_MEMORY_REGION, &mr),
-			 0);
-	g->vcpu = softkvm_ioctl(g->vm, KVM_CREATE_VCPU, 0);
-	assert_true(g->vcpu >= 0);
-	g->run = softkvm_run_page(g->vcpu);
-	/* Real mode, all segments at 0 (unrestricted guest). */
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_GET_SREGS, &s), 0);
-	s.cs.selector = 0;
-	s.cs.base = 0;
-	s.cr0 = 0x10;
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_SET_SREGS, &s), 0);
+	skg_vcpu_new(g, 0);
+	skg_real_mode(g, 0, CODE, 0x7000);
 	return g;
 }
 
-static struct g *guest(void)
+static struct skg *guest(void)
 {
 	return guest_on("default");
 }
 
-static void done(struct g *g)
+static void done(struct skg *g)
 {
-	softkvm_close(g->vcpu);
-	softkvm_close(g->vm);
-	softkvm_close(g->sys);
-	softkvm_unload();
-	munmap(g->ram, RAM_SIZE);
-	free(g);
-	assert_int_equal(kvm_pages_live(), 0);
+	skg_free(g);
 }
 
-static int run(struct g *g)
+static int run(struct skg *g)
 {
-	return softkvm_ioctl(g->vcpu, KVM_RUN, NULL);
+	return skg_run(g, 0);
 }
 
-static struct kvm_regs regs(struct g *g)
+static struct kvm_regs regs(struct skg *g)
 {
 	struct kvm_regs r;
 
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_GET_REGS, &r), 0);
+	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_GET_REGS, &r), 0);
 	return r;
 }
 
-static void set_regs(struct g *g, const struct kvm_regs *r)
+static void set_regs(struct skg *g, const struct kvm_regs *r)
 {
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_SET_REGS, (void *)r), 0);
+	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_SET_REGS, (void *)r), 0);
 }
 
 /* Place @code (followed by HLT) at @at and point the vCPU at it. */
-static void load(struct g *g, uint64_t at, const uint8_t *code, size_t len,
+static void load(struct skg *g, uint64_t at, const uint8_t *code, size_t len,
 		 struct kvm_regs *r)
 {
 	memcpy(g->ram + at, code, len);
@@ -121,12 +88,12 @@ static void load(struct g *g, uint64_t at, const uint8_t *code, size_t len,
 	set_regs(g, r);
 }
 
-static void expect_mmio(struct g *g, bool write, uint64_t gpa, unsigned len)
+static void expect_mmio(struct skg *g, bool write, uint64_t gpa, unsigned len)
 {
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
-	assert_int_equal(g->run->mmio.is_write, write);
-	assert_int_equal(g->run->mmio.phys_addr, gpa);
-	assert_int_equal(g->run->mmio.len, len);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_MMIO);
+	assert_int_equal(g->run[0]->mmio.is_write, write);
+	assert_int_equal(g->run[0]->mmio.phys_addr, gpa);
+	assert_int_equal(g->run[0]->mmio.len, len);
 }
 
 /* ---- read-modify-write, differential against the CPU on RAM ----------- */
@@ -214,7 +181,7 @@ static int bit_unit(const struct rmw_case *c, uint32_t cx)
 		     (int)c->size);
 }
 
-static void check_rmw(struct g *g, const struct rmw_case *c, unsigned at,
+static void check_rmw(struct skg *g, const struct rmw_case *c, unsigned at,
 		      const struct vals *v, bool bitreg, uint64_t mmio)
 {
 	int unit = bitreg ? bit_unit(c, v->cx) : 0;
@@ -229,7 +196,7 @@ static void check_rmw(struct g *g, const struct rmw_case *c, unsigned at,
 	r.rflags = v->cf ? FL_CF : 0;
 	load(g, at, c->code, c->len, &r);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	want = regs(g);
 	memcpy(&ram_res, g->ram + RAMOP + unit, c->size);
 
@@ -242,18 +209,18 @@ static void check_rmw(struct g *g, const struct rmw_case *c, unsigned at,
 	load(g, at, c->code, c->len, &r);
 	assert_int_equal(run(g), 0);
 	expect_mmio(g, false, mmio + (uint64_t)(int64_t)unit, c->size);
-	memcpy(g->run->mmio.data, &mem, 8);
+	memcpy(g->run[0]->mmio.data, &mem, 8);
 	assert_int_equal(run(g), 0);
 	if (c->writes) {
 		expect_mmio(g, true, mmio + (uint64_t)(int64_t)unit, c->size);
-		memcpy(&mmio_res, g->run->mmio.data, c->size);
+		memcpy(&mmio_res, g->run[0]->mmio.data, c->size);
 		if (mmio_res != ram_res)
 			fail_msg("%s: wrote %#llx, CPU %#llx", c->name,
 				 (unsigned long long)mmio_res,
 				 (unsigned long long)ram_res);
 		assert_int_equal(run(g), 0);
 	}
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	got = regs(g);
 	if ((got.rflags & c->flags) != (want.rflags & c->flags))
 		fail_msg("%s (ax %#x mem %#x cf %u): rflags %#llx, CPU %#llx",
@@ -269,7 +236,7 @@ static void check_rmw(struct g *g, const struct rmw_case *c, unsigned at,
 
 static void test_rmw_on_mmio(void **state)
 {
-	struct g *g = guest();
+	struct skg *g = guest();
 	unsigned at = CODE;
 
 	for (size_t i = 0; i < sizeof(rmw_cases) / sizeof(rmw_cases[0]);
@@ -290,20 +257,20 @@ static void test_rmw_on_mmio(void **state)
 /* ---- MOVS / STOS ----------------------------------------------------------
  */
 
-static void set_ds(struct g *g, uint16_t sel)
+static void set_ds(struct skg *g, uint16_t sel)
 {
 	struct kvm_sregs s;
 
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_GET_SREGS, &s), 0);
+	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_GET_SREGS, &s), 0);
 	s.ds.selector = sel;
 	s.ds.base = (uint64_t)sel << 4;
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_SET_SREGS, &s), 0);
+	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_SET_SREGS, &s), 0);
 }
 
 static void test_movs_ram_to_mmio(void **state)
 {
 	static const uint8_t movsw[] = {0xa5};
-	struct g *g = guest();
+	struct skg *g = guest();
 	struct kvm_regs r = {0};
 
 	/* DF=0: one word out, SI/DI up. */
@@ -313,9 +280,9 @@ static void test_movs_ram_to_mmio(void **state)
 	load(g, CODE, movsw, 1, &r);
 	assert_int_equal(run(g), 0);
 	expect_mmio(g, true, MMIO, 2);
-	assert_memory_equal(g->run->mmio.data, "\xef\xbe", 2);
+	assert_memory_equal(g->run[0]->mmio.data, "\xef\xbe", 2);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	r = regs(g);
 	assert_int_equal(r.rsi, RAMOP + 2);
 	assert_int_equal(r.rdi, MMIO + 2);
@@ -329,7 +296,7 @@ static void test_movs_ram_to_mmio(void **state)
 	assert_int_equal(run(g), 0);
 	expect_mmio(g, true, MMIO, 2);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	r = regs(g);
 	assert_int_equal(r.rsi, RAMOP - 2);
 	assert_int_equal(r.rdi, MMIO - 2);
@@ -348,11 +315,11 @@ static void test_movs_ram_to_mmio(void **state)
 
 		assert_int_equal(run(g), 0);
 		expect_mmio(g, true, (uint64_t)(MMIO + 4 - 2 * i), 2);
-		assert_int_equal(g->run->mmio.data[0], want);
-		assert_int_equal(g->run->mmio.data[1], want);
+		assert_int_equal(g->run[0]->mmio.data[0], want);
+		assert_int_equal(g->run[0]->mmio.data[1], want);
 	}
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	r = regs(g);
 	assert_int_equal(r.rcx, 0);
 	assert_int_equal(r.rsi, RAMOP - 6);
@@ -369,10 +336,10 @@ static void test_movs_ram_to_mmio(void **state)
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(run(g), 0);
 		expect_mmio(g, true, (uint64_t)(MMIO + 2 * i), 2);
-		assert_memory_equal(g->run->mmio.data, "\xc3\xa5", 2);
+		assert_memory_equal(g->run[0]->mmio.data, "\xc3\xa5", 2);
 	}
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	r = regs(g);
 	assert_int_equal(r.rcx, 0);
 	assert_int_equal(r.rdi, MMIO + 4);
@@ -384,7 +351,7 @@ static void test_movs_mmio_to_ram(void **state)
 	static const uint8_t rep_movsb[] = {0xf3, 0xa4};
 	static const uint8_t es_movsb[] = {0x26, 0xa4};
 	static const uint8_t a32_movsb[] = {0x67, 0xa4};
-	struct g *g = guest();
+	struct skg *g = guest();
 	struct kvm_regs r = {0};
 
 	/* REP MOVSB from MMIO, DF=0, count 3: three reads. */
@@ -395,10 +362,10 @@ static void test_movs_mmio_to_ram(void **state)
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(run(g), 0);
 		expect_mmio(g, false, (uint64_t)(MMIO + i), 1);
-		g->run->mmio.data[0] = (uint8_t)(0xa0 + i);
+		g->run[0]->mmio.data[0] = (uint8_t)(0xa0 + i);
 	}
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	assert_memory_equal(g->ram + RAMOP, "\xa0\xa1\xa2", 3);
 	r = regs(g);
 	assert_int_equal(r.rcx, 0);
@@ -414,9 +381,9 @@ static void test_movs_mmio_to_ram(void **state)
 	load(g, CODE + 0x10, movsd, 2, &r);
 	assert_int_equal(run(g), 0);
 	expect_mmio(g, false, MMIO, 4);
-	memcpy(g->run->mmio.data, "\x01\x02\x03\x04", 4);
+	memcpy(g->run[0]->mmio.data, "\x01\x02\x03\x04", 4);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	assert_memory_equal(g->ram + RAMOP, "\x01\x02\x03\x04", 4);
 	r = regs(g);
 	assert_int_equal(r.rsi, MMIO - 4);
@@ -430,9 +397,9 @@ static void test_movs_mmio_to_ram(void **state)
 	load(g, CODE + 0x20, es_movsb + 1, 1, &r);
 	assert_int_equal(run(g), 0);
 	expect_mmio(g, false, 0x9000, 1);
-	g->run->mmio.data[0] = 0x77;
+	g->run[0]->mmio.data[0] = 0x77;
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	assert_int_equal(g->ram[RAMOP], 0x77);
 	memset(&r, 0, sizeof(r));
 	r.rsi = 0x8000;
@@ -440,9 +407,9 @@ static void test_movs_mmio_to_ram(void **state)
 	load(g, CODE + 0x30, es_movsb, 2, &r);
 	assert_int_equal(run(g), 0);
 	expect_mmio(g, false, 0x8000, 1);
-	g->run->mmio.data[0] = 0x66;
+	g->run[0]->mmio.data[0] = 0x66;
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	assert_int_equal(g->ram[RAMOP], 0x66);
 	set_ds(g, 0);
 
@@ -454,9 +421,9 @@ static void test_movs_mmio_to_ram(void **state)
 	load(g, CODE + 0x40, movsb1, 1, &r);
 	assert_int_equal(run(g), 0);
 	expect_mmio(g, false, 0xffff, 1);
-	g->run->mmio.data[0] = 0x55;
+	g->run[0]->mmio.data[0] = 0x55;
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	assert_int_equal(g->ram[RAMOP], 0x55);
 	assert_int_equal(regs(g).rsi, 0);
 	memset(&r, 0, sizeof(r));
@@ -465,9 +432,9 @@ static void test_movs_mmio_to_ram(void **state)
 	load(g, CODE + 0x48, a32_movsb, 2, &r);
 	assert_int_equal(run(g), 0);
 	expect_mmio(g, false, 0xffff, 1);
-	g->run->mmio.data[0] = 0x56;
+	g->run[0]->mmio.data[0] = 0x56;
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	assert_int_equal(g->ram[RAMOP], 0x56);
 	assert_int_equal(regs(g).rsi, 0x10000);
 
@@ -480,9 +447,9 @@ static void test_movs_mmio_to_ram(void **state)
 	load(g, CODE + 0x60, lodsw, 1, &r);
 	assert_int_equal(run(g), 0);
 	expect_mmio(g, false, MMIO, 2);
-	memcpy(g->run->mmio.data, "\xcd\xab", 2);
+	memcpy(g->run[0]->mmio.data, "\xcd\xab", 2);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	r = regs(g);
 	assert_int_equal(r.rax, 0x1234abcd);
 	assert_int_equal(r.rsi, MMIO - 2);
@@ -496,10 +463,10 @@ static void test_movs_mmio_to_ram(void **state)
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(run(g), 0);
 		expect_mmio(g, false, (uint64_t)(MMIO + i), 1);
-		g->run->mmio.data[0] = (uint8_t)(0x40 + i);
+		g->run[0]->mmio.data[0] = (uint8_t)(0x40 + i);
 	}
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	r = regs(g);
 	assert_int_equal(r.rax, 0x41);
 	assert_int_equal(r.rcx, 0);
@@ -513,12 +480,12 @@ static void test_movs_mmio_to_ram(void **state)
 	load(g, CODE + 0x50, movsb, 1, &r);
 	assert_int_equal(run(g), 0);
 	expect_mmio(g, false, MMIO, 1);
-	g->run->mmio.data[0] = 0x99;
+	g->run[0]->mmio.data[0] = 0x99;
 	assert_int_equal(run(g), 0);
 	expect_mmio(g, true, MMIO + 0x100, 1);
-	assert_int_equal(g->run->mmio.data[0], 0x99);
+	assert_int_equal(g->run[0]->mmio.data[0], 0x99);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	done(g);
 }
 
@@ -527,7 +494,7 @@ static void test_movs_mmio_to_ram(void **state)
 static void test_rmw_abandoned(void **state)
 {
 	static const uint8_t add[] = {0x01, 0x07}; /* add [bx],ax */
-	struct g *g = guest();
+	struct skg *g = guest();
 	struct kvm_regs r = {0};
 
 	/* immediate_exit after the read: KVM_RUN still completes the
@@ -537,15 +504,15 @@ static void test_rmw_abandoned(void **state)
 	load(g, CODE, add, 2, &r);
 	assert_int_equal(run(g), 0);
 	expect_mmio(g, false, MMIO, 2);
-	memcpy(g->run->mmio.data, "\x41\x00", 2);
-	g->run->immediate_exit = 1;
+	memcpy(g->run[0]->mmio.data, "\x41\x00", 2);
+	g->run[0]->immediate_exit = 1;
 	assert_int_equal(run(g), 0);
 	expect_mmio(g, true, MMIO, 2);
-	assert_memory_equal(g->run->mmio.data, "\x42\x00", 2);
+	assert_memory_equal(g->run[0]->mmio.data, "\x42\x00", 2);
 	assert_int_equal(run(g), -EINTR);
-	g->run->immediate_exit = 0;
+	g->run[0]->immediate_exit = 0;
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 
 	/* SET_REGS moves RIP after the read: nothing is written, the
 	 * guest runs from the new RIP. */
@@ -559,7 +526,7 @@ static void test_rmw_abandoned(void **state)
 	r.rip = CODE + 0x12; /* the HLT */
 	set_regs(g, &r);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	assert_int_equal(regs(g).rip, CODE + 0x13);
 
 	/* SET_REGS moves the operand to RAM: the stale read is dropped and
@@ -575,7 +542,7 @@ static void test_rmw_abandoned(void **state)
 	set_regs(g, &r);
 	memcpy(g->ram + RAMOP, "\x10\x00", 2);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	assert_memory_equal(g->ram + RAMOP, "\x11\x00", 2);
 	done(g);
 }
@@ -585,7 +552,7 @@ static void test_rmw_abandoned(void **state)
 static void test_rmw_crossing(void **state)
 {
 	static const uint8_t add[] = {0x01, 0x07}; /* add [bx],ax */
-	struct g *g = guest();
+	struct skg *g = guest();
 	struct kvm_regs r = {0};
 
 	/* RAM byte at 0x7fff, MMIO byte at 0x8000: only the MMIO half goes
@@ -596,13 +563,13 @@ static void test_rmw_crossing(void **state)
 	load(g, CODE, add, 2, &r);
 	assert_int_equal(run(g), 0);
 	expect_mmio(g, false, 0x8000, 1);
-	g->run->mmio.data[0] = 0x12;
+	g->run[0]->mmio.data[0] = 0x12;
 	assert_int_equal(run(g), 0);
 	expect_mmio(g, true, 0x8000, 1);
-	assert_int_equal(g->run->mmio.data[0], 0x13);
+	assert_int_equal(g->run[0]->mmio.data[0], 0x13);
 	assert_int_equal(g->ram[0x7fff], 0x00);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 
 	/* MMIO on both sides of a page boundary: one exit of 4 bytes. */
 	static const uint8_t inc[] = {0x66, 0xff, 0x07}; /* inc dword [bx] */
@@ -611,12 +578,12 @@ static void test_rmw_crossing(void **state)
 	load(g, CODE + 0x10, inc, 3, &r);
 	assert_int_equal(run(g), 0);
 	expect_mmio(g, false, 0x8ffe, 4);
-	memcpy(g->run->mmio.data, "\xff\xff\xff\xff", 4);
+	memcpy(g->run[0]->mmio.data, "\xff\xff\xff\xff", 4);
 	assert_int_equal(run(g), 0);
 	expect_mmio(g, true, 0x8ffe, 4);
-	assert_memory_equal(g->run->mmio.data, "\0\0\0\0", 4);
+	assert_memory_equal(g->run[0]->mmio.data, "\0\0\0\0", 4);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	assert_true(regs(g).rflags & FL_ZF);
 
 	/* An RMW form not emulated (SHL) is an internal error, not a crash. */
@@ -625,7 +592,7 @@ static void test_rmw_crossing(void **state)
 	r.rbx = MMIO;
 	load(g, CODE + 0x20, shl, 2, &r);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_INTERNAL_ERROR);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_INTERNAL_ERROR);
 	done(g);
 }
 
@@ -634,41 +601,9 @@ static void test_rmw_crossing(void **state)
 #define MMIO64 0xd0000000ull
 
 /* 4-level paging: GPA 0..2M identity, a 2 MiB page at 0xd0000000 (MMIO). */
-static void long_mode(struct g *g)
+static void long_mode(struct skg *g)
 {
-	uint64_t *pml4 = (uint64_t *)(g->ram + 0x2000);
-	uint64_t *pdpt = (uint64_t *)(g->ram + 0x3000);
-	uint64_t *pd0 = (uint64_t *)(g->ram + 0x4000);
-	uint64_t *pd3 = (uint64_t *)(g->ram + 0x7000);
-	struct kvm_segment cs = {.limit = 0xffffffff,
-				 .selector = 8,
-				 .type = 11,
-				 .present = 1,
-				 .s = 1,
-				 .l = 1,
-				 .g = 1};
-	struct kvm_segment ds = {.limit = 0xffffffff,
-				 .selector = 0x10,
-				 .type = 3,
-				 .present = 1,
-				 .s = 1,
-				 .db = 1,
-				 .g = 1};
-	struct kvm_sregs s;
-
-	pml4[0] = 0x3000 | 3;
-	pdpt[0] = 0x4000 | 3;
-	pdpt[3] = 0x7000 | 3;
-	pd0[0] = 0x83;
-	pd3[0x80] = MMIO64 | 0x83;
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_GET_SREGS, &s), 0);
-	s.cs = cs;
-	s.ds = s.es = s.ss = ds;
-	s.cr3 = 0x2000;
-	s.cr4 = 0x20;
-	s.efer = 0x500;
-	s.cr0 = 0x80000031;
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_SET_SREGS, &s), 0);
+	skg_long_mode(g, 0, 0x2000, 0x7000, MMIO64);
 }
 
 static const struct rmw_case rmw64_cases[] = {
@@ -690,7 +625,7 @@ static void check_long_mode(const char *model)
 {
 	static const uint8_t movsq[] = {0x48, 0xa5};
 	static const uint8_t add[] = {0x48, 0x01, 0x03};
-	struct g *g = guest_on(model);
+	struct skg *g = guest_on(model);
 	struct kvm_regs r = {0};
 	unsigned at = CODE;
 
@@ -716,10 +651,10 @@ static void check_long_mode(const char *model)
 	load(g, at, movsq, 2, &r);
 	assert_int_equal(run(g), 0);
 	expect_mmio(g, true, MMIO64 + 0x100, 8);
-	assert_memory_equal(g->run->mmio.data,
+	assert_memory_equal(g->run[0]->mmio.data,
 			    "\x01\x02\x03\x04\x05\x06\x07\x08", 8);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	r = regs(g);
 	assert_int_equal(r.rsi, RAMOP - 8);
 	assert_int_equal(r.rdi, MMIO64 + 0xf8);
@@ -737,7 +672,7 @@ static void check_long_mode(const char *model)
 	r.rbx = 0x8000000000000000ull;
 	set_regs(g, &r);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_SHUTDOWN);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_SHUTDOWN);
 	done(g);
 }
 
