@@ -17,7 +17,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,7 +24,7 @@
 #include <kvmini/softkvm.h>
 #include <linux/kvm.h>
 
-#include "kvm/page_alloc.h"
+#include "softkvm_guest.h"
 
 #define RAM_SIZE 0x8000 /* the APIC page is moved to 0x9000, past RAM */
 #define CODE	 0x1000
@@ -34,27 +33,11 @@
 #define COUNTER	 0x500
 #define AP_FLAG	 0x600
 
-struct g {
-	int sys, vm, vcpu[2];
-	struct kvm_run *run[2];
-	uint8_t *ram;
-};
-
-static struct g *vm_new(bool irqchip, bool pit)
+/* A VM on the default model with the in-kernel irqchip and/or PIT. */
+static struct skg *vm_new(bool irqchip, bool pit)
 {
-	struct g *g = calloc(1, sizeof(*g));
-	char err[128];
-	struct kvm_userspace_memory_region m = {.memory_size = RAM_SIZE};
+	struct skg *g = skg_new("default", RAM_SIZE);
 
-	assert_int_equal(softkvm_load("default", err, sizeof(err)), 0);
-	g->sys = softkvm_open();
-	g->vm = softkvm_ioctl(g->sys, KVM_CREATE_VM, 0);
-	assert_true(g->vm >= 0);
-	g->ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	m.userspace_addr = (uintptr_t)g->ram;
-	assert_int_equal(softkvm_ioctl(g->vm, KVM_SET_USER_MEMORY_REGION, &m),
-			 0);
 	if (irqchip)
 		assert_int_equal(softkvm_ioctl(g->vm, KVM_CREATE_IRQCHIP, 0),
 				 0);
@@ -63,56 +46,24 @@ static struct g *vm_new(bool irqchip, bool pit)
 
 		assert_int_equal(softkvm_ioctl(g->vm, KVM_CREATE_PIT2, &pc), 0);
 	}
-	g->vcpu[0] = g->vcpu[1] = -1;
 	return g;
 }
 
-/* vCPU @i in real mode at CS:IP = 0:CODE. */
-static void vcpu_new(struct g *g, int i)
+/* vCPU @i; the BSP (0) in real mode at CS:IP = 0:CODE, an AP waits for
+ * SIPI. */
+static void vcpu_new(struct skg *g, int i)
 {
-	struct kvm_sregs s;
-	struct kvm_regs r;
-
-	g->vcpu[i] = softkvm_ioctl(g->vm, KVM_CREATE_VCPU, (void *)(long)i);
-	assert_true(g->vcpu[i] >= 0);
-	g->run[i] = softkvm_run_page(g->vcpu[i]);
-	if (i)
-		return; /* an AP waits for SIPI */
-	assert_int_equal(softkvm_ioctl(g->vcpu[i], KVM_GET_SREGS, &s), 0);
-	s.cs.selector = 0;
-	s.cs.base = 0;
-	s.cr0 = 0x10;
-	assert_int_equal(softkvm_ioctl(g->vcpu[i], KVM_SET_SREGS, &s), 0);
-	assert_int_equal(softkvm_ioctl(g->vcpu[i], KVM_GET_REGS, &r), 0);
-	r.rip = CODE;
-	r.rsp = 0x7000;
-	assert_int_equal(softkvm_ioctl(g->vcpu[i], KVM_SET_REGS, &r), 0);
-}
-
-static void vm_free(struct g *g)
-{
-	for (int i = 0; i < 2; i++)
-		if (g->vcpu[i] >= 0)
-			softkvm_close(g->vcpu[i]);
-	softkvm_close(g->vm);
-	softkvm_close(g->sys);
-	softkvm_unload();
-	munmap(g->ram, RAM_SIZE);
-	free(g);
-	assert_int_equal(kvm_pages_live(), 0);
-}
-
-static void put(struct g *g, uint32_t gpa, const void *p, size_t n)
-{
-	memcpy(g->ram + gpa, p, n);
+	skg_vcpu_new(g, i);
+	if (i == 0)
+		skg_real_mode(g, 0, CODE, 0x7000);
 }
 
 /* Real-mode IVT entry: vector -> 0:HANDLER. */
-static void ivt(struct g *g, int vector)
+static void ivt(struct skg *g, int vector)
 {
 	uint8_t e[4] = {HANDLER & 0xff, HANDLER >> 8, 0, 0};
 
-	put(g, (uint32_t)vector * 4, e, 4);
+	skg_load(g, (uint32_t)vector * 4, e, 4);
 }
 
 struct watchdog {
@@ -134,7 +85,7 @@ static void *watchdog_fn(void *arg)
 }
 
 /* Run vCPU 0 until OUT to port 0x10; port 0x11 exits are re-entered. */
-static void run_to_done(struct g *g)
+static void run_to_done(struct skg *g)
 {
 	struct watchdog w = {.run = g->run[0]};
 	int r;
@@ -158,7 +109,7 @@ static void run_to_done(struct g *g)
 	assert_int_equal(g->run[0]->io.port, 0x10);
 }
 
-static uint16_t counter(struct g *g)
+static uint16_t counter(struct skg *g)
 {
 	uint16_t v;
 
@@ -195,7 +146,7 @@ static size_t wait_loop(uint8_t *p, uint8_t n)
 
 static void test_pit_through_pic(void **state)
 {
-	struct g *g = vm_new(true, true);
+	struct skg *g = vm_new(true, true);
 	uint8_t code[64];
 	size_t n;
 	/* PIC: ICW1-4 (base 0x20), unmask IRQ 0; PIT ch0 mode 2, 1 ms. */
@@ -213,14 +164,14 @@ static void test_pit_through_pic(void **state)
 	vcpu_new(g, 0);
 	memcpy(code, init, sizeof(init));
 	n = sizeof(init) + wait_loop(code + sizeof(init), 5);
-	put(g, CODE, code, n);
-	put(g, HANDLER, handler, sizeof(handler));
+	skg_load(g, CODE, code, n);
+	skg_load(g, HANDLER, handler, sizeof(handler));
 	ivt(g, 0x20);
 	run_to_done(g);
 	assert_true(counter(g) >= 5);
 	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_GET_MP_STATE, &mp), 0);
 	assert_int_equal(mp.mp_state, KVM_MP_STATE_RUNNABLE);
-	vm_free(g);
+	skg_free(g);
 }
 
 /* EOI through the APIC page at 0x9000. */
@@ -232,7 +183,7 @@ static const uint8_t apic_handler[] = {
 
 static void test_lapic_timer_periodic(void **state)
 {
-	struct g *g = vm_new(true, false);
+	struct skg *g = vm_new(true, false);
 	uint8_t code[128];
 	size_t n = 0;
 	const uint8_t timer[] = {
@@ -275,17 +226,17 @@ static void test_lapic_timer_periodic(void **state)
 	memcpy(code + n, timer, sizeof(timer));
 	n += sizeof(timer);
 	n += wait_loop(code + n, 3);
-	put(g, CODE, code, n);
-	put(g, HANDLER, apic_handler, sizeof(apic_handler));
+	skg_load(g, CODE, code, n);
+	skg_load(g, HANDLER, apic_handler, sizeof(apic_handler));
 	ivt(g, 0x40);
 	run_to_done(g);
 	assert_true(counter(g) >= 3);
-	vm_free(g);
+	skg_free(g);
 }
 
 static void test_lapic_tsc_deadline(void **state)
 {
-	struct g *g = vm_new(true, false);
+	struct skg *g = vm_new(true, false);
 	uint8_t code[128];
 	size_t n = 0;
 	const uint8_t timer[] = {
@@ -305,12 +256,12 @@ static void test_lapic_tsc_deadline(void **state)
 	memcpy(code + n, timer, sizeof(timer));
 	n += sizeof(timer);
 	n += wait_loop(code + n, 1);
-	put(g, CODE, code, n);
-	put(g, HANDLER, apic_handler, sizeof(apic_handler));
+	skg_load(g, CODE, code, n);
+	skg_load(g, HANDLER, apic_handler, sizeof(apic_handler));
 	ivt(g, 0x41);
 	run_to_done(g);
 	assert_int_equal(counter(g), 1); /* one deadline, one interrupt */
-	vm_free(g);
+	skg_free(g);
 }
 
 /* NMIs to self through the ICR: NMI injection, the second NMI held while
@@ -318,7 +269,7 @@ static void test_lapic_tsc_deadline(void **state)
  * with IF=0. */
 static void test_nmi_self(void **state)
 {
-	struct g *g = vm_new(true, false);
+	struct skg *g = vm_new(true, false);
 	uint8_t code[128];
 	size_t n = 0;
 	const uint8_t nmis[] = {
@@ -339,16 +290,16 @@ static void test_nmi_self(void **state)
 	n += sizeof(apic_setup);
 	memcpy(code + n, nmis, sizeof(nmis));
 	n += sizeof(nmis);
-	put(g, CODE, code, n);
-	put(g, HANDLER, handler, sizeof(handler));
+	skg_load(g, CODE, code, n);
+	skg_load(g, HANDLER, handler, sizeof(handler));
 	ivt(g, 2);
 	run_to_done(g);
 	assert_int_equal(counter(g), 2);
-	vm_free(g);
+	skg_free(g);
 }
 
 struct ap {
-	struct g *g;
+	struct skg *g;
 	int r;
 };
 
@@ -364,7 +315,7 @@ static void *ap_thread(void *arg)
 
 static void test_ap_init_sipi(void **state)
 {
-	struct g *g = vm_new(true, false);
+	struct skg *g = vm_new(true, false);
 	uint8_t code[128];
 	size_t n = 0;
 	const uint8_t ipis[] = {
@@ -428,8 +379,8 @@ static void test_ap_init_sipi(void **state)
 	n += sizeof(apic_setup);
 	memcpy(code + n, ipis, sizeof(ipis));
 	n += sizeof(ipis);
-	put(g, CODE, code, n);
-	put(g, AP_CODE, ap_code, sizeof(ap_code));
+	skg_load(g, CODE, code, n);
+	skg_load(g, AP_CODE, ap_code, sizeof(ap_code));
 	pthread_create(&t, NULL, ap_thread, &ap);
 	run_to_done(g);
 	/* The AP is parked in HLT with IF=0: end its KVM_RUN. */
@@ -439,14 +390,14 @@ static void test_ap_init_sipi(void **state)
 	assert_int_equal(g->run[1]->exit_reason, KVM_EXIT_INTR);
 	assert_int_equal(softkvm_ioctl(g->vcpu[1], KVM_GET_MP_STATE, &mp), 0);
 	assert_int_equal(mp.mp_state, KVM_MP_STATE_HALTED);
-	vm_free(g);
+	skg_free(g);
 }
 
 /* Fixed IPIs between two vCPU threads: the BSP sends vector 0x50 to APIC
  * 1, whose handler EOIs and answers with 0x51; 200 round trips. */
 static void test_ipi_ping_pong(void **state)
 {
-	struct g *g = vm_new(true, false);
+	struct skg *g = vm_new(true, false);
 	uint8_t code[256];
 	size_t n = 0;
 	const uint8_t start_ap[] = {
@@ -498,24 +449,24 @@ static void test_ipi_ping_pong(void **state)
 	n += sizeof(start_ap);
 	memcpy(code + n, ping, sizeof(ping));
 	n += sizeof(ping);
-	put(g, CODE, code, n);
-	put(g, AP_CODE, ap_code, sizeof(ap_code));
-	put(g, HANDLER, apic_handler, sizeof(apic_handler));
-	put(g, 0x2100, ap_handler, sizeof(ap_handler));
+	skg_load(g, CODE, code, n);
+	skg_load(g, AP_CODE, ap_code, sizeof(ap_code));
+	skg_load(g, HANDLER, apic_handler, sizeof(apic_handler));
+	skg_load(g, 0x2100, ap_handler, sizeof(ap_handler));
 	ivt(g, 0x51);
-	put(g, 0x50 * 4, e50, 4);
+	skg_load(g, 0x50 * 4, e50, 4);
 	pthread_create(&t, NULL, ap_thread, &ap);
 	run_to_done(g);
 	assert_int_equal(counter(g), 200);
 	__atomic_store_n(&g->run[1]->immediate_exit, 1, __ATOMIC_RELEASE);
 	pthread_join(t, NULL);
 	assert_int_equal(ap.r, -EINTR);
-	vm_free(g);
+	skg_free(g);
 }
 
 static void test_abi_round_trips(void **state)
 {
-	struct g *g = vm_new(true, true);
+	struct skg *g = vm_new(true, true);
 	struct kvm_irqchip chip = {.chip_id = KVM_IRQCHIP_PIC_MASTER};
 	struct kvm_lapic_state ls;
 	struct kvm_irq_level line = {.irq = 4, .level = 1};
@@ -623,12 +574,12 @@ static void test_abi_round_trips(void **state)
 			 -EINVAL);
 	rt.e[0].u.irqchip.pin = 5;
 	assert_int_equal(softkvm_ioctl(g->vm, KVM_SET_GSI_ROUTING, &rt), 0);
-	vm_free(g);
+	skg_free(g);
 }
 
 static void test_abi_without_irqchip(void **state)
 {
-	struct g *g = vm_new(false, false);
+	struct skg *g = vm_new(false, false);
 	struct kvm_irq_level line = {.irq = 4, .level = 1};
 	struct kvm_pit_config pc = {0};
 	struct kvm_lapic_state ls;
@@ -644,7 +595,7 @@ static void test_abi_without_irqchip(void **state)
 	assert_int_equal(mp.mp_state, KVM_MP_STATE_RUNNABLE);
 	/* The irqchip must come before the vCPUs. */
 	assert_int_equal(softkvm_ioctl(g->vm, KVM_CREATE_IRQCHIP, 0), -EINVAL);
-	vm_free(g);
+	skg_free(g);
 }
 
 int main(void)
