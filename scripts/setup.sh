@@ -5,7 +5,7 @@ set -eu
 quiet=0; [ "${1:-}" = --quiet ] && quiet=1
 pkgs=(build-essential make gcc clang lld libzydis-dev libcmocka-dev libnuma-dev
       libclang-rt-14-dev
-      qemu-system-x86 cpio xz-utils zstd lz4 binutils python3)
+      qemu-system-x86 cpio xz-utils zstd lz4 binutils python3 libseccomp-dev)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -5,6 +5,7 @@
  *   kvmini info [--backend soft|kvm|auto] [--cpu-model M]
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,6 +17,8 @@
 #include "vmm/exit_status.h"
 #include "vmm/loader/loader.h"
 #include "vmm/parse.h"
+#include "vmm/sandbox.h"
+#include "vmm/stats.h"
 #include "vmm/vm.h"
 
 #define DEFAULT_MEM (128ULL << 20)
@@ -42,7 +45,9 @@ static const char usage_main[] =
     "   the exit port's odd ones)\n"
     "\n"
     "environment:\n"
-    "  KVMINI_DEV_KVM=PATH   use PATH instead of /dev/kvm (tests)\n";
+    "  KVMINI_DEV_KVM=PATH   use PATH instead of /dev/kvm (tests)\n"
+    "  KVMINI_SANDBOX_PROBE=1  kvmini run opens /dev/null once the sandbox\n"
+    "                        is in place, which must stop it (tests)\n";
 
 static const char usage_run[] =
     "usage: kvmini run [options] IMAGE [-- guest args]\n"
@@ -78,6 +83,17 @@ static const char usage_run[] =
     "(Linux\n"
     "                           guests get them anyway): HLT then waits for\n"
     "                           interrupts inside KVM, and all vCPUs run\n"
+    "  --stats                  at exit, print to stderr: time from process\n"
+    "                           start to the first guest instruction (vCPU\n"
+    "                           0's first KVM_RUN), total wall and CPU time,\n"
+    "                           peak RSS, guest RAM touched (mincore) and in\n"
+    "                           RSS, and kvmini's own memory (peak RSS minus\n"
+    "                           the guest's part)\n"
+    "  --no-sandbox             do not confine the monitor: by default, once\n"
+    "                           the VM is built, a seccomp filter allows only\n"
+    "                           the system calls the run loop needs (no open,\n"
+    "                           exec, fork, socket, ...); a forbidden call\n"
+    "                           is named on stderr and ends kvmini (126)\n"
     "  -h, --help               this help\n"
     "\n"
     "image formats, detected by content: multiboot v1 (header in the first\n"
@@ -155,6 +171,8 @@ struct run_args {
 	struct load_opts load;
 	char *cmdline;
 	bool irqchip;
+	bool stats;
+	bool no_sandbox;
 };
 
 static int open_backend(struct vmm_backend *b, enum vmm_backend_kind kind,
@@ -209,6 +227,10 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 			a->load.flat = true;
 		} else if (!strcmp(s, "--irqchip")) {
 			a->irqchip = true;
+		} else if (!strcmp(s, "--stats")) {
+			a->stats = true;
+		} else if (!strcmp(s, "--no-sandbox")) {
+			a->no_sandbox = true;
 		} else if (opt_value(argv, argc, &i, "--kernel", &val,
 				     &missing)) {
 			if (missing)
@@ -324,9 +346,26 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 	return 0;
 }
 
+/*
+ * KVMINI_SANDBOX_PROBE (tests): open a file once the sandbox is in place.
+ * The filter must end kvmini there; without it the run goes on.
+ */
+static void sandbox_probe(bool no_sandbox)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	fprintf(stderr, "kvmini: sandbox probe: open(\"/dev/null\") %s%s\n",
+		fd >= 0 ? "succeeded" : "failed",
+		no_sandbox ? " (--no-sandbox)"
+			   : ", the sandbox did not stop it");
+	if (fd >= 0)
+		close(fd);
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	struct run_args a = {.backend = VMM_BACKEND_AUTO};
+	struct vmm_stats st;
 	struct vmm_backend b;
 	struct boot_state bs;
 	struct guest_mem mem;
@@ -343,6 +382,11 @@ static int cmd_run(int argc, char **argv)
 		free(a.cmdline);
 		return r > 0 ? 0 : -r;
 	}
+	if (a.stats) {
+		vmm_stats_init(&st);
+		st.ram_size = a.cfg.ram_size;
+		st.nr_vcpus = a.cfg.nr_vcpus;
+	}
 	/* Image problems are reported before any backend work. */
 	r = gm_alloc(&mem, a.cfg.ram_size);
 	if (r < 0) {
@@ -350,8 +394,8 @@ static int cmd_run(int argc, char **argv)
 			"kvmini: cannot allocate %llu MiB of guest "
 			"RAM: %s\n",
 			(unsigned long long)a.cfg.ram_size >> 20, strerror(-r));
-		free(a.cmdline);
-		return VMM_EXIT_MONITOR;
+		status = VMM_EXIT_MONITOR;
+		goto out;
 	}
 	r = vmm_load_image(&mem, &a.load, &bs, err, sizeof(err));
 	if (r < 0 || open_backend(&b, a.backend, a.cpu_model) < 0) {
@@ -359,30 +403,51 @@ static int cmd_run(int argc, char **argv)
 			fprintf(stderr, "kvmini: %s\n", err);
 		else
 			boot_state_free(&bs);
+		if (a.stats)
+			vmm_stats_measure_guest(&st, &mem);
 		gm_free(&mem);
-		free(a.cmdline);
-		return VMM_EXIT_MONITOR;
+		status = VMM_EXIT_MONITOR;
+		goto out;
+	}
+	if (a.stats) {
+		vmm_stats_wrap_backend(&b);
+		st.backend = b.name;
 	}
 	status = VMM_EXIT_MONITOR;
 	a.cfg.irqchip = a.irqchip || bs.mode == BOOT_LINUX;
 	r = vm_create(&vm, &b, &a.cfg, &mem, err, sizeof(err));
 	if (r >= 0)
 		r = vm_set_boot_state(&vm, &bs, err, sizeof(err));
+	if (r >= 0 && a.stats)
+		vmm_stats_set_vcpu0(vm.vcpus[0].fd);
+	/* The machine is built: from here on only the run loop's syscalls. */
+	if (r >= 0 && !a.no_sandbox)
+		r = vmm_sandbox_enter(!strcmp(b.name, "kvm"),
+				      !strcmp(b.name, "soft"), err,
+				      sizeof(err));
+	if (r >= 0 && getenv("KVMINI_SANDBOX_PROBE"))
+		sandbox_probe(a.no_sandbox);
 	if (r < 0) {
 		fprintf(stderr, "kvmini: %s\n", err);
 	} else {
 		if (a.cfg.trace)
 			fprintf(stderr,
 				"kvmini: trace: backend %s, %s image, "
-				"entry %#llx, %llu MiB, %d vCPU(s)\n",
+				"entry %#llx, %llu MiB, %d vCPU(s)%s\n",
 				b.name, bs.format, (unsigned long long)bs.rip,
 				(unsigned long long)a.cfg.ram_size >> 20,
-				a.cfg.nr_vcpus);
+				a.cfg.nr_vcpus,
+				a.no_sandbox ? ", no sandbox" : ", sandboxed");
 		status = vm_run(&vm);
 	}
+	if (a.stats)
+		vmm_stats_measure_guest(&st, &vm.mem);
 	vm_destroy(&vm);
 	boot_state_free(&bs);
 	vmm_backend_close(&b);
+out:
+	if (a.stats)
+		vmm_stats_print(&st, status, stderr);
 	free(a.cmdline);
 	return status;
 }

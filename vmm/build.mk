@@ -1,0 +1,2 @@
+# vmm/: the seccomp sandbox (vmm/sandbox.c) links libseccomp.
+LDLIBS += -lseccomp
