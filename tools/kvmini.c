@@ -5,12 +5,12 @@
  *   kvmini info [--backend soft|kvm|auto] [--cpu-model M]
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "vmm/backend.h"
@@ -46,7 +46,7 @@ static const char usage_main[] =
     "\n"
     "environment:\n"
     "  KVMINI_DEV_KVM=PATH   use PATH instead of /dev/kvm (tests)\n"
-    "  KVMINI_SANDBOX_PROBE=1  kvmini run opens /dev/null once the sandbox\n"
+    "  KVMINI_SANDBOX_PROBE=1  kvmini run makes a socket once the sandbox\n"
     "                        is in place, which must stop it (tests)\n";
 
 static const char usage_run[] =
@@ -347,14 +347,14 @@ static int parse_run(int argc, char **argv, struct run_args *a)
 }
 
 /*
- * KVMINI_SANDBOX_PROBE (tests): open a file once the sandbox is in place.
- * The filter must end kvmini there; without it the run goes on.
+ * KVMINI_SANDBOX_PROBE (tests): make a socket once the sandbox is in
+ * place. The filter must end kvmini there; without it the run goes on.
  */
 static void sandbox_probe(bool no_sandbox)
 {
-	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-	fprintf(stderr, "kvmini: sandbox probe: open(\"/dev/null\") %s%s\n",
+	fprintf(stderr, "kvmini: sandbox probe: socket() %s%s\n",
 		fd >= 0 ? "succeeded" : "failed",
 		no_sandbox ? " (--no-sandbox)"
 			   : ", the sandbox did not stop it");
