@@ -13,6 +13,7 @@
 #include <Zydis/Zydis.h>
 
 #include "cpu/x86/core.h"
+#include "cpu/x86/jit/jit.h"
 
 /*
  * Page generations and "has decoded code" marks are shared by every core
@@ -70,6 +71,8 @@ struct x86_core *x86_core_create(void)
 		x86_core_destroy(c);
 		return NULL;
 	}
+	/* no JIT (mmap of executable memory refused): interpret */
+	c->jit = getenv("KVMINI_JIT") ? jit_create() : NULL;
 	return c;
 }
 
@@ -77,6 +80,7 @@ void x86_core_destroy(struct x86_core *c)
 {
 	if (!c)
 		return;
+	jit_destroy(c->jit);
 	free(c->icache);
 	free(c->code_noted);
 	free(c->dec);
@@ -125,6 +129,8 @@ void x86_code_written(struct x86_core *c, uint64_t gpa, uint64_t len)
 void x86_flush_code(struct x86_core *c)
 {
 	memset(c->icache, 0, ICACHE_SIZE * sizeof(*c->icache));
+	if (c->jit)
+		jit_request_flush(c->jit);
 }
 
 bool x86_interrupt_window_open(const struct x86_state *st)
@@ -377,6 +383,56 @@ run_stretch(struct x86_core *c, struct x86_state *st, uint64_t stretch)
 	}
 }
 
+/*
+ * The same stretch with the JIT: 64-bit code runs as translated blocks
+ * (chained to each other where a direct exit stays on the page), anything
+ * else one interpreted instruction at a time. A block runs only if all of
+ * it fits in what is left of the stretch, so the budget stays exact.
+ */
+static __attribute__((noinline)) void
+run_stretch_jit(struct x86_core *c, struct x86_state *st, uint64_t stretch)
+{
+	uint64_t end = c->ctl.insns_retired + stretch;
+	const struct jit_block *from = NULL;
+	uint8_t *site = NULL;
+
+	c->recheck = false;
+	c->shadow_set = false;
+	while (c->ctl.insns_retired < end) {
+		const struct jit_block *b = NULL;
+		uint64_t left = end - c->ctl.insns_retired;
+
+		if (c->long64)
+			b = jit_lookup(c);
+		if (b && b->ninsns <= left) {
+			uint64_t before = c->ctl.insns_retired;
+			jit_chain(c, site, from, b);
+			c->jit_budget = (int64_t)left;
+			jit_run(c, b);
+			site = c->jit_exit_site;
+			from = b;
+			/* a prologue refused to run (a kick is pending): back
+			 * to x86_run's boundary checks */
+			if (c->ctl.insns_retired == before)
+				break;
+		} else {
+			const struct x86_insn *i;
+			uint64_t rip = st->rip, next;
+			site = NULL;
+			c->cur = i = x86_fetch_fast(c, rip);
+			next = rip + i->len;
+			if (!c->long64)
+				next &= 0xffffffffu;
+			c->next_rip = next;
+			i->fn(c, i);
+			st->rip = c->next_rip;
+			c->ctl.insns_retired++;
+		}
+		if (c->recheck | c->shadow_set)
+			break;
+	}
+}
+
 uint32_t x86_run(struct x86_state *st, struct x86_core *c,
 		 const struct x86_env_ops *ops, void *env,
 		 struct x86_exit *exit)
@@ -456,7 +512,10 @@ uint32_t x86_run(struct x86_state *st, struct x86_core *c,
 		if (c->budget_limit &&
 		    c->budget_limit - c->ctl.insns_retired < stretch)
 			stretch = c->budget_limit - c->ctl.insns_retired;
-		run_stretch(c, st, stretch);
+		if (c->jit && !c->ctl.no_jit)
+			run_stretch_jit(c, st, stretch);
+		else
+			run_stretch(c, st, stretch);
 		c->cur = NULL;
 	}
 }

@@ -155,7 +155,7 @@ struct x86_tlbe {
 	uintptr_t addend; /* hva = lin + addend */
 	uint64_t gpa;	  /* guest-physical page */
 	bool global;
-};
+} __attribute__((aligned(64))); /* the JIT's probe indexes by shift */
 
 /* Decode cache: direct mapped, keyed by guest-physical address + mode. */
 #define ICACHE_BITS 16
@@ -237,6 +237,14 @@ struct x86_core {
 	struct x86_insn scratch; /* page-crossing instructions */
 
 	void *dec; /* ZydisDecoder[DM_NR] */
+
+	/* JIT (cpu/x86/jit/); jit is NULL when the host cannot run it. The
+	 * fields below are read and written by generated code. */
+	struct jit *jit;
+	int64_t jit_budget;	       /* insns blocks may still run */
+	uint8_t *jit_exit_site;	       /* direct exit last taken (chaining) */
+	const volatile int *jit_kick;  /* ctl.kick or a zero */
+	const struct jit_block *jit_cur; /* block entered by the dispatcher */
 };
 
 /* ---- helpers (core.c, mem.c, paging.c, exception.c) ---------------- */
@@ -434,6 +442,17 @@ void x86_code_write_slow(struct x86_core *c, uint64_t gpa);
 
 /* fetch.c / decode.c */
 const struct x86_insn *x86_fetch_decode(struct x86_core *c);
+/*
+ * Decode the instruction at p (avail bytes readable) in the core's current
+ * mode into *ins with its handler; zi/zops (ZydisDecodedInstruction and
+ * ZydisDecodedOperand[ZYDIS_MAX_OPERAND_COUNT]) get Zydis's own view.
+ * False if it does not decode within avail bytes.
+ */
+struct ZydisDecodedInstruction_;
+struct ZydisDecodedOperand_;
+bool x86_decode_insn(struct x86_core *c, const uint8_t *p, unsigned avail,
+		     struct x86_insn *ins, struct ZydisDecodedInstruction_ *zi,
+		     struct ZydisDecodedOperand_ *zops);
 
 /*
  * The decode-cache hit of x86_fetch_decode, inlined into the run loop for

@@ -239,6 +239,18 @@ static void fill_insn(struct x86_insn *ins, const ZydisDecodedInstruction *zi,
 		ins->fn = x86_h_retf;
 }
 
+bool x86_decode_insn(struct x86_core *c, const uint8_t *p, unsigned avail,
+		     struct x86_insn *ins, struct ZydisDecodedInstruction_ *zi,
+		     struct ZydisDecodedOperand_ *zops)
+{
+	if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(
+		&((ZydisDecoder *)c->dec)[c->mode], p, avail < 15 ? avail : 15,
+		zi, zops)))
+		return false;
+	fill_insn(ins, zi, zops);
+	return true;
+}
+
 x86_handler x86_handler_for(const struct x86_insn *i)
 {
 	x86_handler h = handlers[i->mnemonic];

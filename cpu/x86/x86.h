@@ -336,6 +336,9 @@ struct x86_ctl {
 	 * (default) stops with X86_STOP_UNIMPLEMENTED so the monitor can
 	 * print them; true raises #UD in the guest instead. */
 	bool unimplemented_ud;
+	/* Interpret only: never translate code (the JIT is on by default
+	 * where the host can run it; see cpu/x86/jit/jit.h). */
+	bool no_jit;
 	/* Counters for benchmarks/diagnostics (the core only adds). */
 	uint64_t insns_retired;
 };

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The JIT's block cache and the glue between the run loop and generated
+ * code: code and data arenas (bump allocated, reset as a whole when full),
+ * the lookup table, the enter/leave trampolines, chaining of direct exits,
+ * and jit_exec_insn, through which generated code runs the interpreter.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "cpu/x86/jit/emit.h"
+#include "cpu/x86/jit/jit.h"
+
+#define TABLE_SIZE (1u << JIT_TABLE_BITS)
+
+/* What generated code's kick check reads when nobody can kick. */
+static const volatile int no_kick;
+
+/* struct tinsn is translate.c's; its size is all block.c needs. */
+size_t jit_tinsn_size(void);
+
+static void emit_trampolines(struct jit *j)
+{
+	struct emit e = {.p = j->code, .end = j->code + 256};
+	static const uint8_t saved[] = {H_RBX, H_RBP, H_R12,
+					H_R13, H_R14, H_R15};
+
+	/* enter(c = rdi, st = rsi, code = rdx) */
+	j->enter = (void (*)(struct x86_core *, struct x86_state *,
+			     const uint8_t *))(void *)e.p;
+	for (unsigned n = 0; n < 6; n++)
+		push_r(&e, saved[n]);
+	op_ri(&e, 5, H_RSP, 8); /* keep rsp 16-byte aligned for calls */
+	mov_rr(&e, H_RBX, H_RDI);
+	mov_rr(&e, H_RBP, H_RSI);
+	e8(&e, 0xff); /* jmp rdx */
+	e8(&e, 0xe2);
+	j->leave = e.p;
+	op_ri(&e, 0, H_RSP, 8);
+	for (unsigned n = 6; n-- > 0;)
+		pop_r(&e, saved[n]);
+	e8(&e, 0xc3);
+	j->code_start = (uint8_t *)(((uintptr_t)e.p + 63) & ~(uintptr_t)63);
+}
+
+struct jit *jit_create(void)
+{
+	struct jit *j = calloc(1, sizeof(*j));
+	if (!j)
+		return NULL;
+	j->code = mmap(NULL, JIT_CODE_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	j->data = mmap(NULL, JIT_DATA_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	j->table = calloc(TABLE_SIZE, sizeof(*j->table));
+	j->ti = calloc(JIT_MAX_INSNS, jit_tinsn_size());
+	if (j->code == MAP_FAILED || j->data == MAP_FAILED || !j->table ||
+	    !j->ti) {
+		if (j->code == MAP_FAILED)
+			j->code = NULL;
+		if (j->data == MAP_FAILED)
+			j->data = NULL;
+		jit_destroy(j);
+		return NULL;
+	}
+	j->code_end = j->code + JIT_CODE_SIZE;
+	j->data_end = j->data + JIT_DATA_SIZE;
+	emit_trampolines(j);
+	jit_flush_now(j);
+	j->stats.flushes = 0;
+	return j;
+}
+
+void jit_destroy(struct jit *j)
+{
+	if (!j)
+		return;
+	if (getenv("KVMINI_JIT_STATS"))
+		fprintf(stderr,
+			"jit: %lu blocks, %lu native, %lu fallback, %lu "
+			"flushes, %lu chains\n",
+			(unsigned long)j->stats.blocks,
+			(unsigned long)j->stats.native_insns,
+			(unsigned long)j->stats.fallback_insns,
+			(unsigned long)j->stats.flushes,
+			(unsigned long)j->stats.chains);
+	if (j->code)
+		munmap(j->code, JIT_CODE_SIZE);
+	if (j->data)
+		munmap(j->data, JIT_DATA_SIZE);
+	free(j->table);
+	free(j->ti);
+	free(j);
+}
+
+void jit_flush_now(struct jit *j)
+{
+	j->code_cur = j->code_start;
+	j->data_cur = j->data;
+	memset(j->table, 0, TABLE_SIZE * sizeof(*j->table));
+	j->flush_count++;
+	j->stats.flushes++;
+}
+
+void jit_request_flush(struct jit *j)
+{
+	__atomic_store_n(&j->flush_req, 1, __ATOMIC_RELEASE);
+}
+
+static unsigned slot(uint64_t rip)
+{
+	return (unsigned)((rip ^ (rip >> JIT_TABLE_BITS) ^ (rip >> 32)) &
+			  (TABLE_SIZE - 1));
+}
+
+const struct jit_block *jit_lookup(struct x86_core *c)
+{
+	struct jit *j = c->jit;
+	struct x86_state *st = c->st;
+	uint64_t rip = st->rip, gpa;
+	struct jit_block *b;
+	unsigned h;
+	bool user = c->cpl == 3;
+
+	if (((int64_t)(rip << 16) >> 16) != (int64_t)rip)
+		return NULL; /* the interpreter raises #GP */
+	if (__atomic_load_n(&j->flush_req, __ATOMIC_ACQUIRE)) {
+		__atomic_store_n(&j->flush_req, 0, __ATOMIC_RELAXED);
+		jit_flush_now(j);
+	}
+	if ((rip & ~0xfffull) != c->fetch_page) {
+		/* the fetch translation, exactly as x86_fetch_decode does it
+		 * (faults are the fetch's) */
+		uint8_t *p = tlb_hit(c, rip, MA_EXEC);
+		struct x86_tlbe *e;
+		if (!p)
+			p = x86_lin_ptr_slow(c, rip, MA_EXEC);
+		e = &c->tlb[user][(rip >> 12) & (TLB_SIZE - 1)];
+		c->fetch_page = rip & ~0xfffull;
+		c->fetch_gpa = e->gpa;
+		c->fetch_hva = p - (rip & 0xfff);
+	}
+	gpa = c->fetch_gpa | (rip & 0xfff);
+	h = slot(rip);
+	b = j->table[h];
+	if (b && b->rip == rip && b->gpa == gpa && b->user == user &&
+	    b->gen ==
+		__atomic_load_n(&c->page_gen[(gpa >> 12) & (PAGEGEN_SIZE - 1)],
+				__ATOMIC_RELAXED))
+		return b->code ? b : NULL;
+	b = jit_translate(c, j, rip, gpa, c->fetch_hva);
+	if (!b) {
+		jit_flush_now(j);
+		b = jit_translate(c, j, rip, gpa, c->fetch_hva);
+		if (!b)
+			return NULL;
+	}
+	j->table[h] = b;
+	return b->code ? b : NULL;
+}
+
+void jit_run(struct x86_core *c, const struct jit_block *b)
+{
+	c->jit_exit_site = NULL;
+	c->jit_cur = b;
+	c->jit_kick = c->ctl.kick ? c->ctl.kick : &no_kick;
+	c->cur = NULL;
+	c->jit->enter(c, c->st, b->code);
+}
+
+/* Patch the direct exit `site` (of a block on from's page) to jump to b. */
+void jit_chain(struct x86_core *c, uint8_t *site, const struct jit_block *from,
+	       const struct jit_block *b)
+{
+	if (!site || !from || !b->code || from->user != b->user ||
+	    ((from->rip ^ b->rip) & ~0xfffull))
+		return;
+	patch32(site, b->code);
+	c->jit->stats.chains++;
+}
+
+uint64_t jit_exec_insn(struct x86_core *c, void *p, uint64_t k)
+{
+	struct jit_rec *r = p;
+	struct x86_state *st = c->st;
+	const struct jit_block *b = r->blk;
+	bool must_leave = k >> 31;
+	uint64_t next = r->rip + r->insn.len;
+
+	k &= 0x7fffffff;
+	c->jit_exit_site = NULL;
+	c->ctl.insns_retired += k;
+	st->rip = r->rip;
+	c->next_rip = next;
+	c->cur = &r->insn;
+	r->insn.fn(c, &r->insn);
+	st->rip = c->next_rip;
+	if (must_leave || c->next_rip != next || c->recheck || c->shadow_set ||
+	    !c->long64 || (c->cpl == 3) != b->user ||
+	    c->fetch_page != (b->rip & ~0xfffull) ||
+	    __atomic_load_n(&c->page_gen[(b->gpa >> 12) & (PAGEGEN_SIZE - 1)],
+			    __ATOMIC_RELAXED) != b->gen) {
+		c->ctl.insns_retired++;
+		return 1;
+	}
+	c->ctl.insns_retired -= k;
+	return 0;
+}
+
+void jit_get_stats(const struct jit *j, struct jit_stats *s)
+{
+	s->blocks = j->stats.blocks;
+	s->native_insns = j->stats.native_insns;
+	s->fallback_insns = j->stats.fallback_insns;
+	s->flushes = j->stats.flushes;
+	s->chains = j->stats.chains;
+}
