@@ -520,6 +520,31 @@ static void test_fpu_x87_stack_order(void **state)
 	done(g);
 }
 
+/* KVM_SET_FPU with reserved MXCSR bits (where FXRSTOR would #GP): the
+ * CPU drops them rather than loading them into the host's SSE unit. */
+static void test_fpu_reserved_mxcsr(void **state)
+{
+	static const uint8_t code[] = {
+	    0x0f, 0x58, 0xc1, /* addps xmm0, xmm1 */
+	    0xf4,	      /* hlt */
+	};
+	struct skg *g = guest("default", code, sizeof(code));
+	struct kvm_sregs s;
+	struct kvm_fpu fpu;
+
+	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_GET_SREGS, &s), 0);
+	s.cr4 |= 1u << 9; /* OSFXSR */
+	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_SET_SREGS, &s), 0);
+	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_GET_FPU, &fpu), 0);
+	fpu.mxcsr = 0xffff1f80u;
+	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_SET_FPU, &fpu), 0);
+	assert_int_equal(run(g), 0);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_GET_FPU, &fpu), 0);
+	assert_int_equal(fpu.mxcsr, 0x1f80);
+	done(g);
+}
+
 static void test_cpuid(void **state)
 {
 	static const uint8_t code[] = {
@@ -826,6 +851,7 @@ int main(void)
 	    cmocka_unit_test(test_kvmclock),
 	    cmocka_unit_test(test_fpu_per_vcpu),
 	    cmocka_unit_test(test_fpu_x87_stack_order),
+	    cmocka_unit_test(test_fpu_reserved_mxcsr),
 	    cmocka_unit_test(test_cpuid),
 	    cmocka_unit_test(test_string_out),
 	    cmocka_unit_test(test_immediate_exit),
