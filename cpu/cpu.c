@@ -48,6 +48,7 @@ struct cpu *cpu_create(const struct cpu_model *model, unsigned index)
 		cpu_destroy(cpu);
 		return NULL;
 	}
+	vmx_core_ctl(cpu)->no_jit = !cpu_has(cpu, CPU_FEAT_JIT);
 	return cpu;
 }
 

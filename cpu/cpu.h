@@ -34,6 +34,8 @@ enum cpu_feature {
 	CPU_FEAT_MSR_BITMAPS,	/* primary control "use MSR bitmaps" */
 	CPU_FEAT_EPT_EXEC_ONLY, /* EPT_VPID_CAP bit 0: execute-only entries */
 	CPU_FEAT_UNCOND_IO, /* primary control "unconditional I/O exiting" */
+	CPU_FEAT_JIT, /* not architectural: 64-bit code runs as translated host
+			 code (cpu/x86/jit); -jit interprets every instruction */
 	CPU_FEAT_COUNT
 };
 

@@ -24,6 +24,7 @@ static const char *const feature_names[CPU_FEAT_COUNT] = {
     [CPU_FEAT_MSR_BITMAPS] = "msr-bitmaps",
     [CPU_FEAT_EPT_EXEC_ONLY] = "ept-exec-only",
     [CPU_FEAT_UNCOND_IO] = "uncond-io",
+    [CPU_FEAT_JIT] = "jit",
 };
 
 #define F(x)	     (1ull << (x))
@@ -38,9 +39,10 @@ static const struct base_model base_models[] = {
     /* A modern Intel core: everything kvmini's VMX implements. */
     {"default", ALL_FEATURES},
     /* VMX with nothing optional: no EPT, VPID, UG, timer, bitmaps. */
-    {"minimal", F(CPU_FEAT_VMX) | F(CPU_FEAT_NX) | F(CPU_FEAT_UNCOND_IO)},
+    {"minimal", F(CPU_FEAT_VMX) | F(CPU_FEAT_NX) | F(CPU_FEAT_UNCOND_IO) |
+		    F(CPU_FEAT_JIT)},
     /* An x86-64 core without VMX at all. */
-    {"novmx", F(CPU_FEAT_NX)},
+    {"novmx", F(CPU_FEAT_NX) | F(CPU_FEAT_JIT)},
 };
 
 const char *cpu_feature_name(enum cpu_feature f)

@@ -72,7 +72,7 @@ struct x86_core *x86_core_create(void)
 		return NULL;
 	}
 	/* no JIT (mmap of executable memory refused): interpret */
-	c->jit = getenv("KVMINI_JIT") ? jit_create() : NULL;
+	c->jit = jit_create();
 	return c;
 }
 
@@ -95,6 +95,7 @@ struct x86_ctl *x86_core_ctl(struct x86_core *c)
 void x86_flush_tlb(struct x86_core *c, bool global)
 {
 	c->fetch_page = ~0ull;
+	c->tlb_gen++;
 	for (unsigned u = 0; u < 2; u++)
 		for (unsigned n = 0; n < TLB_SIZE; n++) {
 			struct x86_tlbe *e = &c->tlb[u][n];
@@ -107,6 +108,7 @@ void x86_flush_tlb_gla(struct x86_core *c, uint64_t gla)
 {
 	unsigned n = (gla >> 12) & (TLB_SIZE - 1);
 	c->fetch_page = ~0ull;
+	c->tlb_gen++;
 	for (unsigned u = 0; u < 2; u++) {
 		struct x86_tlbe *e = &c->tlb[u][n];
 		e->tag_r = e->tag_w = e->tag_x = 0;
@@ -173,6 +175,7 @@ void x86_update_mode(struct x86_core *c)
 	c->mode = m;
 	c->long64 = m == DM_LONG64;
 	c->fetch_page = ~0ull;
+	c->tlb_gen++;
 }
 
 _Noreturn void x86_stop(struct x86_core *c)
@@ -390,9 +393,10 @@ run_stretch(struct x86_core *c, struct x86_state *st, uint64_t stretch)
  * it fits in what is left of the stretch, so the budget stays exact.
  */
 static __attribute__((noinline)) void
-run_stretch_jit(struct x86_core *c, struct x86_state *st, uint64_t stretch)
+run_stretch_jit(struct x86_core *c, struct x86_state *st, uint64_t stretch,
+		bool exact)
 {
-	uint64_t end = c->ctl.insns_retired + stretch;
+	uint64_t start = c->ctl.insns_retired, end = start + stretch;
 	const struct jit_block *from = NULL;
 	uint8_t *site = NULL;
 
@@ -404,6 +408,12 @@ run_stretch_jit(struct x86_core *c, struct x86_state *st, uint64_t stretch)
 
 		if (c->long64)
 			b = jit_lookup(c);
+		/* a block that does not fit ends a stretch that is not
+		 * budget-limited (the next one starts afresh); a budget is
+		 * finished instruction by instruction, so it stays exact */
+		if (b && b->ninsns > left && !exact &&
+		    c->ctl.insns_retired != start)
+			break;
 		if (b && b->ninsns <= left) {
 			uint64_t before = c->ctl.insns_retired;
 			jit_chain(c, site, from, b);
@@ -509,11 +519,14 @@ uint32_t x86_run(struct x86_state *st, struct x86_core *c,
 		 * watches (RFLAGS, interrupt shadows, activity) set
 		 * c->recheck / c->shadow_set and end the stretch.
 		 */
+		bool exact = false;
 		if (c->budget_limit &&
-		    c->budget_limit - c->ctl.insns_retired < stretch)
+		    c->budget_limit - c->ctl.insns_retired < stretch) {
 			stretch = c->budget_limit - c->ctl.insns_retired;
+			exact = true;
+		}
 		if (c->jit && !c->ctl.no_jit)
-			run_stretch_jit(c, st, stretch);
+			run_stretch_jit(c, st, stretch, exact);
 		else
 			run_stretch(c, st, stretch);
 		c->cur = NULL;

@@ -222,6 +222,9 @@ struct x86_core {
 	 * flush and privilege change */
 	uint64_t fetch_page, fetch_gpa;
 	uint8_t *fetch_hva;
+	/* bumped by every TLB flush and mode change (the JIT's blocks leave
+	 * when an instruction they called out to changed it) */
+	uint64_t tlb_gen;
 
 	struct x86_insn *icache;
 	uint32_t *page_gen;

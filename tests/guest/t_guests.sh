@@ -5,7 +5,7 @@
 #                           is not implemented / not built in)
 #   QEMU TCG               when qemu-system-x86_64 is installed, else SKIP
 #   kvmini --backend soft --cpu-model M, for each M in $GUEST_SOFT_MODELS
-#                          (default "default,-vpid")
+#                          (default "default,-vpid default,-jit")
 # Each run must print exactly guests/NAME.expected on the serial port and
 # exit with guests/NAME.status; when kvm and soft both ran they must also
 # agree with each other. QEMU may differ where QEMU's machine differs from
@@ -39,7 +39,7 @@ show() { sed 's/^/#   /' "$1" | head -${2:-20}; }
 
 # Extra soft-backend CPU models every guest must also pass on
 # (space-separated; e.g. "default,-vpid default,-ept").
-SOFT_MODELS=${GUEST_SOFT_MODELS-default,-vpid}
+SOFT_MODELS=${GUEST_SOFT_MODELS-default,-vpid default,-jit}
 
 kvm_ok=0
 if [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then kvm_ok=1; fi

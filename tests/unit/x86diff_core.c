@@ -21,6 +21,8 @@
 #include "x86diff.h"
 #include "x86diff_core.h"
 
+bool x86diff_interpret;
+
 /* Guest-physical layout. */
 #define GPA_PML4    0x1000u
 #define GPA_PDPT    0x2000u
@@ -222,6 +224,7 @@ int x86diff_run_core(struct x86diff_core *xc, const struct x86diff_case *c,
 	ctl->insn_budget = 100000;
 	ctl->unimplemented_ud = false;
 	ctl->flat_paging = false;
+	ctl->no_jit = x86diff_interpret;
 
 	x86_state_init_flat64(&st, 3);
 	memcpy(st.gpr, c->init.gpr, sizeof(st.gpr));

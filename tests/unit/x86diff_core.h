@@ -7,6 +7,10 @@
 
 struct x86diff_core; /* a core plus its guest-physical memory */
 
+/* Run cases on the interpreter only (default: the JIT where it applies,
+ * which calls the interpreter for what it does not translate). */
+extern bool x86diff_interpret;
+
 struct x86diff_core *x86diff_core_new(void);
 void x86diff_core_free(struct x86diff_core *xc);
 

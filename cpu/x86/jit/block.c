@@ -54,7 +54,8 @@ struct jit *jit_create(void)
 	j->data = mmap(NULL, JIT_DATA_SIZE, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	j->table = calloc(TABLE_SIZE, sizeof(*j->table));
-	j->ti = calloc(JIT_MAX_INSNS, jit_tinsn_size());
+	j->ti = aligned_alloc(64, (JIT_MAX_INSNS * jit_tinsn_size() + 63) &
+				      ~(size_t)63);
 	if (j->code == MAP_FAILED || j->data == MAP_FAILED || !j->table ||
 	    !j->ti) {
 		if (j->code == MAP_FAILED)
@@ -99,6 +100,7 @@ void jit_flush_now(struct jit *j)
 	j->code_cur = j->code_start;
 	j->data_cur = j->data;
 	memset(j->table, 0, TABLE_SIZE * sizeof(*j->table));
+	memset(j->jc, 0, sizeof(j->jc));
 	j->flush_count++;
 	j->stats.flushes++;
 }
@@ -114,6 +116,17 @@ static unsigned slot(uint64_t rip)
 			  (TABLE_SIZE - 1));
 }
 
+static void jc_fill(struct jit *j, const struct jit_block *b)
+{
+	struct jit_jc *e;
+	if (!b->code)
+		return;
+	e = &j->jc[b->user][(b->rip ^ (b->rip >> 12)) & (JIT_JC_SIZE - 1)];
+	e->rip = b->rip;
+	e->gpa = b->gpa & ~0xfffull;
+	e->code = b->code;
+}
+
 const struct jit_block *jit_lookup(struct x86_core *c)
 {
 	struct jit *j = c->jit;
@@ -121,6 +134,7 @@ const struct jit_block *jit_lookup(struct x86_core *c)
 	uint64_t rip = st->rip, gpa;
 	struct jit_block *b;
 	unsigned h;
+	uint32_t gen;
 	bool user = c->cpl == 3;
 
 	if (((int64_t)(rip << 16) >> 16) != (int64_t)rip)
@@ -143,12 +157,14 @@ const struct jit_block *jit_lookup(struct x86_core *c)
 	}
 	gpa = c->fetch_gpa | (rip & 0xfff);
 	h = slot(rip);
-	b = j->table[h];
-	if (b && b->rip == rip && b->gpa == gpa && b->user == user &&
-	    b->gen ==
-		__atomic_load_n(&c->page_gen[(gpa >> 12) & (PAGEGEN_SIZE - 1)],
-				__ATOMIC_RELAXED))
-		return b->code ? b : NULL;
+	gen = __atomic_load_n(&c->page_gen[(gpa >> 12) & (PAGEGEN_SIZE - 1)],
+			      __ATOMIC_RELAXED);
+	for (b = j->table[h]; b; b = b->next)
+		if (b->rip == rip && b->gpa == gpa && b->user == user &&
+		    b->gen == gen) {
+			jc_fill(j, b);
+			return b->code ? b : NULL;
+		}
 	b = jit_translate(c, j, rip, gpa, c->fetch_hva);
 	if (!b) {
 		jit_flush_now(j);
@@ -156,7 +172,17 @@ const struct jit_block *jit_lookup(struct x86_core *c)
 		if (!b)
 			return NULL;
 	}
+	/* stale translations of this rip leave the slot's list */
+	for (struct jit_block **pp = &j->table[h]; *pp;) {
+		struct jit_block *o = *pp;
+		if (o->rip == rip && o->user == user)
+			*pp = o->next;
+		else
+			pp = &o->next;
+	}
+	b->next = j->table[h];
 	j->table[h] = b;
+	jc_fill(j, b);
 	return b->code ? b : NULL;
 }
 
@@ -173,11 +199,47 @@ void jit_run(struct x86_core *c, const struct jit_block *b)
 void jit_chain(struct x86_core *c, uint8_t *site, const struct jit_block *from,
 	       const struct jit_block *b)
 {
-	if (!site || !from || !b->code || from->user != b->user ||
-	    ((from->rip ^ b->rip) & ~0xfffull))
+	struct jit *j = c->jit;
+	struct emit e;
+	int32_t tlbe;
+	uint8_t *tramp;
+
+	if (!site || !from || !b->code || from->user != b->user)
 		return;
-	patch32(site, b->code);
 	c->jit->stats.chains++;
+	if (!((from->rip ^ b->rip) & ~0xfffull)) {
+		patch32(site, b->code); /* same page, same mapping */
+		return;
+	}
+	/* another page: go through a check that this core's TLB still maps
+	 * it, for fetch, to the page b was translated from */
+	if (j->code_cur + 128 > j->code_end)
+		return;
+	tramp = j->code_cur;
+	e = (struct emit){.p = tramp, .end = tramp + 128};
+	tlbe = OFF_TLB(b->user) + (int32_t)(((b->rip >> 12) & (TLB_SIZE - 1)) *
+					    sizeof(struct x86_tlbe));
+	ld64(&e, H_RAX, H_RBX,
+	     tlbe + (int32_t)offsetof(struct x86_tlbe, tag_x));
+	mov_ri64(&e, H_RDX, (b->rip & ~0xfffull) | 1);
+	op_rr(&e, 0x39, H_RAX, H_RDX);
+	{
+		uint8_t *f1 = jcc32(&e, CC_NE), *f2;
+		ld64(&e, H_RAX, H_RBX,
+		     tlbe + (int32_t)offsetof(struct x86_tlbe, gpa));
+		mov_ri64(&e, H_RDX, b->gpa & ~0xfffull);
+		op_rr(&e, 0x39, H_RAX, H_RDX);
+		f2 = jcc32(&e, CC_NE);
+		patch32(jmp32(&e), b->code);
+		patch32(f1, e.p);
+		patch32(f2, e.p);
+		mov_mi(&e, H_RBX, OFF_SITE, 0);
+		patch32(jmp32(&e), j->leave);
+	}
+	if (e.overflow)
+		return;
+	j->code_cur = e.p;
+	patch32(site, tramp);
 }
 
 uint64_t jit_exec_insn(struct x86_core *c, void *p, uint64_t k)
@@ -187,6 +249,7 @@ uint64_t jit_exec_insn(struct x86_core *c, void *p, uint64_t k)
 	const struct jit_block *b = r->blk;
 	bool must_leave = k >> 31;
 	uint64_t next = r->rip + r->insn.len;
+	uint64_t tlb_gen = c->tlb_gen;
 
 	k &= 0x7fffffff;
 	c->jit_exit_site = NULL;
@@ -197,8 +260,7 @@ uint64_t jit_exec_insn(struct x86_core *c, void *p, uint64_t k)
 	r->insn.fn(c, &r->insn);
 	st->rip = c->next_rip;
 	if (must_leave || c->next_rip != next || c->recheck || c->shadow_set ||
-	    !c->long64 || (c->cpl == 3) != b->user ||
-	    c->fetch_page != (b->rip & ~0xfffull) ||
+	    !c->long64 || (c->cpl == 3) != b->user || c->tlb_gen != tlb_gen ||
 	    __atomic_load_n(&c->page_gen[(b->gpa >> 12) & (PAGEGEN_SIZE - 1)],
 			    __ATOMIC_RELAXED) != b->gen) {
 		c->ctl.insns_retired++;

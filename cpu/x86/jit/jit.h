@@ -19,17 +19,20 @@
 #ifndef KVMINI_CPU_X86_JIT_H
 #define KVMINI_CPU_X86_JIT_H
 
+#include <stddef.h>
+
 #include "cpu/x86/core.h"
 
 struct jit;
 struct tinsn;
 
 struct jit_block {
-	uint64_t rip, gpa; /* key: linear RIP and guest-physical address */
-	uint32_t gen;	   /* page generation when translated */
-	uint8_t user;	   /* CPL 3: the TLB set the probes use */
-	uint8_t ninsns;	   /* guest instructions (0: interpret instead) */
-	uint8_t *code;	   /* entry (prologue); NULL: interpret */
+	uint64_t rip, gpa;	/* key: linear RIP and guest-physical address */
+	uint32_t gen;		/* page generation when translated */
+	uint8_t user;		/* CPL 3: the TLB set the probes use */
+	uint8_t ninsns;		/* guest instructions (0: interpret instead) */
+	uint8_t *code;		/* entry (prologue); NULL: interpret */
+	struct jit_block *next; /* same lookup slot */
 };
 
 /* Translation record of a fallback instruction: what jit_exec_insn runs. */
@@ -45,6 +48,28 @@ struct jit_rec {
 #define JIT_DATA_SIZE  (48u << 20)
 #define JIT_BLOCK_ROOM (16u << 10) /* code one block may need, at most */
 
+/* Offsets generated code uses (rbx = core, rbp = state). */
+#define OFF_GPR(g)     ((int32_t)(offsetof(struct x86_state, gpr) + 8 * (g)))
+#define OFF_RIP	       ((int32_t)offsetof(struct x86_state, rip))
+#define OFF_RFLAGS     ((int32_t)offsetof(struct x86_state, rflags))
+#define OFF_SEGBASE(s) ((int32_t)offsetof(struct x86_state, seg[s].base))
+#define OFF_INSNS      ((int32_t)offsetof(struct x86_core, ctl.insns_retired))
+#define OFF_BUDGET     ((int32_t)offsetof(struct x86_core, jit_budget))
+#define OFF_SITE       ((int32_t)offsetof(struct x86_core, jit_exit_site))
+#define OFF_KICK       ((int32_t)offsetof(struct x86_core, jit_kick))
+#define OFF_TLB(u)                                                             \
+	((int32_t)(offsetof(struct x86_core, tlb) +                            \
+		   (u)*TLB_SIZE * sizeof(struct x86_tlbe)))
+
+#define JIT_JC_SIZE 1024
+
+/* Jump cache for indirect exits (RET): what generated code looks up. */
+struct jit_jc {
+	uint64_t rip, gpa; /* block's RIP and guest-physical page */
+	uint8_t *code;
+	uint64_t pad;
+};
+
 struct jit {
 	uint8_t *code, *code_start, *code_cur, *code_end; /* RWX */
 	uint8_t *data, *data_cur, *data_end;
@@ -55,6 +80,7 @@ struct jit {
 	int flush_req;
 	uint64_t flush_count;
 	struct tinsn *ti; /* translation scratch (JIT_MAX_INSNS) */
+	struct jit_jc jc[2][JIT_JC_SIZE]; /* [user] */
 	struct {
 		uint64_t blocks, native_insns, fallback_insns, flushes, chains;
 	} stats;

@@ -40,9 +40,13 @@ enum tkind {
 	T_JMP,
 	T_CALL,
 	T_RET,
+	T_PUSH,	  /* PUSH r64 / imm */
+	T_POP,	  /* POP r64 */
+	T_RAXRDX, /* MUL, IMUL r/m, CQO...: hidden RAX/RDX through rax/rdx */
 };
 
 struct tinsn {
+	struct x86_insn insn; /* the interpreter's form (fallback, stubs) */
 	ZydisDecodedInstruction zi;
 	ZydisDecodedOperand zops[ZYDIS_MAX_OPERAND_COUNT];
 	uint64_t rip;
@@ -59,18 +63,6 @@ struct tinsn {
 	uint8_t enc_len;
 	uint8_t enc[15];
 };
-
-#define OFF_GPR(g)     ((int32_t)(offsetof(struct x86_state, gpr) + 8 * (g)))
-#define OFF_RIP	       ((int32_t)offsetof(struct x86_state, rip))
-#define OFF_RFLAGS     ((int32_t)offsetof(struct x86_state, rflags))
-#define OFF_SEGBASE(s) ((int32_t)offsetof(struct x86_state, seg[s].base))
-#define OFF_INSNS      ((int32_t)offsetof(struct x86_core, ctl.insns_retired))
-#define OFF_BUDGET     ((int32_t)offsetof(struct x86_core, jit_budget))
-#define OFF_SITE       ((int32_t)offsetof(struct x86_core, jit_exit_site))
-#define OFF_KICK       ((int32_t)offsetof(struct x86_core, jit_kick))
-#define OFF_TLB(u)                                                             \
-	((int32_t)(offsetof(struct x86_core, tlb) +                            \
-		   (u)*TLB_SIZE * sizeof(struct x86_tlbe)))
 
 _Static_assert(sizeof(struct x86_tlbe) == 64, "probe indexes by << 6");
 
@@ -377,6 +369,68 @@ static void classify(struct tinsn *t)
 		t->msize = 8;
 		return;
 	}
+	if ((m == ZYDIS_MNEMONIC_PUSH || m == ZYDIS_MNEMONIC_POP) &&
+	    zi->operand_width == 64) {
+		const ZydisDecodedOperand *o = &t->zops[0];
+		int g = o->type == ZYDIS_OPERAND_TYPE_REGISTER
+			    ? greg(o->reg.value)
+			    : -1;
+		if (o->type == ZYDIS_OPERAND_TYPE_REGISTER && g < 0)
+			return;
+		if (o->type != ZYDIS_OPERAND_TYPE_REGISTER &&
+		    (m == ZYDIS_MNEMONIC_POP ||
+		     o->type != ZYDIS_OPERAND_TYPE_IMMEDIATE))
+			return;
+		t->kind = m == ZYDIS_MNEMONIC_PUSH ? T_PUSH : T_POP;
+		t->uses = t->writes = 1u << X86_RSP;
+		if (g >= 0) {
+			t->uses |= 1u << g;
+			if (m == ZYDIS_MNEMONIC_POP)
+				t->writes |= 1u << g;
+		}
+		t->mem = 0;
+		t->msize = 8;
+		t->mwrite = m == ZYDIS_MNEMONIC_PUSH;
+		return;
+	}
+	if (m == ZYDIS_MNEMONIC_MUL ||
+	    (m == ZYDIS_MNEMONIC_IMUL && zi->operand_count_visible == 1) ||
+	    m == ZYDIS_MNEMONIC_CQO || m == ZYDIS_MNEMONIC_CDQ ||
+	    m == ZYDIS_MNEMONIC_CDQE || m == ZYDIS_MNEMONIC_CWDE) {
+		/* the hidden operands are exactly rax/rdx (and flags) */
+		for (unsigned k = zi->operand_count_visible;
+		     k < zi->operand_count; k++) {
+			const ZydisDecodedOperand *o = &t->zops[k];
+			int g;
+			if (o->type != ZYDIS_OPERAND_TYPE_REGISTER)
+				return;
+			g = greg(o->reg.value);
+			if (g == -1)
+				continue;
+			if (g != X86_RAX && g != X86_RDX)
+				return;
+		}
+		for (unsigned k = 0; k < zi->operand_count_visible; k++) {
+			const ZydisDecodedOperand *o = &t->zops[k];
+			if (o->type == ZYDIS_OPERAND_TYPE_REGISTER &&
+			    greg(o->reg.value) < 0)
+				return;
+		}
+		{
+			/* hide them from native_operands' check */
+			uint8_t cnt = t->zi.operand_count;
+			t->zi.operand_count = t->zi.operand_count_visible;
+			if (!native_operands(t)) {
+				t->zi.operand_count = cnt;
+				return;
+			}
+			t->zi.operand_count = cnt;
+		}
+		t->uses |= 1u << X86_RAX | 1u << X86_RDX;
+		t->writes |= 1u << X86_RAX | 1u << X86_RDX;
+		t->kind = T_RAXRDX;
+		return;
+	}
 	if (m == ZYDIS_MNEMONIC_NOP) {
 		t->kind = T_NOP;
 		return;
@@ -550,6 +604,45 @@ static void exit_direct(struct tctx *x, uint64_t target, unsigned n)
 	patch32(site, x->j->leave);
 }
 
+/*
+ * Leave for the block at rcx (an indirect target) through the jump cache:
+ * taken only if the cache has a block for that RIP and this core's TLB
+ * still maps its page, for fetch, to the guest-physical page the block was
+ * translated from. st->rip must already be rcx.
+ */
+static void emit_jc_jump(struct tctx *x)
+{
+	struct emit *e = &x->e;
+	int32_t tlb = OFF_TLB(x->b->user);
+
+	mov_rr(e, H_RAX, H_RCX);
+	shift_ri(e, 5, H_RAX, 12);
+	op_rr(e, 0x31, H_RAX, H_RCX);
+	op_ri32(e, 4, H_RAX, JIT_JC_SIZE - 1);
+	shift_ri(e, 4, H_RAX, 5);
+	mov_ri64(e, H_RDX, (uint64_t)(uintptr_t)&x->j->jc[x->b->user][0]);
+	op_rr(e, 0x01, H_RAX, H_RDX);
+	op_rm(e, 0x3b, H_RCX, H_RAX, 0); /* cmp rcx, [rax].rip */
+	jcc_leave(x, CC_NE);
+	mov_rr(e, H_RDX, H_RCX);
+	shift_ri(e, 5, H_RDX, 12);
+	op_ri32(e, 4, H_RDX, TLB_SIZE - 1);
+	shift_ri(e, 4, H_RDX, 6);
+	mov_rr(e, H_RSI, H_RCX);
+	op_ri(e, 4, H_RSI, (int32_t)0xfffff000);
+	op_ri(e, 1, H_RSI, 1);
+	op_r_mbi(e, 0x3b, H_RSI, H_RBX, H_RDX,
+		 tlb + (int32_t)offsetof(struct x86_tlbe, tag_x));
+	jcc_leave(x, CC_NE);
+	op_r_mbi(e, 0x8b, H_RSI, H_RBX, H_RDX,
+		 tlb + (int32_t)offsetof(struct x86_tlbe, gpa));
+	op_rm(e, 0x3b, H_RSI, H_RAX, 8); /* cmp rsi, [rax].gpa */
+	jcc_leave(x, CC_NE);
+	e8(e, 0xff); /* jmp [rax + 16] (.code) */
+	e8(e, 0x60);
+	e8(e, 16);
+}
+
 /* Call the interpreter for the instruction of rec (k before it). */
 static void call_helper(struct tctx *x, struct jit_rec *rec, unsigned k,
 			bool leave)
@@ -649,8 +742,8 @@ static void add_stub(struct tctx *x, uint8_t *site, struct jit_rec *rec,
 	s->load_flags = load_flags;
 }
 
-/* Re-encode t with host registers (memory operand -> [rax]). */
-static bool encode(struct tctx *x, struct tinsn *t)
+/* Re-encode t with host registers (memory operand -> [mbase]). */
+static bool encode(struct tctx *x, struct tinsn *t, ZydisRegister mbase)
 {
 	ZydisEncoderRequest req;
 	ZyanUSize len = sizeof(t->enc);
@@ -686,7 +779,7 @@ static bool encode(struct tctx *x, struct tinsn *t)
 				}
 				continue;
 			}
-			o->mem.base = ZYDIS_REGISTER_RAX;
+			o->mem.base = mbase;
 			o->mem.index = ZYDIS_REGISTER_NONE;
 			o->mem.scale = 0;
 			o->mem.displacement = 0;
@@ -756,9 +849,8 @@ struct jit_block *jit_translate(struct x86_core *c, struct jit *j, uint64_t rip,
 	while (n < JIT_MAX_INSNS && (r & ~0xfffull) == (rip & ~0xfffull)) {
 		struct tinsn *t = &ti[n];
 		unsigned off = (unsigned)(r & 0xfff);
-		struct x86_insn tmp;
-		if (!x86_decode_insn(c, page + off, 0x1000 - off, &tmp, &t->zi,
-				     t->zops))
+		if (!x86_decode_insn(c, page + off, 0x1000 - off, &t->insn,
+				     &t->zi, t->zops))
 			break; /* crosses the page, or #UD: interpret */
 		t->rip = r;
 		classify(t);
@@ -778,7 +870,11 @@ struct jit_block *jit_translate(struct x86_core *c, struct jit *j, uint64_t rip,
 		struct tinsn *t = &ti[k];
 		if (t->kind == T_FALLBACK || (t->uses & ~x.cached))
 			t->kind = T_FALLBACK;
-		else if (t->kind == T_NATIVE && !encode(&x, t))
+		else if (t->kind == T_NATIVE &&
+			 !encode(&x, t, ZYDIS_REGISTER_RAX))
+			t->kind = T_FALLBACK;
+		else if (t->kind == T_RAXRDX &&
+			 !encode(&x, t, ZYDIS_REGISTER_RSI))
 			t->kind = T_FALLBACK;
 		if (t->kind != T_FALLBACK)
 			x.dirty |= t->writes;
@@ -790,6 +886,7 @@ struct jit_block *jit_translate(struct x86_core *c, struct jit *j, uint64_t rip,
 			struct tinsn *t = &ti[k];
 			switch (t->kind) {
 			case T_NATIVE:
+			case T_RAXRDX:
 				if (t->mem >= 0 || t->fread)
 					live = true;
 				else if (t->fwrite == A6)
@@ -844,9 +941,7 @@ struct jit_block *jit_translate(struct x86_core *c, struct jit *j, uint64_t rip,
 				return NULL;
 			j->data_cur += sizeof(*rec);
 			memset(rec, 0, sizeof(*rec));
-			x86_decode_insn(c, page + (t->rip & 0xfff),
-					0x1000 - (unsigned)(t->rip & 0xfff),
-					&rec->insn, &t->zi, t->zops);
+			rec->insn = t->insn;
 			rec->rip = t->rip;
 			rec->blk = b;
 		}
@@ -878,6 +973,58 @@ struct jit_block *jit_translate(struct x86_core *c, struct jit *j, uint64_t rip,
 			 * the ones the fast path has in the host */
 			if (site)
 				add_stub(&x, site, rec, k, false, x.hv != 0);
+			j->stats.native_insns++;
+			break;
+		}
+		case T_RAXRDX: {
+			uint8_t *site = NULL;
+			if (t->mem >= 0) {
+				flags_to_mem(&x);
+				emit_ea(&x, t, &t->zops[t->mem]);
+				site = emit_probe(&x, t->msize, t->mwrite);
+				mov_rr(e, H_RSI, H_RAX);
+			}
+			flags_to_host(&x, t->fread);
+			mov_rr(e, H_RAX, (unsigned)x.host[X86_RAX]);
+			mov_rr(e, H_RDX, (unsigned)x.host[X86_RDX]);
+			emit_bytes(e, t->enc, t->enc_len);
+			mov_rr(e, (unsigned)x.host[X86_RAX], H_RAX);
+			mov_rr(e, (unsigned)x.host[X86_RDX], H_RDX);
+			x.hv |= t->fwrite;
+			x.hd |= t->fwrite;
+			if (site)
+				add_stub(&x, site, rec, k, false, x.hv != 0);
+			j->stats.native_insns++;
+			break;
+		}
+		case T_PUSH:
+		case T_POP: {
+			unsigned sp = (unsigned)x.host[X86_RSP];
+			const ZydisDecodedOperand *o = &t->zops[0];
+			bool reg = o->type == ZYDIS_OPERAND_TYPE_REGISTER;
+			unsigned r =
+			    reg ? (unsigned)x.host[greg(o->reg.value)] : 0;
+			uint8_t *site;
+			flags_to_mem(&x);
+			if (t->kind == T_PUSH) {
+				lea(e, H_RSI, sp, H_RSP, 1, -8);
+				site = emit_probe(&x, 8, true);
+				if (!reg) {
+					mov_ri64(e, H_RCX,
+						 (uint64_t)o->imm.value.s);
+					r = H_RCX;
+				}
+				st64(e, H_RAX, 0, r);
+				lea(e, sp, sp, H_RSP, 1, -8);
+			} else {
+				mov_rr(e, H_RSI, sp);
+				site = emit_probe(&x, 8, false);
+				ld64(e, H_RCX, H_RAX, 0);
+				/* POP RSP: the loaded value wins */
+				lea(e, sp, sp, H_RSP, 1, 8);
+				mov_rr(e, r, H_RCX);
+			}
+			add_stub(&x, site, rec, k, false, false);
 			j->stats.native_insns++;
 			break;
 		}
@@ -938,7 +1085,7 @@ struct jit_block *jit_translate(struct x86_core *c, struct jit *j, uint64_t rip,
 			st64(e, H_RBP, OFF_RIP, H_RCX);
 			op_mi(e, 0, H_RBX, OFF_INSNS, (int32_t)(k + 1));
 			mov_mi(e, H_RBX, OFF_SITE, 0);
-			jmp_leave(&x);
+			emit_jc_jump(&x);
 			add_stub(&x, site, rec, k, true, false);
 			add_stub(&x, bad, rec, k, true, false);
 			j->stats.native_insns++;
