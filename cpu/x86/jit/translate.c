@@ -485,13 +485,26 @@ static void classify(struct tinsn *t)
  * rest; a reader needs its flags in hv (else st->rflags is loaded).
  */
 
+/*
+ * Guest registers live in r8-r15 while a block uses them: loaded on first
+ * use, written back (when changed) before anything that reads st->gpr —
+ * a helper, an exit — and evicted least-recently-used when an
+ * instruction needs a register and all eight hold others.
+ */
+struct regs {
+	int8_t host[16];  /* guest GPR -> host register, -1 in memory */
+	int8_t guest[16]; /* host register -> guest GPR, -1 free */
+	uint32_t dirty;	  /* guest GPRs whose host copy is newer */
+};
+
 struct stub {
 	uint8_t *site;	 /* rel32 of the jne to the stub */
 	uint8_t *resume; /* where the fast path continues */
 	struct jit_rec *rec;
-	unsigned k;	 /* instructions before this one in the block */
-	bool leave;	 /* the instruction always leaves the block */
-	bool load_flags; /* the fast path has guest flags in host flags */
+	unsigned k;	  /* instructions before this one in the block */
+	bool leave;	  /* the instruction always leaves the block */
+	bool load_flags;  /* the fast path has guest flags in host flags */
+	struct regs regs; /* registers as they were before the instruction */
 };
 
 struct tctx {
@@ -499,26 +512,79 @@ struct tctx {
 	struct jit *j;
 	struct jit_block *b;
 	struct emit e;
-	int8_t host[16]; /* guest GPR -> host register, -1 in memory */
-	uint32_t cached; /* guest GPRs in host registers */
-	uint32_t dirty;	 /* cached ones some native insn writes */
+	struct regs r;
+	int8_t host[16];	   /* = r.host while encoding */
+	unsigned stamp[16], clock; /* LRU of host registers */
 	uint16_t hv, hd;
+	struct regs stub_regs; /* registers before the current instruction */
 	struct stub stubs[JIT_MAX_INSNS];
 	unsigned nstubs;
 };
 
-static void spill(struct tctx *x)
+static void spill_regs(struct emit *e, const struct regs *r)
 {
 	for (unsigned g = 0; g < 16; g++)
-		if (x->dirty & (1u << g))
-			st64(&x->e, H_RBP, OFF_GPR(g), (unsigned)x->host[g]);
+		if (r->dirty & (1u << g))
+			st64(e, H_RBP, OFF_GPR(g), (unsigned)r->host[g]);
 }
 
-static void reload(struct tctx *x)
+static void load_regs(struct emit *e, const struct regs *r)
 {
 	for (unsigned g = 0; g < 16; g++)
-		if (x->cached & (1u << g))
-			ld64(&x->e, (unsigned)x->host[g], H_RBP, OFF_GPR(g));
+		if (r->host[g] >= 0)
+			ld64(e, (unsigned)r->host[g], H_RBP, OFF_GPR(g));
+}
+
+/* Write back what changed (before a helper or an exit). */
+static void spill(struct tctx *x)
+{
+	spill_regs(&x->e, &x->r);
+	x->r.dirty = 0;
+}
+
+/* After a helper: st->gpr may have changed, so nothing is cached. */
+static void forget(struct tctx *x)
+{
+	memset(x->r.host, -1, sizeof(x->r.host));
+	memset(x->r.guest, -1, sizeof(x->r.guest));
+	x->r.dirty = 0;
+}
+
+/* Bring the guest registers in `uses` into host registers. */
+static void map_regs(struct tctx *x, uint32_t uses)
+{
+	for (unsigned g = 0; g < 16; g++) {
+		unsigned h, best = 0;
+		if (!(uses & (1u << g)))
+			continue;
+		if (x->r.host[g] >= 0) {
+			x->stamp[x->r.host[g]] = ++x->clock;
+			continue;
+		}
+		for (h = H_R8; h <= H_R15; h++) {
+			int o = x->r.guest[h];
+			if (o < 0) {
+				best = h;
+				break;
+			}
+			if (uses & (1u << o))
+				continue;
+			if (!best || x->stamp[h] < x->stamp[best])
+				best = h;
+		}
+		if (x->r.guest[best] >= 0) {
+			unsigned o = (unsigned)x->r.guest[best];
+			if (x->r.dirty & (1u << o))
+				st64(&x->e, H_RBP, OFF_GPR(o), best);
+			x->r.dirty &= ~(1u << o);
+			x->r.host[o] = -1;
+		}
+		ld64(&x->e, best, H_RBP, OFF_GPR(g));
+		x->r.host[g] = (int8_t)best;
+		x->r.guest[best] = (int8_t)g;
+		x->stamp[best] = ++x->clock;
+	}
+	memcpy(x->host, x->r.host, sizeof(x->host));
 }
 
 /* The host's flags in hd -> st->rflags. */
@@ -657,7 +723,7 @@ static void call_helper(struct tctx *x, struct jit_rec *rec, unsigned k,
 		jmp_leave(x);
 		return;
 	}
-	reload(x);
+	forget(x);
 	test_eax(e);
 	jcc_leave(x, CC_NE);
 }
@@ -740,6 +806,7 @@ static void add_stub(struct tctx *x, uint8_t *site, struct jit_rec *rec,
 	s->k = k;
 	s->leave = leave;
 	s->load_flags = load_flags;
+	s->regs = x->stub_regs;
 }
 
 /* Re-encode t with host registers (memory operand -> [mbase]). */
@@ -800,29 +867,6 @@ static void emit_bytes(struct emit *e, const uint8_t *p, unsigned n)
 
 /* ---- the block ----------------------------------------------------------- */
 
-/* Guest registers to cache: the 8 most used by native instructions. */
-static void allocate(struct tctx *x, struct tinsn *ti, unsigned n)
-{
-	unsigned count[16] = {0};
-	for (unsigned k = 0; k < n; k++)
-		if (ti[k].kind != T_FALLBACK)
-			for (unsigned g = 0; g < 16; g++)
-				count[g] += (ti[k].uses >> g) & 1;
-	memset(x->host, -1, sizeof(x->host));
-	x->cached = 0;
-	for (unsigned h = H_R8; h <= H_R15; h++) {
-		int best = -1;
-		for (unsigned g = 0; g < 16; g++)
-			if (count[g] && !(x->cached & (1u << g)) &&
-			    (best < 0 || count[g] > count[best]))
-				best = (int)g;
-		if (best < 0)
-			break;
-		x->host[best] = (int8_t)h;
-		x->cached |= 1u << best;
-	}
-}
-
 struct jit_block *jit_translate(struct x86_core *c, struct jit *j, uint64_t rip,
 				uint64_t gpa, const uint8_t *page)
 {
@@ -863,22 +907,19 @@ struct jit_block *jit_translate(struct x86_core *c, struct jit *j, uint64_t rip,
 		return b; /* code NULL: interpret */
 	x86_note_code_page(c, gpa);
 
-	/* pass 2 */
-	allocate(&x, ti, n);
-	x.dirty = 0;
+	/* pass 2: can Zydis encode it on host registers? (which of r8-r15
+	 * they get makes no difference to that) */
+	for (unsigned g = 0; g < 16; g++)
+		x.host[g] = (int8_t)(H_R8 + (g & 7));
 	for (unsigned k = 0; k < n; k++) {
 		struct tinsn *t = &ti[k];
-		if (t->kind == T_FALLBACK || (t->uses & ~x.cached))
-			t->kind = T_FALLBACK;
-		else if (t->kind == T_NATIVE &&
-			 !encode(&x, t, ZYDIS_REGISTER_RAX))
+		if (t->kind == T_NATIVE && !encode(&x, t, ZYDIS_REGISTER_RAX))
 			t->kind = T_FALLBACK;
 		else if (t->kind == T_RAXRDX &&
 			 !encode(&x, t, ZYDIS_REGISTER_RSI))
 			t->kind = T_FALLBACK;
-		if (t->kind != T_FALLBACK)
-			x.dirty |= t->writes;
 	}
+	forget(&x);
 	/* flag liveness, backwards: live at the end of the block */
 	{
 		bool live = true;
@@ -925,7 +966,6 @@ struct jit_block *jit_translate(struct x86_core *c, struct jit *j, uint64_t rip,
 		e8(e, 0x38);
 		e8(e, 0);
 		jcc_leave(&x, CC_NE);
-		reload(&x);
 	}
 	for (unsigned k = 0; k < n; k++) {
 		struct tinsn *t = &ti[k];
@@ -933,6 +973,13 @@ struct jit_block *jit_translate(struct x86_core *c, struct jit *j, uint64_t rip,
 		bool live_after = k + 1 < n ? ti[k + 1].live_before : true;
 		struct jit_rec *rec = NULL;
 
+		if (t->kind != T_FALLBACK) {
+			/* (writing back a register before the instruction
+			 * changed it is harmless, so it is dirty from here) */
+			map_regs(&x, t->uses);
+			x.r.dirty |= t->writes;
+			x.stub_regs = x.r;
+		}
 		if (t->kind == T_FALLBACK || t->mem >= 0) {
 			/* the interpreter's form: for the fallback and for
 			 * the memory slow path */
@@ -966,6 +1013,7 @@ struct jit_block *jit_translate(struct x86_core *c, struct jit *j, uint64_t rip,
 				site = emit_probe(&x, t->msize, t->mwrite);
 			}
 			flags_to_host(&x, t->fread);
+			encode(&x, t, ZYDIS_REGISTER_RAX);
 			emit_bytes(e, t->enc, t->enc_len);
 			x.hv |= t->fwrite;
 			x.hd |= t->fwrite;
@@ -987,6 +1035,7 @@ struct jit_block *jit_translate(struct x86_core *c, struct jit *j, uint64_t rip,
 			flags_to_host(&x, t->fread);
 			mov_rr(e, H_RAX, (unsigned)x.host[X86_RAX]);
 			mov_rr(e, H_RDX, (unsigned)x.host[X86_RDX]);
+			encode(&x, t, ZYDIS_REGISTER_RSI);
 			emit_bytes(e, t->enc, t->enc_len);
 			mov_rr(e, (unsigned)x.host[X86_RAX], H_RAX);
 			mov_rr(e, (unsigned)x.host[X86_RDX], H_RDX);
@@ -1034,6 +1083,7 @@ struct jit_block *jit_translate(struct x86_core *c, struct jit *j, uint64_t rip,
 			j->stats.native_insns++;
 			goto done;
 		case T_JCC: {
+			struct regs saved;
 			uint16_t hd;
 			uint8_t *taken;
 			flags_to_host(&x, t->fread);
@@ -1043,10 +1093,12 @@ struct jit_block *jit_translate(struct x86_core *c, struct jit *j, uint64_t rip,
 				pop_r(e, H_RDI);
 			}
 			taken = jcc32(e, t->zi.opcode & 0xf);
+			saved = x.r;
 			if (hd)
 				flags_store_from_rdi(&x, hd);
 			exit_direct(&x, t->rip + t->zi.length, k + 1);
 			patch32(taken, e->p);
+			x.r = saved; /* the other path spills the same */
 			if (hd)
 				flags_store_from_rdi(&x, hd);
 			exit_direct(&x, t->target, k + 1);
@@ -1103,9 +1155,12 @@ done:
 	for (unsigned s = 0; s < x.nstubs; s++) {
 		struct stub *st = &x.stubs[s];
 		patch32(st->site, x.e.p);
+		x.r = st->regs;
 		call_helper(&x, st->rec, st->k, st->leave);
 		if (st->leave)
 			continue;
+		/* the fast path goes on with the registers it had */
+		load_regs(&x.e, &st->regs);
 		if (st->load_flags)
 			flags_load(&x);
 		patch32(jmp32(&x.e), st->resume);
