@@ -22,64 +22,29 @@
 #include "vmm/sandbox.h"
 
 /* Syscalls allowed with any arguments. */
+/* clang-format off */
 static const char *const allow_any[] = {
     /* I/O on fds opened before the sandbox; the console's eventfd. */
-    "read",
-    "write",
-    "readv",
-    "writev",
-    "pread64",
-    "pwrite64",
-    "lseek",
-    "close",
-    "poll",
-    "ppoll",
-    "select",
-    "pselect6",
-    "eventfd2",
-    "fstat",
+    "read", "write", "readv", "writev", "pread64", "pwrite64", "lseek",
+    "close", "poll", "ppoll", "select", "pselect6", "eventfd2", "fstat",
     "newfstatat",
-    /* Memory; PROT_EXEC is refused in mmap/mprotect below. */
-    "munmap",
-    "madvise",
-    "mremap",
-    "brk",
-    "msync",
-    "mincore",
-    "mbind",
-    "set_mempolicy",
-    "get_mempolicy",
+    /* Memory (mmap and mprotect: below, for PROT_EXEC). */
+    "munmap", "madvise", "mremap", "brk", "msync", "mincore", "mbind",
+    "set_mempolicy", "get_mempolicy",
     /* Threads, locks and what glibc does to start and end one. */
-    "futex",
-    "set_robust_list",
-    "get_robust_list",
-    "rseq",
-    "sched_yield",
-    "sched_getaffinity",
-    "getcpu",
-    "gettid",
-    "getpid",
-    "getpgrp",
-    "exit",
+    "futex", "set_robust_list", "get_robust_list", "rseq", "sched_yield",
+    "sched_getaffinity", "getcpu", "gettid", "getpid", "getpgrp", "exit",
     "exit_group",
     /* Signals: the vCPU kick (SIGUSR1), console job control, SIGSYS. */
-    "rt_sigaction",
-    "rt_sigprocmask",
-    "rt_sigreturn",
-    "sigaltstack",
+    "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack",
     "restart_syscall",
     /* Time. */
-    "clock_gettime",
-    "clock_getres",
-    "gettimeofday",
-    "time",
-    "clock_nanosleep",
-    "nanosleep",
-    /* --stats; glibc's sysconf(_SC_PHYS_PAGES) (qsort). */
-    "getrusage",
-    "sysinfo",
-    "getrandom",
+    "clock_gettime", "clock_getres", "gettimeofday", "time",
+    "clock_nanosleep", "nanosleep",
+    /* --stats; glibc's sysconf(_SC_PHYS_PAGES) (qsort); malloc. */
+    "getrusage", "sysinfo", "getrandom",
 };
+/* clang-format on */
 
 #if defined(__SANITIZE_ADDRESS__)
 #define SANDBOX_SANITIZER 1
