@@ -21,6 +21,11 @@
  * call and its first arguments on stderr, restores the terminal and
  * exits with status 126. clone3 fails with ENOSYS instead, so that glibc
  * falls back to clone, whose flags a filter can see.
+ *
+ * ASan/UBSan builds keep the filter but also allow what the sanitizer
+ * runtime needs after setup (LeakSanitizer's ptrace'ing helper at exit,
+ * open/readlink for symbolised reports): they are test builds, and a
+ * SIGSYS there would hide the sanitizer's own diagnosis.
  */
 #ifndef KVMINI_VMM_SANDBOX_H
 #define KVMINI_VMM_SANDBOX_H
