@@ -9,8 +9,8 @@ G=$BUILD/guests/hello64.elf
 [ -f "$G" ] || { skip "stats and sandbox" "no $G (make guests)"; exit 0; }
 want="hello from 64-bit long mode"
 
-# stat FILE LABEL: the number after "kvmini: stats: LABEL" ("" if none).
-stat() {
+# kstat FILE LABEL: the number after "kvmini: stats: LABEL" ("" if none).
+kstat() {
 	sed -n "s/^kvmini: stats: $2  *\([0-9][0-9.]*\) .*/\1/p" "$1" | head -1
 }
 
@@ -20,12 +20,12 @@ if [ -z "$why" ]; then backends+=(kvm); else skip "--stats and sandbox on --back
 
 for be in "${backends[@]}"; do
 	run_kvmini $T/o $T/e run --backend $be --stats "$G"
-	first=$(stat $T/e "time to first guest instruction")
-	total=$(stat $T/e "total wall time")
-	peak=$(stat $T/e "peak RSS")
-	touched=$(stat $T/e "guest RAM touched")
-	inrss=$(stat $T/e "guest RAM in RSS")
-	own=$(stat $T/e "kvmini's own memory")
+	first=$(kstat $T/e "time to first guest instruction")
+	total=$(kstat $T/e "total wall time")
+	peak=$(kstat $T/e "peak RSS")
+	touched=$(kstat $T/e "guest RAM touched")
+	inrss=$(kstat $T/e "guest RAM in RSS")
+	own=$(kstat $T/e "kvmini's own memory")
 	diag=("status $rc" "stderr: $(head -12 $T/e)")
 	check "$be: --stats run still runs the guest" \
 		$([ $rc = 0 ] && grep -q "$want" $T/o && echo 0) "${diag[@]}"
