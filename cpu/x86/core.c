@@ -485,7 +485,8 @@ uint32_t x86_run(struct x86_state *st, struct x86_core *c,
 	}
 
 	for (;;) {
-		uint64_t stretch = 256;
+		/* translated code checks kicks itself: longer stretches */
+		uint64_t stretch = c->jit && !c->ctl.no_jit ? 4096 : 256;
 
 		if (c->exc_pending) {
 			x86_deliver_pending(c);

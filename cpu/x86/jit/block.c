@@ -125,6 +125,7 @@ static void jc_fill(struct jit *j, const struct jit_block *b)
 	e->rip = b->rip;
 	e->gpa = b->gpa & ~0xfffull;
 	e->code = b->code;
+	e->b = b;
 }
 
 const struct jit_block *jit_lookup(struct x86_core *c)
@@ -156,9 +157,17 @@ const struct jit_block *jit_lookup(struct x86_core *c)
 		c->fetch_hva = p - (rip & 0xfff);
 	}
 	gpa = c->fetch_gpa | (rip & 0xfff);
-	h = slot(rip);
 	gen = __atomic_load_n(&c->page_gen[(gpa >> 12) & (PAGEGEN_SIZE - 1)],
 			      __ATOMIC_RELAXED);
+	{
+		/* the jump cache first: one probe, usually a hit */
+		const struct jit_jc *e =
+		    &j->jc[user][(rip ^ (rip >> 12)) & (JIT_JC_SIZE - 1)];
+		if (e->rip == rip && e->code && e->gpa == (gpa & ~0xfffull) &&
+		    e->b->gen == gen)
+			return e->b;
+	}
+	h = slot(rip);
 	for (b = j->table[h]; b; b = b->next)
 		if (b->rip == rip && b->gpa == gpa && b->user == user &&
 		    b->gen == gen) {
@@ -242,22 +251,29 @@ void jit_chain(struct x86_core *c, uint8_t *site, const struct jit_block *from,
 	patch32(site, tramp);
 }
 
-uint64_t jit_exec_insn(struct x86_core *c, void *p, uint64_t k)
+/*
+ * Run the instruction at rip, the k-th of block b, in the interpreter (a
+ * fallback, or the slow path of a native one): decoded through the
+ * interpreter's own cache, so a block keeps no copy. Returns nonzero when
+ * the block must leave (control went elsewhere, or something the block
+ * was translated under changed); bit 31 of k asks to leave anyway.
+ */
+uint64_t jit_exec_insn(struct x86_core *c, uint64_t rip, uint64_t k,
+		       const struct jit_block *b)
 {
-	struct jit_rec *r = p;
 	struct x86_state *st = c->st;
-	const struct jit_block *b = r->blk;
+	const struct x86_insn *i;
 	bool must_leave = k >> 31;
-	uint64_t next = r->rip + r->insn.len;
-	uint64_t tlb_gen = c->tlb_gen;
+	uint64_t next, tlb_gen = c->tlb_gen;
 
 	k &= 0x7fffffff;
 	c->jit_exit_site = NULL;
 	c->ctl.insns_retired += k;
-	st->rip = r->rip;
+	st->rip = rip;
+	c->cur = i = x86_fetch_decode(c);
+	next = rip + i->len;
 	c->next_rip = next;
-	c->cur = &r->insn;
-	r->insn.fn(c, &r->insn);
+	i->fn(c, i);
 	st->rip = c->next_rip;
 	if (must_leave || c->next_rip != next || c->recheck || c->shadow_set ||
 	    !c->long64 || (c->cpl == 3) != b->user || c->tlb_gen != tlb_gen ||

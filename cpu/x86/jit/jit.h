@@ -35,15 +35,8 @@ struct jit_block {
 	struct jit_block *next; /* same lookup slot */
 };
 
-/* Translation record of a fallback instruction: what jit_exec_insn runs. */
-struct jit_rec {
-	struct x86_insn insn;
-	uint64_t rip;
-	const struct jit_block *blk;
-} __attribute__((aligned(64)));
-
 #define JIT_MAX_INSNS  48
-#define JIT_TABLE_BITS 16
+#define JIT_TABLE_BITS 18
 #define JIT_CODE_SIZE  (48u << 20)
 #define JIT_DATA_SIZE  (48u << 20)
 #define JIT_BLOCK_ROOM (16u << 10) /* code one block may need, at most */
@@ -67,7 +60,7 @@ struct jit_rec {
 struct jit_jc {
 	uint64_t rip, gpa; /* block's RIP and guest-physical page */
 	uint8_t *code;
-	uint64_t pad;
+	const struct jit_block *b;
 };
 
 struct jit {
@@ -117,7 +110,8 @@ struct jit_stats {
 void jit_get_stats(const struct jit *j, struct jit_stats *s);
 
 /* Called by generated code (translate.c, block.c). */
-uint64_t jit_exec_insn(struct x86_core *c, void *rec, uint64_t k);
+uint64_t jit_exec_insn(struct x86_core *c, uint64_t rip, uint64_t k,
+		       const struct jit_block *b);
 
 /* translate.c: translate the block at rip (gpa, host page) into j. */
 struct jit_block *jit_translate(struct x86_core *c, struct jit *j, uint64_t rip,

@@ -498,9 +498,9 @@ struct regs {
 };
 
 struct stub {
-	uint8_t *site;	 /* rel32 of the jne to the stub */
-	uint8_t *resume; /* where the fast path continues */
-	struct jit_rec *rec;
+	uint8_t *site;	  /* rel32 of the jne to the stub */
+	uint8_t *resume;  /* where the fast path continues */
+	uint64_t rip;	  /* of the instruction the stub runs */
 	unsigned k;	  /* instructions before this one in the block */
 	bool leave;	  /* the instruction always leaves the block */
 	bool load_flags;  /* the fast path has guest flags in host flags */
@@ -709,14 +709,14 @@ static void emit_jc_jump(struct tctx *x)
 	e8(e, 16);
 }
 
-/* Call the interpreter for the instruction of rec (k before it). */
-static void call_helper(struct tctx *x, struct jit_rec *rec, unsigned k,
-			bool leave)
+/* Call the interpreter for the instruction at rip (k before it). */
+static void call_helper(struct tctx *x, uint64_t rip, unsigned k, bool leave)
 {
 	struct emit *e = &x->e;
 	spill(x);
 	mov_rr(e, H_RDI, H_RBX);
-	mov_ri64(e, H_RSI, (uint64_t)(uintptr_t)rec);
+	mov_ri64(e, H_RSI, rip);
+	mov_ri64(e, H_RCX, (uint64_t)(uintptr_t)x->b);
 	mov_ri64(e, H_RDX, k | (leave ? 1u << 31 : 0));
 	call_abs(e, (const void *)jit_exec_insn);
 	if (leave) {
@@ -796,13 +796,13 @@ static uint8_t *emit_probe(struct tctx *x, unsigned size, bool write)
 	}
 }
 
-static void add_stub(struct tctx *x, uint8_t *site, struct jit_rec *rec,
-		     unsigned k, bool leave, bool load_flags)
+static void add_stub(struct tctx *x, uint8_t *site, uint64_t rip, unsigned k,
+		     bool leave, bool load_flags)
 {
 	struct stub *s = &x->stubs[x->nstubs++];
 	s->site = site;
 	s->resume = x->e.p;
-	s->rec = rec;
+	s->rip = rip;
 	s->k = k;
 	s->leave = leave;
 	s->load_flags = load_flags;
@@ -971,7 +971,7 @@ struct jit_block *jit_translate(struct x86_core *c, struct jit *j, uint64_t rip,
 		struct tinsn *t = &ti[k];
 		struct emit *e = &x.e;
 		bool live_after = k + 1 < n ? ti[k + 1].live_before : true;
-		struct jit_rec *rec = NULL;
+		uint64_t rec = t->rip; /* what a helper runs */
 
 		if (t->kind != T_FALLBACK) {
 			/* (writing back a register before the instruction
@@ -979,18 +979,6 @@ struct jit_block *jit_translate(struct x86_core *c, struct jit *j, uint64_t rip,
 			map_regs(&x, t->uses);
 			x.r.dirty |= t->writes;
 			x.stub_regs = x.r;
-		}
-		if (t->kind == T_FALLBACK || t->mem >= 0) {
-			/* the interpreter's form: for the fallback and for
-			 * the memory slow path */
-			rec = (struct jit_rec *)j->data_cur;
-			if (j->data_cur + sizeof(*rec) > j->data_end)
-				return NULL;
-			j->data_cur += sizeof(*rec);
-			memset(rec, 0, sizeof(*rec));
-			rec->insn = t->insn;
-			rec->rip = t->rip;
-			rec->blk = b;
 		}
 		switch (t->kind) {
 		case T_FALLBACK:
@@ -1156,7 +1144,7 @@ done:
 		struct stub *st = &x.stubs[s];
 		patch32(st->site, x.e.p);
 		x.r = st->regs;
-		call_helper(&x, st->rec, st->k, st->leave);
+		call_helper(&x, st->rip, st->k, st->leave);
 		if (st->leave)
 			continue;
 		/* the fast path goes on with the registers it had */
