@@ -146,7 +146,7 @@ _Static_assert(offsetof(struct x86_insn, op[2]) == 64,
 
 /* ---- soft TLB ------------------------------------------------------- */
 
-#define TLB_BITS 8
+#define TLB_BITS 10
 #define TLB_SIZE (1u << TLB_BITS)
 
 struct x86_tlbe {

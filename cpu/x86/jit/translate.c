@@ -865,6 +865,23 @@ static void emit_bytes(struct emit *e, const uint8_t *p, unsigned n)
 		e8(e, p[k]);
 }
 
+/*
+ * Zydis could not encode t on host registers (no instruction has shown
+ * this, but the encoder is the judge): run it in the interpreter. Such an
+ * instruction has no memory fault the flag liveness did not expect: with a
+ * memory operand it was a fault point anyway, and register forms of the
+ * native mnemonics do not fault.
+ */
+static void encode_failed(struct tctx *x, const struct tinsn *t, unsigned k,
+			  uint8_t *site)
+{
+	flags_to_mem(x);
+	call_helper(x, t->rip, k, false);
+	if (site)
+		add_stub(x, site, t->rip, k, false, false);
+	x->j->stats.fallback_insns++;
+}
+
 /* ---- the block ----------------------------------------------------------- */
 
 struct jit_block *jit_translate(struct x86_core *c, struct jit *j, uint64_t rip,
@@ -907,18 +924,6 @@ struct jit_block *jit_translate(struct x86_core *c, struct jit *j, uint64_t rip,
 		return b; /* code NULL: interpret */
 	x86_note_code_page(c, gpa);
 
-	/* pass 2: can Zydis encode it on host registers? (which of r8-r15
-	 * they get makes no difference to that) */
-	for (unsigned g = 0; g < 16; g++)
-		x.host[g] = (int8_t)(H_R8 + (g & 7));
-	for (unsigned k = 0; k < n; k++) {
-		struct tinsn *t = &ti[k];
-		if (t->kind == T_NATIVE && !encode(&x, t, ZYDIS_REGISTER_RAX))
-			t->kind = T_FALLBACK;
-		else if (t->kind == T_RAXRDX &&
-			 !encode(&x, t, ZYDIS_REGISTER_RSI))
-			t->kind = T_FALLBACK;
-	}
 	forget(&x);
 	/* flag liveness, backwards: live at the end of the block */
 	{
@@ -1000,8 +1005,11 @@ struct jit_block *jit_translate(struct x86_core *c, struct jit *j, uint64_t rip,
 				emit_ea(&x, t, &t->zops[t->mem]);
 				site = emit_probe(&x, t->msize, t->mwrite);
 			}
+			if (!encode(&x, t, ZYDIS_REGISTER_RAX)) {
+				encode_failed(&x, t, k, site);
+				break;
+			}
 			flags_to_host(&x, t->fread);
-			encode(&x, t, ZYDIS_REGISTER_RAX);
 			emit_bytes(e, t->enc, t->enc_len);
 			x.hv |= t->fwrite;
 			x.hd |= t->fwrite;
@@ -1021,9 +1029,12 @@ struct jit_block *jit_translate(struct x86_core *c, struct jit *j, uint64_t rip,
 				mov_rr(e, H_RSI, H_RAX);
 			}
 			flags_to_host(&x, t->fread);
+			if (!encode(&x, t, ZYDIS_REGISTER_RSI)) {
+				encode_failed(&x, t, k, site);
+				break;
+			}
 			mov_rr(e, H_RAX, (unsigned)x.host[X86_RAX]);
 			mov_rr(e, H_RDX, (unsigned)x.host[X86_RDX]);
-			encode(&x, t, ZYDIS_REGISTER_RSI);
 			emit_bytes(e, t->enc, t->enc_len);
 			mov_rr(e, (unsigned)x.host[X86_RAX], H_RAX);
 			mov_rr(e, (unsigned)x.host[X86_RDX], H_RDX);
