@@ -96,6 +96,7 @@ void x86_flush_tlb(struct x86_core *c, bool global)
 {
 	c->fetch_page = ~0ull;
 	c->tlb_gen++;
+	memset(c->gpac, 0, sizeof(c->gpac));
 	for (unsigned u = 0; u < 2; u++)
 		for (unsigned n = 0; n < TLB_SIZE; n++) {
 			struct x86_tlbe *e = &c->tlb[u][n];

@@ -157,6 +157,15 @@ struct x86_tlbe {
 	bool global;
 } __attribute__((aligned(64))); /* the JIT's probe indexes by shift */
 
+/* Guest-physical page + access kind -> host page, as env->gpa_to_hva
+ * answered (EPT included); valid as long as the soft TLB is, and flushed
+ * with it. */
+#define GPAC_SIZE 256
+struct x86_gpae {
+	uint64_t key; /* gpa page | X86_ACC_* (never 0 when valid) */
+	void *hpage;
+};
+
 /* Decode cache: direct mapped, keyed by guest-physical address + mode. */
 #define ICACHE_BITS 16
 #define ICACHE_SIZE (1u << ICACHE_BITS)
@@ -218,6 +227,7 @@ struct x86_core {
 	uint64_t budget_limit; /* insns_retired at which to stop, 0 none */
 
 	struct x86_tlbe tlb[2][TLB_SIZE]; /* [user] */
+	struct x86_gpae gpac[GPAC_SIZE];
 	/* the current code page (a one-entry fetch TLB); reset by every
 	 * flush and privilege change */
 	uint64_t fetch_page, fetch_gpa;

@@ -32,7 +32,12 @@ void *x86_gpa_ptr(struct x86_core *c, uint64_t gpa, unsigned access,
 {
 	void *hva = NULL;
 	struct x86_exit ex;
+	uint64_t key = (gpa & ~0xfffull) | (access & 0xfff);
+	struct x86_gpae *ge = &c->gpac[(gpa >> 12) & (GPAC_SIZE - 1)];
 
+	/* page walks and TLB fills ask about the same pages over and over */
+	if (ge->key == key)
+		return (uint8_t *)ge->hpage + (gpa & 0xfff);
 	memset(&ex, 0, sizeof(ex));
 	if (c->ops->gpa_to_hva(c->env, gpa, access, gla, gla_valid, &hva,
 			       &ex) ||
@@ -45,6 +50,8 @@ void *x86_gpa_ptr(struct x86_core *c, uint64_t gpa, unsigned access,
 		*c->exit = ex;
 		x86_stop(c);
 	}
+	ge->key = key;
+	ge->hpage = (uint8_t *)hva - (gpa & 0xfff);
 	return hva;
 }
 
