@@ -254,9 +254,9 @@ struct x86_core {
 	/* JIT (cpu/x86/jit/); jit is NULL when the host cannot run it. The
 	 * fields below are read and written by generated code. */
 	struct jit *jit;
-	int64_t jit_budget;	       /* insns blocks may still run */
-	uint8_t *jit_exit_site;	       /* direct exit last taken (chaining) */
-	const volatile int *jit_kick;  /* ctl.kick or a zero */
+	int64_t jit_budget;		 /* insns blocks may still run */
+	uint8_t *jit_exit_site;		 /* direct exit last taken (chaining) */
+	const volatile int *jit_kick;	 /* ctl.kick or a zero */
 	const struct jit_block *jit_cur; /* block entered by the dispatcher */
 };
 
@@ -461,6 +461,10 @@ const struct x86_insn *x86_fetch_decode(struct x86_core *c);
  * ZydisDecodedOperand[ZYDIS_MAX_OPERAND_COUNT]) get Zydis's own view.
  * False if it does not decode within avail bytes.
  */
+/* Put a decoded instruction (of the current mode, not crossing a page) into
+ * the decode cache, as a fetch would have (the JIT's fallbacks then hit). */
+void x86_icache_put(struct x86_core *c, uint64_t gpa,
+		    const struct x86_insn *ins);
 struct ZydisDecodedInstruction_;
 struct ZydisDecodedOperand_;
 bool x86_decode_insn(struct x86_core *c, const uint8_t *p, unsigned avail,

@@ -243,12 +243,25 @@ bool x86_decode_insn(struct x86_core *c, const uint8_t *p, unsigned avail,
 		     struct x86_insn *ins, struct ZydisDecodedInstruction_ *zi,
 		     struct ZydisDecodedOperand_ *zops)
 {
-	if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(
-		&((ZydisDecoder *)c->dec)[c->mode], p, avail < 15 ? avail : 15,
-		zi, zops)))
+	if (!ZYAN_SUCCESS(
+		ZydisDecoderDecodeFull(&((ZydisDecoder *)c->dec)[c->mode], p,
+				       avail < 15 ? avail : 15, zi, zops)))
 		return false;
 	fill_insn(ins, zi, zops);
 	return true;
+}
+
+void x86_icache_put(struct x86_core *c, uint64_t gpa,
+		    const struct x86_insn *ins)
+{
+	uint32_t idx =
+	    (uint32_t)(gpa ^ (gpa >> ICACHE_BITS)) & (ICACHE_SIZE - 1);
+	struct x86_insn *e = &c->icache[idx];
+
+	*e = *ins;
+	e->key = (gpa << 4) | (c->mode + 1);
+	e->gen = __atomic_load_n(&c->page_gen[(gpa >> 12) & (PAGEGEN_SIZE - 1)],
+				 __ATOMIC_ACQUIRE);
 }
 
 x86_handler x86_handler_for(const struct x86_insn *i)

@@ -66,6 +66,7 @@ struct jit *jit_create(void)
 		return NULL;
 	}
 	j->code_end = j->code + JIT_CODE_SIZE;
+	j->bmi2 = __builtin_cpu_supports("bmi2");
 	j->data_end = j->data + JIT_DATA_SIZE;
 	emit_trampolines(j);
 	jit_flush_now(j);

@@ -281,6 +281,31 @@ static inline uint8_t *lea_rip(struct emit *e, unsigned r)
 	return at;
 }
 
+static inline void emit_raw(struct emit *e, const uint8_t *p, unsigned n)
+{
+	for (unsigned k = 0; k < n; k++)
+		e8(e, p[k]);
+}
+
+/* lea dst, [index * scale] (no base: disp32 0). */
+static inline void lea_scaled(struct emit *e, unsigned dst, unsigned index,
+			      unsigned scale)
+{
+	unsigned ss = scale == 8 ? 3 : scale == 4 ? 2 : scale == 2 ? 1 : 0;
+	rex(e, true, dst, index, 0, false);
+	e8(e, 0x8d);
+	e8(e, (uint8_t)((dst & 7) << 3 | 4));
+	e8(e, (uint8_t)(ss << 6 | (index & 7) << 3 | 5));
+	e32(e, 0);
+}
+
+static inline void not_r(struct emit *e, unsigned r)
+{
+	rex(e, true, 0, 0, r, false);
+	e8(e, 0xf7);
+	e8(e, (uint8_t)(0xd0 | (r & 7)));
+}
+
 /* Host condition codes. */
 enum { CC_NE = 5, CC_S = 8, CC_E = 4 };
 

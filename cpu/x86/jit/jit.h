@@ -71,6 +71,7 @@ struct jit {
 		      const uint8_t *code);
 	uint8_t *leave; /* restores host registers, returns from enter */
 	int flush_req;
+	bool bmi2; /* the host has SHLX/SHRX: flag-free TLB probes */
 	uint64_t flush_count;
 	struct tinsn *ti; /* translation scratch (JIT_MAX_INSNS) */
 	struct jit_jc jc[2][JIT_JC_SIZE]; /* [user] */

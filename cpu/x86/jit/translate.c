@@ -40,9 +40,11 @@ enum tkind {
 	T_JMP,
 	T_CALL,
 	T_RET,
-	T_PUSH,	  /* PUSH r64 / imm */
-	T_POP,	  /* POP r64 */
-	T_RAXRDX, /* MUL, IMUL r/m, CQO...: hidden RAX/RDX through rax/rdx */
+	T_PUSH,	    /* PUSH r64 / imm */
+	T_POP,	    /* POP r64 */
+	T_RAXRDX,   /* MUL, IMUL r/m, CQO...: hidden RAX/RDX through rax/rdx */
+	T_JMP_IND,  /* JMP r/m64 (near) */
+	T_CALL_IND, /* CALL r/m64 (near) */
 };
 
 struct tinsn {
@@ -361,6 +363,30 @@ static void classify(struct tinsn *t)
 		}
 		return;
 	}
+	if ((m == ZYDIS_MNEMONIC_JMP || m == ZYDIS_MNEMONIC_CALL) &&
+	    zi->meta.branch_type == ZYDIS_BRANCH_TYPE_NEAR &&
+	    zi->operand_width == 64 &&
+	    (t->zops[0].type == ZYDIS_OPERAND_TYPE_REGISTER ||
+	     t->zops[0].type == ZYDIS_OPERAND_TYPE_MEMORY)) {
+		uint8_t cnt = t->zi.operand_count;
+		bool ok;
+		/* the target operand only: RIP/RSP/the stack are ours */
+		t->zi.operand_count = 1;
+		ok = native_operands(t);
+		t->zi.operand_count = cnt;
+		if (!ok || t->writes || (t->mem >= 0 && t->msize != 8) ||
+		    (t->zops[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+		     ZydisRegisterGetClass(t->zops[0].reg.value) !=
+			 ZYDIS_REGCLASS_GPR64))
+			return;
+		t->mwrite = false;
+		if (m == ZYDIS_MNEMONIC_CALL) {
+			t->uses |= 1u << X86_RSP;
+			t->writes |= 1u << X86_RSP;
+		}
+		t->kind = m == ZYDIS_MNEMONIC_JMP ? T_JMP_IND : T_CALL_IND;
+		return;
+	}
 	if (m == ZYDIS_MNEMONIC_RET && zi->opcode == 0xc3 &&
 	    zi->operand_width == 64) {
 		t->kind = T_RET;
@@ -505,6 +531,7 @@ struct stub {
 	bool leave;	  /* the instruction always leaves the block */
 	bool load_flags;  /* the fast path has guest flags in host flags */
 	struct regs regs; /* registers as they were before the instruction */
+	uint16_t hd;	  /* flags only in the host's when it jumped here */
 };
 
 struct tctx {
@@ -517,6 +544,7 @@ struct tctx {
 	unsigned stamp[16], clock; /* LRU of host registers */
 	uint16_t hv, hd;
 	struct regs stub_regs; /* registers before the current instruction */
+	uint16_t probe_hd;     /* hd at the last probe (0: flags saved) */
 	struct stub stubs[JIT_MAX_INSNS];
 	unsigned nstubs;
 };
@@ -765,7 +793,9 @@ static void emit_ea(struct tctx *x, const struct tinsn *t,
 	    o->mem.segment == ZYDIS_REGISTER_GS) {
 		unsigned s =
 		    o->mem.segment == ZYDIS_REGISTER_FS ? X86_FS : X86_GS;
-		op_rm(e, 0x03, H_RSI, H_RBP, OFF_SEGBASE(s));
+		/* (lea: the guest's flags may be in the host's) */
+		ld64(e, H_RCX, H_RBP, OFF_SEGBASE(s));
+		lea(e, H_RSI, H_RSI, H_RCX, 1, 0);
 	}
 }
 
@@ -796,6 +826,64 @@ static uint8_t *emit_probe(struct tctx *x, unsigned size, bool write)
 	}
 }
 
+static const uint8_t vex_shlx_rax_rsi_rcx[] = {0xc4, 0xe2, 0xf1, 0xf7, 0xc6};
+static const uint8_t vex_shrx_rax_rax_rcx[] = {0xc4, 0xe2, 0xf3, 0xf7, 0xc0};
+static const uint8_t vex_shrx_rdx_rdx_rcx[] = {0xc4, 0xe2, 0xf3, 0xf7, 0xd2};
+static const uint8_t vex_shlx_rdx_rdx_rcx[] = {0xc4, 0xe2, 0xf1, 0xf7, 0xd2};
+
+/*
+ * The same probe without touching the flags (BMI2 shifts, LEA arithmetic
+ * and JRCXZ), for when the guest's flags are only in the host's: the
+ * memory access then costs no flag save and reload. Clobbers rax, rcx,
+ * rdx.
+ */
+static uint8_t *emit_probe_nf(struct tctx *x, unsigned size, bool write)
+{
+	struct emit *e = &x->e;
+	int32_t tlb = OFF_TLB(x->b->user);
+	uint8_t *site;
+
+	/* rax = ((lin >> 12) & (TLB_SIZE - 1)) * 64 */
+	mov_ri64(e, H_RCX, 64 - 12 - TLB_BITS);
+	emit_raw(e, vex_shlx_rax_rsi_rcx, sizeof(vex_shlx_rax_rsi_rcx));
+	mov_ri64(e, H_RCX, 64 - TLB_BITS);
+	emit_raw(e, vex_shrx_rax_rax_rcx, sizeof(vex_shrx_rax_rax_rcx));
+	lea_scaled(e, H_RAX, H_RAX, 8);
+	lea_scaled(e, H_RAX, H_RAX, 8);
+	/* rdx = ~(page of the last byte | 1) */
+	lea(e, H_RDX, H_RSI, H_RSP, 1, (int32_t)size - 1);
+	mov_ri64(e, H_RCX, 12);
+	emit_raw(e, vex_shrx_rdx_rdx_rcx, sizeof(vex_shrx_rdx_rdx_rcx));
+	emit_raw(e, vex_shlx_rdx_rdx_rcx, sizeof(vex_shlx_rdx_rdx_rcx));
+	lea(e, H_RDX, H_RDX, H_RSP, 1, 1);
+	not_r(e, H_RDX);
+	/* rcx = tag - (page | 1): zero on a hit */
+	op_r_mbi(e, 0x8b, H_RCX, H_RBX, H_RAX,
+		 tlb + (int32_t)(write ? offsetof(struct x86_tlbe, tag_w)
+				       : offsetof(struct x86_tlbe, tag_r)));
+	lea(e, H_RCX, H_RCX, H_RDX, 1, 1);
+	e8(e, 0xe3); /* jrcxz over the jmp to the stub */
+	e8(e, 5);
+	site = jmp32(e);
+	op_r_mbi(e, 0x8b, H_RAX, H_RBX, H_RAX,
+		 tlb + (int32_t)offsetof(struct x86_tlbe, addend));
+	lea(e, H_RAX, H_RAX, H_RSI, 1, 0);
+	return site;
+}
+
+/* Probe for an access at rsi: without touching the flags when the guest's
+ * are only in the host's (the stub saves them), else after saving them. */
+static uint8_t *probe(struct tctx *x, unsigned size, bool write)
+{
+	if (x->hd && x->j->bmi2) {
+		x->probe_hd = x->hd;
+		return emit_probe_nf(x, size, write);
+	}
+	flags_to_mem(x);
+	x->probe_hd = 0;
+	return emit_probe(x, size, write);
+}
+
 static void add_stub(struct tctx *x, uint8_t *site, uint64_t rip, unsigned k,
 		     bool leave, bool load_flags)
 {
@@ -807,6 +895,7 @@ static void add_stub(struct tctx *x, uint8_t *site, uint64_t rip, unsigned k,
 	s->leave = leave;
 	s->load_flags = load_flags;
 	s->regs = x->stub_regs;
+	s->hd = x->probe_hd;
 }
 
 /* Re-encode t with host registers (memory operand -> [mbase]). */
@@ -915,6 +1004,8 @@ struct jit_block *jit_translate(struct x86_core *c, struct jit *j, uint64_t rip,
 			break; /* crosses the page, or #UD: interpret */
 		t->rip = r;
 		classify(t);
+		if (t->kind == T_FALLBACK || t->mem >= 0)
+			x86_icache_put(c, gpa + (r - rip), &t->insn);
 		r += t->zi.length;
 		n++;
 		if (ends_block(t))
@@ -1001,9 +1092,8 @@ struct jit_block *jit_translate(struct x86_core *c, struct jit *j, uint64_t rip,
 		case T_NATIVE: {
 			uint8_t *site = NULL;
 			if (t->mem >= 0) {
-				flags_to_mem(&x);
 				emit_ea(&x, t, &t->zops[t->mem]);
-				site = emit_probe(&x, t->msize, t->mwrite);
+				site = probe(&x, t->msize, t->mwrite);
 			}
 			if (!encode(&x, t, ZYDIS_REGISTER_RAX)) {
 				encode_failed(&x, t, k, site);
@@ -1023,9 +1113,8 @@ struct jit_block *jit_translate(struct x86_core *c, struct jit *j, uint64_t rip,
 		case T_RAXRDX: {
 			uint8_t *site = NULL;
 			if (t->mem >= 0) {
-				flags_to_mem(&x);
 				emit_ea(&x, t, &t->zops[t->mem]);
-				site = emit_probe(&x, t->msize, t->mwrite);
+				site = probe(&x, t->msize, t->mwrite);
 				mov_rr(e, H_RSI, H_RAX);
 			}
 			flags_to_host(&x, t->fread);
@@ -1053,10 +1142,9 @@ struct jit_block *jit_translate(struct x86_core *c, struct jit *j, uint64_t rip,
 			unsigned r =
 			    reg ? (unsigned)x.host[greg(o->reg.value)] : 0;
 			uint8_t *site;
-			flags_to_mem(&x);
 			if (t->kind == T_PUSH) {
 				lea(e, H_RSI, sp, H_RSP, 1, -8);
-				site = emit_probe(&x, 8, true);
+				site = probe(&x, 8, true);
 				if (!reg) {
 					mov_ri64(e, H_RCX,
 						 (uint64_t)o->imm.value.s);
@@ -1066,13 +1154,13 @@ struct jit_block *jit_translate(struct x86_core *c, struct jit *j, uint64_t rip,
 				lea(e, sp, sp, H_RSP, 1, -8);
 			} else {
 				mov_rr(e, H_RSI, sp);
-				site = emit_probe(&x, 8, false);
+				site = probe(&x, 8, false);
 				ld64(e, H_RCX, H_RAX, 0);
 				/* POP RSP: the loaded value wins */
 				lea(e, sp, sp, H_RSP, 1, 8);
 				mov_rr(e, r, H_RCX);
 			}
-			add_stub(&x, site, rec, k, false, false);
+			add_stub(&x, site, rec, k, false, x.hv != 0);
 			j->stats.native_insns++;
 			break;
 		}
@@ -1108,6 +1196,7 @@ struct jit_block *jit_translate(struct x86_core *c, struct jit *j, uint64_t rip,
 			unsigned sp = (unsigned)x.host[X86_RSP];
 			uint8_t *site;
 			flags_to_mem(&x);
+			x.probe_hd = 0;
 			lea(e, H_RSI, sp, H_RSP, 1, -8);
 			site = emit_probe(&x, 8, true);
 			mov_ri64(e, H_RCX, t->rip + t->zi.length);
@@ -1118,10 +1207,52 @@ struct jit_block *jit_translate(struct x86_core *c, struct jit *j, uint64_t rip,
 			j->stats.native_insns++;
 			goto done;
 		}
+		case T_JMP_IND:
+		case T_CALL_IND: {
+			const ZydisDecodedOperand *o = &t->zops[0];
+			uint8_t *site = NULL, *bad, *push = NULL;
+			flags_to_mem(&x);
+			x.probe_hd = 0;
+			if (t->mem >= 0) {
+				emit_ea(&x, t, o);
+				site = emit_probe(&x, 8, false);
+				ld64(e, H_RCX, H_RAX, 0);
+			} else {
+				mov_rr(e, H_RCX,
+				       (unsigned)x.host[greg(o->reg.value)]);
+			}
+			/* a non-canonical target: #GP, interpreted */
+			mov_rr(e, H_RDX, H_RCX);
+			shift_ri(e, 4, H_RDX, 16);
+			shift_ri(e, 7, H_RDX, 16);
+			op_rr(e, 0x39, H_RDX, H_RCX);
+			bad = jcc32(e, CC_NE);
+			if (t->kind == T_CALL_IND) {
+				unsigned sp = (unsigned)x.host[X86_RSP];
+				lea(e, H_RSI, sp, H_RSP, 1, -8);
+				push = emit_probe(&x, 8, true);
+				mov_ri64(e, H_RDX, t->rip + t->zi.length);
+				st64(e, H_RAX, 0, H_RDX);
+				lea(e, sp, sp, H_RSP, 1, -8);
+			}
+			spill(&x);
+			st64(e, H_RBP, OFF_RIP, H_RCX);
+			op_mi(e, 0, H_RBX, OFF_INSNS, (int32_t)(k + 1));
+			mov_mi(e, H_RBX, OFF_SITE, 0);
+			emit_jc_jump(&x);
+			if (site)
+				add_stub(&x, site, rec, k, true, false);
+			if (push)
+				add_stub(&x, push, rec, k, true, false);
+			add_stub(&x, bad, rec, k, true, false);
+			j->stats.native_insns++;
+			goto done;
+		}
 		case T_RET: {
 			unsigned sp = (unsigned)x.host[X86_RSP];
 			uint8_t *site, *bad;
 			flags_to_mem(&x);
+			x.probe_hd = 0;
 			mov_rr(e, H_RSI, sp);
 			site = emit_probe(&x, 8, false);
 			ld64(e, H_RCX, H_RAX, 0);
@@ -1155,6 +1286,9 @@ done:
 		struct stub *st = &x.stubs[s];
 		patch32(st->site, x.e.p);
 		x.r = st->regs;
+		x.hd = st->hd;
+		if (x.hd)
+			flags_store(&x); /* the interpreter reads st->rflags */
 		call_helper(&x, st->rip, st->k, st->leave);
 		if (st->leave)
 			continue;
