@@ -56,7 +56,7 @@ static int vmx_hardware_enable(int c)
 	uint64_t cr4 = cpu_read_cr4(cpu), fc;
 	int r = 0;
 
-	pthread_mutex_lock(&host_cpus[c].lock);
+	host_cpu_get(c);
 	if (cr4 & X86_CR4_VMXE) {
 		r = -EBUSY;
 		goto out;
@@ -78,7 +78,7 @@ static int vmx_hardware_enable(int c)
 	if (enable_ept)
 		ept_sync_global(cpu);
 out:
-	pthread_mutex_unlock(&host_cpus[c].lock);
+	host_cpu_put(c);
 	return r;
 }
 
@@ -88,10 +88,10 @@ static void vmx_hardware_disable(int c)
 
 	/* Every vCPU VMCLEARs its VMCS when freed, so nothing is left
 	 * active here; VMXOFF and clear CR4.VMXE regardless of faults. */
-	pthread_mutex_lock(&host_cpus[c].lock);
+	host_cpu_get(c);
 	cpu_vmxoff(cpu);
 	cpu_write_cr4(cpu, cpu_read_cr4(cpu) & ~X86_CR4_VMXE);
-	pthread_mutex_unlock(&host_cpus[c].lock);
+	host_cpu_put(c);
 }
 
 /* ---- VPIDs ------------------------------------------------------------ */
@@ -133,14 +133,14 @@ static void vmx_vcpu_load(struct kvm_vcpu *vcpu, int c)
 {
 	struct vcpu_vmx *vmx = to_vmx(vcpu);
 
-	pthread_mutex_lock(&host_cpus[c].lock);
+	host_cpu_get(c);
 	vmx->loaded_vmcs->cpu = c;
 	cpu_vmptrld(host_cpu(c), vmx->loaded_vmcs->vmcs);
 }
 
 static void vmx_vcpu_put(struct kvm_vcpu *vcpu)
 {
-	pthread_mutex_unlock(&host_cpus[vcpu->cpu].lock);
+	host_cpu_put(vcpu->cpu);
 }
 
 static int vmx_vcpu_create(struct kvm_vcpu *vcpu)
@@ -165,9 +165,9 @@ static int vmx_vcpu_create(struct kvm_vcpu *vcpu)
 		memset(vmx->msr_bitmap, 0xff, PAGE_SIZE);
 	}
 	/* VMCLEAR makes the new VMCS clear and inactive before first use. */
-	pthread_mutex_lock(&host_cpus[vcpu->cpu].lock);
+	host_cpu_get(vcpu->cpu);
 	cpu_vmclear(vcpu_host_cpu(vcpu), vmx->vmcs01.vmcs);
-	pthread_mutex_unlock(&host_cpus[vcpu->cpu].lock);
+	host_cpu_put(vcpu->cpu);
 
 	vmx_vcpu_load(vcpu, vcpu->cpu);
 	vmx_init_vmcs(vmx);
@@ -184,9 +184,9 @@ static void vmx_vcpu_free(struct kvm_vcpu *vcpu)
 {
 	struct vcpu_vmx *vmx = to_vmx(vcpu);
 
-	pthread_mutex_lock(&host_cpus[vcpu->cpu].lock);
+	host_cpu_get(vcpu->cpu);
 	cpu_vmclear(vcpu_host_cpu(vcpu), vmx->vmcs01.vmcs);
-	pthread_mutex_unlock(&host_cpus[vcpu->cpu].lock);
+	host_cpu_put(vcpu->cpu);
 	free_vmcs(vmx->vmcs01.vmcs);
 	vmx->vmcs01.vmcs = NULL;
 	kvm_free_pages(vmx->msr_bitmap, PAGE_SIZE);
