@@ -99,7 +99,8 @@ struct kvm_vcpu_arch {
 	bool pio_string_rep;
 	int mmio_size, mmio_reg, mmio_reg_width; /* destination of a read */
 	bool mmio_sign_extend, mmio_reg_high8;
-	uint8_t mmio_value[8]; /* the access's bytes, RAM parts filled in */
+	uint8_t mmio_value[16]; /* the access's bytes, RAM parts filled in;
+				  16: CMPSQ with both operands on MMIO */
 	unsigned mmio_frag_off, mmio_frag_len; /* the part userspace serves */
 	uint64_t pending_rip; /* RIP after the instruction that did the I/O */
 
