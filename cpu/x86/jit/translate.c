@@ -62,6 +62,7 @@ struct tinsn {
 	uint8_t msize;	  /* bytes */
 	bool mwrite;	  /* the access writes (probe the write tag) */
 	bool live_before; /* guest flags observable before this insn */
+	bool cl_count;	  /* shift/rotate by CL: host cl = guest cl */
 	uint8_t enc_len;
 	uint8_t enc[15];
 };
@@ -326,6 +327,7 @@ static void classify(struct tinsn *t)
 
 	t->kind = T_FALLBACK;
 	t->mem = -1;
+	t->cl_count = false;
 	t->uses = t->writes = 0;
 	t->fread = t->fwrite = 0;
 	if (zi->cpu_flags) {
@@ -422,7 +424,8 @@ static void classify(struct tinsn *t)
 	if (m == ZYDIS_MNEMONIC_MUL ||
 	    (m == ZYDIS_MNEMONIC_IMUL && zi->operand_count_visible == 1) ||
 	    m == ZYDIS_MNEMONIC_CQO || m == ZYDIS_MNEMONIC_CDQ ||
-	    m == ZYDIS_MNEMONIC_CDQE || m == ZYDIS_MNEMONIC_CWDE) {
+	    m == ZYDIS_MNEMONIC_CDQE || m == ZYDIS_MNEMONIC_CWDE ||
+	    m == ZYDIS_MNEMONIC_CMPXCHG) {
 		/* the hidden operands are exactly rax/rdx (and flags) */
 		for (unsigned k = zi->operand_count_visible;
 		     k < zi->operand_count; k++) {
@@ -452,12 +455,19 @@ static void classify(struct tinsn *t)
 			}
 			t->zi.operand_count = cnt;
 		}
+		/* a written register operand that is RAX/RDX itself would
+		 * be overwritten by the copy back from rax/rdx */
+		if (t->writes & (1u << X86_RAX | 1u << X86_RDX))
+			return;
 		t->uses |= 1u << X86_RAX | 1u << X86_RDX;
 		t->writes |= 1u << X86_RAX | 1u << X86_RDX;
 		t->kind = T_RAXRDX;
 		return;
 	}
-	if (m == ZYDIS_MNEMONIC_NOP) {
+	if (m == ZYDIS_MNEMONIC_NOP || m == ZYDIS_MNEMONIC_PREFETCHT0 ||
+	    m == ZYDIS_MNEMONIC_PREFETCHT1 || m == ZYDIS_MNEMONIC_PREFETCHT2 ||
+	    m == ZYDIS_MNEMONIC_PREFETCHNTA || m == ZYDIS_MNEMONIC_PREFETCHW) {
+		/* hints: no access, no fault, nothing to do */
 		t->kind = T_NOP;
 		return;
 	}
@@ -482,6 +492,15 @@ static void classify(struct tinsn *t)
 		/* a count of 0 leaves the flags alone: not "writes all" */
 		const ZydisDecodedOperand *o = &t->zops[1];
 		unsigned mask = zi->operand_width == 64 ? 63 : 31;
+		if (o->type == ZYDIS_OPERAND_TYPE_REGISTER &&
+		    o->reg.value == ZYDIS_REGISTER_CL) {
+			/* the count is known only at run time: the host's
+			 * flags must hold all the guest's before (a count
+			 * of 0 leaves them), i.e. it reads them all */
+			t->cl_count = true;
+			t->fread = A6;
+			break;
+		}
 		if (o->type != ZYDIS_OPERAND_TYPE_IMMEDIATE ||
 		    !(o->imm.value.u & mask))
 			return;
@@ -911,6 +930,8 @@ static bool encode(struct tctx *x, struct tinsn *t, ZydisRegister mbase)
 	req.prefixes &= ~(ZydisInstructionAttributes)ZYDIS_ATTRIB_HAS_SEGMENT;
 	for (unsigned k = 0; k < req.operand_count; k++) {
 		ZydisEncoderOperand *o = &req.operands[k];
+		if (t->cl_count && k == 1)
+			continue; /* stays CL: rcx is loaded with the guest's */
 		if (o->type == ZYDIS_OPERAND_TYPE_REGISTER) {
 			int g = greg(o->reg.value);
 			if (g < 0 || x->host[g] < 0)
@@ -1100,6 +1121,8 @@ struct jit_block *jit_translate(struct x86_core *c, struct jit *j, uint64_t rip,
 				break;
 			}
 			flags_to_host(&x, t->fread);
+			if (t->cl_count)
+				mov_rr(e, H_RCX, (unsigned)x.host[X86_RCX]);
 			emit_bytes(e, t->enc, t->enc_len);
 			x.hv |= t->fwrite;
 			x.hd |= t->fwrite;
