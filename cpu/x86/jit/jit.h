@@ -54,7 +54,7 @@ struct jit_block {
 	((int32_t)(offsetof(struct x86_core, tlb) +                            \
 		   (u)*TLB_SIZE * sizeof(struct x86_tlbe)))
 
-#define JIT_JC_SIZE 1024
+#define JIT_JC_SIZE 8192
 
 /* Jump cache for indirect exits (RET): what generated code looks up. */
 struct jit_jc {
