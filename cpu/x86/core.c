@@ -393,13 +393,15 @@ run_stretch(struct x86_core *c, struct x86_state *st, uint64_t stretch)
  * else one interpreted instruction at a time. A block runs only if all of
  * it fits in what is left of the stretch, so the budget stays exact.
  */
-static __attribute__((noinline)) void
-run_stretch_jit(struct x86_core *c, struct x86_state *st, uint64_t stretch,
-		bool exact)
+static __attribute__((noinline)) void run_stretch_jit(struct x86_core *c,
+						      struct x86_state *st,
+						      uint64_t stretch,
+						      bool exact)
 {
 	uint64_t start = c->ctl.insns_retired, end = start + stretch;
 	const struct jit_block *from = NULL;
 	uint8_t *site = NULL;
+	uint64_t epoch = 0;
 
 	c->recheck = false;
 	c->shadow_set = false;
@@ -417,11 +419,14 @@ run_stretch_jit(struct x86_core *c, struct x86_state *st, uint64_t stretch,
 			break;
 		if (b && b->ninsns <= left) {
 			uint64_t before = c->ctl.insns_retired;
-			jit_chain(c, site, from, b);
+			/* (not into code a flush since then may have reused) */
+			if (site && epoch == c->jit_epoch)
+				jit_chain(c, site, from, b);
 			c->jit_budget = (int64_t)left;
 			jit_run(c, b);
 			site = c->jit_exit_site;
-			from = b;
+			from = c->jit_exit_from;
+			epoch = c->jit_epoch;
 			/* a prologue refused to run (a kick is pending): back
 			 * to x86_run's boundary checks */
 			if (c->ctl.insns_retired == before)

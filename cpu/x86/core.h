@@ -254,9 +254,11 @@ struct x86_core {
 	/* JIT (cpu/x86/jit/); jit is NULL when the host cannot run it. The
 	 * fields below are read and written by generated code. */
 	struct jit *jit;
-	int64_t jit_budget;		 /* insns blocks may still run */
-	uint8_t *jit_exit_site;		 /* direct exit last taken (chaining) */
-	const volatile int *jit_kick;	 /* ctl.kick or a zero */
+	int64_t jit_budget;	/* insns blocks may still run */
+	uint8_t *jit_exit_site; /* direct exit last taken (chaining) */
+	const struct jit_block *jit_exit_from; /* ... and its block */
+	uint64_t jit_epoch;	      /* bumped when all blocks are dropped */
+	const volatile int *jit_kick; /* ctl.kick or a zero */
 	const struct jit_block *jit_cur; /* block entered by the dispatcher */
 };
 

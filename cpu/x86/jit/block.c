@@ -144,6 +144,7 @@ const struct jit_block *jit_lookup(struct x86_core *c)
 	if (__atomic_load_n(&j->flush_req, __ATOMIC_ACQUIRE)) {
 		__atomic_store_n(&j->flush_req, 0, __ATOMIC_RELAXED);
 		jit_flush_now(j);
+		c->jit_epoch++;
 	}
 	if ((rip & ~0xfffull) != c->fetch_page) {
 		/* the fetch translation, exactly as x86_fetch_decode does it
@@ -177,7 +178,8 @@ const struct jit_block *jit_lookup(struct x86_core *c)
 		}
 	b = jit_translate(c, j, rip, gpa, c->fetch_hva);
 	if (!b) {
-		jit_flush_now(j);
+		jit_flush_now(j); /* arenas full: start again */
+		c->jit_epoch++;
 		b = jit_translate(c, j, rip, gpa, c->fetch_hva);
 		if (!b)
 			return NULL;
@@ -199,6 +201,7 @@ const struct jit_block *jit_lookup(struct x86_core *c)
 void jit_run(struct x86_core *c, const struct jit_block *b)
 {
 	c->jit_exit_site = NULL;
+	c->jit_exit_from = NULL;
 	c->jit_cur = b;
 	c->jit_kick = c->ctl.kick ? c->ctl.kick : &no_kick;
 	c->cur = NULL;

@@ -37,8 +37,9 @@ struct jit_block {
 
 #define JIT_MAX_INSNS  48
 #define JIT_TABLE_BITS 18
-#define JIT_CODE_SIZE  (48u << 20)
-#define JIT_DATA_SIZE  (48u << 20)
+#define JIT_CODE_SIZE                                                          \
+	(128u << 20) /* reserved; pages fill as code is translated */
+#define JIT_DATA_SIZE  (32u << 20)
 #define JIT_BLOCK_ROOM (16u << 10) /* code one block may need, at most */
 
 /* Offsets generated code uses (rbx = core, rbp = state). */
@@ -49,6 +50,7 @@ struct jit_block {
 #define OFF_INSNS      ((int32_t)offsetof(struct x86_core, ctl.insns_retired))
 #define OFF_BUDGET     ((int32_t)offsetof(struct x86_core, jit_budget))
 #define OFF_SITE       ((int32_t)offsetof(struct x86_core, jit_exit_site))
+#define OFF_FROM       ((int32_t)offsetof(struct x86_core, jit_exit_from))
 #define OFF_KICK       ((int32_t)offsetof(struct x86_core, jit_kick))
 #define OFF_TLB(u)                                                             \
 	((int32_t)(offsetof(struct x86_core, tlb) +                            \

@@ -565,6 +565,8 @@ struct tctx {
 	struct regs stub_regs; /* registers before the current instruction */
 	uint16_t probe_hd;     /* hd at the last probe (0: flags saved) */
 	struct stub stubs[JIT_MAX_INSNS];
+	uint8_t *exits[JIT_MAX_INSNS * 2]; /* rel32s of direct exits */
+	unsigned nexits;
 	unsigned nstubs;
 };
 
@@ -701,20 +703,39 @@ static void jcc_leave(struct tctx *x, unsigned cc)
 }
 
 /* A direct exit to `target` after n instructions: chainable. */
+/*
+ * A direct exit to `target` after n instructions: its jmp first goes to a
+ * stub (after the block) that tells the dispatcher which exit of which
+ * block this was, so it can patch the jmp to go straight to the next
+ * block; once patched, the exit costs no more than the jmp.
+ */
 static void exit_direct(struct tctx *x, uint64_t target, unsigned n)
 {
 	struct emit *e = &x->e;
-	uint8_t *lea_at, *site;
 
 	spill(x);
 	mov_ri64(e, H_RAX, target);
 	st64(e, H_RBP, OFF_RIP, H_RAX);
 	op_mi(e, 0, H_RBX, OFF_INSNS, (int32_t)n);
-	lea_at = lea_rip(e, H_RAX);
-	st64(e, H_RBX, OFF_SITE, H_RAX);
-	site = jmp32(e);
-	patch32(lea_at, site);
-	patch32(site, x->j->leave);
+	if (x->nexits < JIT_MAX_INSNS * 2)
+		x->exits[x->nexits++] = jmp32(e);
+	else
+		patch32(jmp32(e), x->j->leave); /* (cannot happen) */
+}
+
+static void emit_exit_stubs(struct tctx *x)
+{
+	struct emit *e = &x->e;
+	for (unsigned k = 0; k < x->nexits; k++) {
+		uint8_t *lea_at;
+		patch32(x->exits[k], e->p);
+		lea_at = lea_rip(e, H_RAX);
+		patch32(lea_at, x->exits[k]);
+		st64(e, H_RBX, OFF_SITE, H_RAX);
+		mov_ri64(e, H_RAX, (uint64_t)(uintptr_t)x->b);
+		st64(e, H_RBX, OFF_FROM, H_RAX);
+		jmp_leave(x);
+	}
 }
 
 /*
@@ -1261,7 +1282,6 @@ struct jit_block *jit_translate(struct x86_core *c, struct jit *j, uint64_t rip,
 			spill(&x);
 			st64(e, H_RBP, OFF_RIP, H_RCX);
 			op_mi(e, 0, H_RBX, OFF_INSNS, (int32_t)(k + 1));
-			mov_mi(e, H_RBX, OFF_SITE, 0);
 			emit_jc_jump(&x);
 			if (site)
 				add_stub(&x, site, rec, k, true, false);
@@ -1289,7 +1309,6 @@ struct jit_block *jit_translate(struct x86_core *c, struct jit *j, uint64_t rip,
 			spill(&x);
 			st64(e, H_RBP, OFF_RIP, H_RCX);
 			op_mi(e, 0, H_RBX, OFF_INSNS, (int32_t)(k + 1));
-			mov_mi(e, H_RBX, OFF_SITE, 0);
 			emit_jc_jump(&x);
 			add_stub(&x, site, rec, k, true, false);
 			add_stub(&x, bad, rec, k, true, false);
@@ -1305,6 +1324,7 @@ struct jit_block *jit_translate(struct x86_core *c, struct jit *j, uint64_t rip,
 	flags_to_mem(&x);
 	exit_direct(&x, r, n);
 done:
+	emit_exit_stubs(&x);
 	for (unsigned s = 0; s < x.nstubs; s++) {
 		struct stub *st = &x.stubs[s];
 		patch32(st->site, x.e.p);
