@@ -409,8 +409,12 @@ static __attribute__((noinline)) void run_stretch_jit(struct x86_core *c,
 		const struct jit_block *b = NULL;
 		uint64_t left = end - c->ctl.insns_retired;
 
-		if (c->long64)
-			b = jit_lookup(c);
+		if (!c->long64) {
+			/* nothing to translate: the interpreter's own loop */
+			run_stretch(c, st, left);
+			return;
+		}
+		b = jit_lookup(c);
 		/* a block that does not fit ends a stretch that is not
 		 * budget-limited (the next one starts afresh); a budget is
 		 * finished instruction by instruction, so it stays exact */
@@ -436,9 +440,7 @@ static __attribute__((noinline)) void run_stretch_jit(struct x86_core *c,
 			uint64_t rip = st->rip, next;
 			site = NULL;
 			c->cur = i = x86_fetch_fast(c, rip);
-			next = rip + i->len;
-			if (!c->long64)
-				next &= 0xffffffffu;
+			next = rip + i->len; /* (64-bit: no wrap at 4 GiB) */
 			c->next_rip = next;
 			i->fn(c, i);
 			st->rip = c->next_rip;
