@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "cpu/x86/jit/emit.h"
 #include "cpu/x86/jit/jit.h"
@@ -67,6 +68,14 @@ struct jit *jit_create(void)
 	}
 	j->code_end = j->code + JIT_CODE_SIZE;
 	j->bmi2 = __builtin_cpu_supports("bmi2");
+	if (getenv("KVMINI_PERF_MAP")) {
+		/* opened now: after setup the sandbox allows no open() */
+		char path[64];
+		snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
+		j->perf_map = fopen(path, "a");
+		if (j->perf_map)
+			setvbuf(j->perf_map, NULL, _IOLBF, 0);
+	}
 	j->data_end = j->data + JIT_DATA_SIZE;
 	emit_trampolines(j);
 	jit_flush_now(j);
@@ -87,6 +96,8 @@ void jit_destroy(struct jit *j)
 			(unsigned long)j->stats.fallback_insns,
 			(unsigned long)j->stats.flushes,
 			(unsigned long)j->stats.chains);
+	if (j->perf_map)
+		fclose(j->perf_map);
 	if (j->code)
 		munmap(j->code, JIT_CODE_SIZE);
 	if (j->data)

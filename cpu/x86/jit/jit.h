@@ -20,6 +20,7 @@
 #define KVMINI_CPU_X86_JIT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "cpu/x86/core.h"
 
@@ -74,6 +75,9 @@ struct jit {
 	uint8_t *leave; /* restores host registers, returns from enter */
 	int flush_req;
 	bool bmi2; /* the host has SHLX/SHRX: flag-free TLB probes */
+	/* KVMINI_PERF_MAP=1: /tmp/perf-PID.map names each block by its guest
+	 * RIP, so `perf report` attributes time in translated code */
+	FILE *perf_map;
 	uint64_t flush_count;
 	struct tinsn *ti; /* translation scratch (JIT_MAX_INSNS) */
 	struct jit_jc jc[2][JIT_JC_SIZE]; /* [user] */

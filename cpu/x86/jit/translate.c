@@ -14,6 +14,7 @@
  *      stubs and slow-path stubs behind the block.
  */
 #include <stddef.h>
+#include <stdio.h>
 
 #include <Zydis/Zydis.h>
 
@@ -358,6 +359,11 @@ done:
 	}
 	if (x.e.overflow)
 		return NULL;
+	if (j->perf_map)
+		fprintf(j->perf_map, "%lx %lx guest_%s_%lx\n",
+			(unsigned long)(uintptr_t)b->code,
+			(unsigned long)(x.e.p - b->code), b->user ? "u" : "k",
+			(unsigned long)rip);
 	j->code_cur = x.e.p;
 	j->stats.blocks++;
 	return b;
