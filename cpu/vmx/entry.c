@@ -92,8 +92,8 @@ static void load_guest_state(struct vmx_env *env)
 	g->activity = (enum x86_activity)VMCS(v, GUEST_ACTIVITY_STATE);
 }
 
-/* 26.6: event injection; 0, or the exit reason delivery caused. */
-static uint32_t inject_event(struct vmx_env *env, struct x86_exit *ex)
+/* 26.6: event injection; whether delivering it caused a VM exit (in *ex). */
+static bool inject_event(struct vmx_env *env, struct x86_exit *ex)
 {
 	struct vmcs *v = env->vmcs;
 	uint32_t info = (uint32_t)VMCS(v, VM_ENTRY_INTR_INFO_FIELD);
@@ -101,7 +101,7 @@ static uint32_t inject_event(struct vmx_env *env, struct x86_exit *ex)
 	uint32_t r;
 
 	if (!(info & INTR_INFO_VALID_MASK))
-		return 0;
+		return false;
 	ev.vector = info & INTR_INFO_VECTOR_MASK;
 	ev.type = (info & INTR_INFO_INTR_TYPE_MASK) >> 8;
 	ev.has_error = info & INTR_INFO_DELIVER_CODE_MASK;
@@ -113,7 +113,9 @@ static uint32_t inject_event(struct vmx_env *env, struct x86_exit *ex)
 	/* The valid bit is cleared once the event is delivered or an exit
 	 * occurred delivering it (SDM 26.6 / 27.2.3). */
 	VMCS(v, VM_ENTRY_INTR_INFO_FIELD) = info & ~INTR_INFO_VALID_MASK;
-	return r;
+	/* Reason 0 is EXCEPTION_NMI (an intercepted exception raised while
+	 * delivering): an exit carries its interruption information. */
+	return r || (ex->intr_info & INTR_INFO_VALID_MASK);
 }
 
 enum vmx_result vmx_vm_entry(struct cpu *cpu, bool launch)

@@ -824,6 +824,90 @@ static void test_identity_map_without_ug(void **state)
 	done(g);
 }
 
+struct watchdog {
+	struct kvm_run *run;
+	volatile bool done;
+};
+
+static void *watchdog_fn(void *arg)
+{
+	struct watchdog *w = arg;
+
+	/* Only a hang guard: a correct run takes a few exits. */
+	for (int i = 0; i < 1000 && !w->done; i++) {
+		struct timespec d = {0, 10 * 1000 * 1000};
+
+		nanosleep(&d, NULL);
+	}
+	if (!w->done)
+		__atomic_store_n(&w->run->immediate_exit, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* A 64-bit guest's #PF whose delivery touches pages KVM has not mapped
+ * yet (IDT, GDT, the IST stack): on shadow paging KVM injects the #PF,
+ * the CPU exits with the nested #PF (IDT-vectoring = the injected one),
+ * KVM maps the page and injects again until delivery succeeds. */
+static void check_pf_on_ist_stack(const char *model)
+{
+	static const uint8_t code[] = {
+	    0x48, 0xa1, 0, 0, 0, 0x40, 0, 0, 0, 0, /* mov rax, [0x40000000] */
+	    0xf4,				   /* hlt */
+	};
+	static const uint8_t handler[] = {
+	    0x0f, 0x20, 0xd0,	    /* mov rax, cr2 */
+	    0x48, 0x8b, 0x1c, 0x24, /* mov rbx, [rsp] (error code) */
+	    0x48, 0x89, 0xe1,	    /* mov rcx, rsp */
+	    0xf4,		    /* hlt */
+	};
+	/* IDT at 0, code at CODE, handler at 0x1800, page tables at
+	 * 0x2000-0x4fff, GDT at 0x5000, TSS at 0x5100, IST1 stack below
+	 * 0x7000, the stack below 0x7f00. 1 GiB up is not mapped. */
+	const uint64_t gate =
+	    0x1800 | (8ull << 16) | (1ull << 32) | (0x8eull << 40);
+	const uint64_t code64 = 0x00af9b000000ffffull;
+	const uint64_t ist1 = 0x7000;
+	struct skg *g = guest(model, code, sizeof(code));
+	struct watchdog w = {.run = g->run[0]};
+	struct kvm_sregs s;
+	struct kvm_regs r;
+	pthread_t t;
+
+	skg_load(g, 0x1800, handler, sizeof(handler));
+	skg_load(g, 14 * 16, &gate, 8);
+	skg_load(g, 0x5008, &code64, 8);
+	skg_load(g, 0x5100 + 0x24, &ist1, 8);
+	skg_long_mode(g, 0, 0x2000, 0, 0);
+	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_GET_SREGS, &s), 0);
+	s.idt.base = 0;
+	s.idt.limit = 16 * 16 - 1;
+	s.gdt.base = 0x5000;
+	s.gdt.limit = 0x17;
+	s.tr = (struct kvm_segment){
+	    .base = 0x5100, .limit = 0x67, .type = 11, .present = 1};
+	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_SET_SREGS, &s), 0);
+	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_GET_REGS, &r), 0);
+	r.rsp = 0x7f00;
+	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_SET_REGS, &r), 0);
+
+	pthread_create(&t, NULL, watchdog_fn, &w);
+	assert_int_equal(run(g), 0);
+	w.done = true;
+	pthread_join(t, NULL);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(reg(g, 'i'), 0x1800 + sizeof(handler));
+	assert_int_equal(reg(g, 'a'), 0x40000000);
+	assert_int_equal(reg(g, 'b'), 0); /* supervisor read, not present */
+	assert_int_equal(reg(g, 'c'), ist1 - 48);
+	done(g);
+}
+
+static void test_pf_delivery_on_unmapped_ist(void **state)
+{
+	check_pf_on_ist_stack("default");
+	check_pf_on_ist_stack("default,-ept");
+}
+
 static void test_real_mode_needs_ug(void **state)
 {
 	static const uint8_t code[] = {0xf4};
@@ -862,6 +946,7 @@ int main(void)
 	    cmocka_unit_test(test_shadow_paging),
 	    cmocka_unit_test(test_identity_map_without_ug),
 	    cmocka_unit_test(test_real_mode_needs_ug),
+	    cmocka_unit_test(test_pf_delivery_on_unmapped_ist),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
