@@ -289,10 +289,8 @@ static void walk_guest(struct kvm_vcpu *vcpu, uint64_t gva, uint32_t access,
 	}
 }
 
-/* @silent: a prefault: map if the guest has a mapping, never fault,
- * emulate or complain. */
-static int shadow_fault(struct kvm_vcpu *vcpu, uint64_t gva,
-			uint32_t error_code, bool silent)
+int kvm_shadow_page_fault(struct kvm_vcpu *vcpu, uint64_t gva,
+			  uint32_t error_code)
 {
 	struct kvm_vcpu_arch *a = &vcpu->arch;
 	struct kvm_shadow_mmu *m = vcpu->arch.shadow;
@@ -323,8 +321,6 @@ static int shadow_fault(struct kvm_vcpu *vcpu, uint64_t gva,
 		w.w = w.u = w.dirty = true;
 	} else {
 		walk_guest(vcpu, gva, error_code, &w);
-		if (w.faulted && silent)
-			return 0;
 		if (w.faulted) {
 			/* The guest's own fault: deliver it. */
 			a->cr2 = gva;
@@ -345,9 +341,6 @@ static int shadow_fault(struct kvm_vcpu *vcpu, uint64_t gva,
 			mark_page_dirty_in_slot(slot, w.gpa >> PAGE_SHIFT);
 	}
 	pthread_mutex_unlock(&vcpu->kvm->mmu_lock);
-	if (silent && (!hva || (write && !writable) ||
-		       !kvm_hva_mapped((uintptr_t)hva, PAGE_SIZE)))
-		return 0;
 	if (!hva || (write && !writable))
 		return kvm_emulate_mmio(vcpu, w.gpa, write,
 					error_code & PFERR_I);
@@ -376,55 +369,4 @@ static int shadow_fault(struct kvm_vcpu *vcpu, uint64_t gva,
 	/* The processor may still hold the old translation. */
 	kvm_make_request(KVM_REQ_TLB_FLUSH_CURRENT, vcpu);
 	return 1;
-}
-
-int kvm_shadow_page_fault(struct kvm_vcpu *vcpu, uint64_t gva,
-			  uint32_t error_code)
-{
-	return shadow_fault(vcpu, gva, error_code, false);
-}
-
-static void prefault_range(struct kvm_vcpu *vcpu, uint64_t base, uint64_t len,
-			   bool write)
-{
-	uint64_t end = base + (len ? len - 1 : 0);
-
-	for (uint64_t p = base & ~0xfffull;
-	     p <= (end | 0xfff) && p >= (base & ~0xfffull); p += PAGE_SIZE) {
-		shadow_fault(vcpu, p, write ? PFERR_W : 0, true);
-		if (p + PAGE_SIZE < p)
-			break;
-	}
-}
-
-void kvm_shadow_prefault_system(struct kvm_vcpu *vcpu)
-{
-	struct kvm_vcpu_arch *a = &vcpu->arch;
-	const struct kvm_segment *tr = &a->segments[VCPU_SREG_TR];
-	const struct kvm_segment *ss = &a->segments[VCPU_SREG_SS];
-	uint64_t sp = a->regs[VCPU_REGS_RSP];
-
-	if (!is_paging(vcpu))
-		return;
-	/* What delivering an event touches: IDT, GDT, TSS, the current stack
-	 * and the ring-0 stack the TSS names (at most a few pages each). */
-	prefault_range(vcpu, a->idt.base,
-		       a->idt.limit + 1u > 0x2000 ? 0x2000 : a->idt.limit + 1u,
-		       false);
-	prefault_range(vcpu, a->gdt.base,
-		       a->gdt.limit + 1u > 0x2000 ? 0x2000 : a->gdt.limit + 1u,
-		       false);
-	if (!tr->unusable)
-		prefault_range(vcpu, tr->base, 0x68, false);
-	if (!is_long_mode(vcpu))
-		sp = (uint32_t)(ss->base + sp);
-	prefault_range(vcpu, sp - 64, 64, true);
-	if (!tr->unusable) {
-		uint64_t rsp0 = 0;
-
-		if (kvm_read_linear(vcpu, tr->base + 4, &rsp0,
-				    is_long_mode(vcpu) ? 8 : 4) == 0 &&
-		    rsp0)
-			prefault_range(vcpu, rsp0 - 64, 64, true);
-	}
 }

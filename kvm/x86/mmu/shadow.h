@@ -28,8 +28,5 @@ uint64_t kvm_shadow_mmu_root(struct kvm_vcpu *vcpu);
 int kvm_shadow_page_fault(struct kvm_vcpu *vcpu, uint64_t gva,
 			  uint32_t error_code);
 void kvm_shadow_invlpg(struct kvm_vcpu *vcpu, uint64_t gva);
-/* After a zap, map what event delivery will touch (IDT, GDT, TSS, stacks)
- * when the guest maps it, so delivery does not fault on our account. */
-void kvm_shadow_prefault_system(struct kvm_vcpu *vcpu);
 
 #endif

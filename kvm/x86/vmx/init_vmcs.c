@@ -489,7 +489,6 @@ int vmx_vcpu_run(struct kvm_vcpu *vcpu)
 	if (kvm_check_request(KVM_REQ_TLB_FLUSH, vcpu)) {
 		if (!enable_ept) {
 			kvm_shadow_mmu_zap(vcpu);
-			kvm_shadow_prefault_system(vcpu);
 			vmcs_write(vcpu, GUEST_CR3, kvm_shadow_mmu_root(vcpu));
 		}
 		kvm_x86_ops->tlb_flush(vcpu);
