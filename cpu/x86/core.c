@@ -30,15 +30,31 @@ static pthread_once_t shared_once = PTHREAD_ONCE_INIT;
  * Zeroed, 2 MiB aligned memory for the big per-instruction tables: every
  * fetch touches them, so huge pages (where the host has THP) save host TLB
  * misses; the alignment also gives x86_insn its 64-byte cache lines.
+ * Anonymous memory is zero until written, so a small guest's tables cost
+ * only the pages it uses (the decode cache is 8 MiB per vCPU).
  */
 static void *table_alloc(size_t size)
 {
-	void *p;
-	if (posix_memalign(&p, 2u << 20, size))
+	size_t align = 2u << 20;
+	uint8_t *p = mmap(NULL, size + align, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *a;
+
+	if (p == MAP_FAILED)
 		return NULL;
-	madvise(p, size, MADV_HUGEPAGE); /* a hint: failure is harmless */
-	memset(p, 0, size);
-	return p;
+	a = (uint8_t *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
+	if (a > p)
+		munmap(p, (size_t)(a - p));
+	if (a + size < p + size + align)
+		munmap(a + size, (size_t)(p + size + align - (a + size)));
+	madvise(a, size, MADV_HUGEPAGE); /* a hint: failure is harmless */
+	return a;
+}
+
+static void table_free(void *p, size_t size)
+{
+	if (p)
+		munmap(p, size);
 }
 
 static void shared_alloc(void)
@@ -81,7 +97,7 @@ void x86_core_destroy(struct x86_core *c)
 	if (!c)
 		return;
 	jit_destroy(c->jit);
-	free(c->icache);
+	table_free(c->icache, (size_t)ICACHE_SIZE * sizeof(*c->icache));
 	free(c->code_noted);
 	free(c->dec);
 	free(c);

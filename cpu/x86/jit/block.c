@@ -78,8 +78,9 @@ struct jit *jit_create(void)
 	}
 	j->data_end = j->data + JIT_DATA_SIZE;
 	emit_trampolines(j);
-	jit_flush_now(j);
-	j->stats.flushes = 0;
+	/* (calloc'd table and jump caches are zero already: untouched) */
+	j->code_cur = j->code_start;
+	j->data_cur = j->data;
 	return j;
 }
 
