@@ -240,39 +240,14 @@ void x86_intercept(struct x86_core *c, struct x86_intercept *what)
 _Noreturn void x86_raise(struct x86_core *c, uint8_t vec, bool has_err,
 			 uint32_t err)
 {
-	uint8_t type = X86_EVT_HW_EXC;
-
-	if (c->delivering >= 0) {
-		/* A fault while delivering an event (SDM 6.15, table 6-5). */
-		int first = c->delivering;
-		bool first_hw = c->deliver_type == X86_EVT_HW_EXC;
-		bool contrib2 = vec == X86_EXC_DE ||
-				(vec >= X86_EXC_TS && vec <= X86_EXC_GP);
-		bool contrib1 =
-		    first_hw && (first == X86_EXC_DE ||
-				 (first >= X86_EXC_TS && first <= X86_EXC_GP));
-		if (first_hw && first == X86_EXC_DF) {
-			memset(c->exit, 0, sizeof(*c->exit));
-			c->exit->reason = X86_EXIT_TRIPLE_FAULT;
-			set_diag(c, "triple fault");
-			c->delivering = -1;
-			x86_stop(c);
-		}
-		if ((contrib1 && contrib2) ||
-		    (first_hw && first == X86_EXC_PF &&
-		     (contrib2 || vec == X86_EXC_PF))) {
-			vec = X86_EXC_DF;
-			has_err = true;
-			err = 0;
-		}
-		/* otherwise the second event is handled serially: the
-		 * vectoring info of the first stays for exits */
-	}
+	/* raised as it occurred, also during the delivery of another
+	 * event: exception.c offers it to VMX first, then applies the
+	 * double-fault rules (SDM 6.15 table 6-5) */
 	c->exc_pending = true;
 	c->exc_vector = vec;
 	c->exc_has_error = has_err;
 	c->exc_error = err;
-	c->exc_type = type;
+	c->exc_type = X86_EVT_HW_EXC;
 	c->exc_ret_rip = c->st->rip;
 	c->exc_insn_len = 0;
 	longjmp(c->jb, 1);

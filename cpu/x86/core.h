@@ -205,7 +205,6 @@ struct x86_core {
 
 	/* event delivery state */
 	int delivering;		 /* vector being delivered, -1 none */
-	int deliver_type;	 /* enum x86_event_type of it */
 	uint32_t vectoring_info; /* IDT-vectoring info of it */
 	uint32_t vectoring_error;
 	bool exc_pending;

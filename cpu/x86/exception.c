@@ -312,16 +312,6 @@ static bool contributory(unsigned vec)
 	return vec == X86_EXC_DE || (vec >= X86_EXC_TS && vec <= X86_EXC_GP);
 }
 
-/*
- * While an event is being delivered, c->deliver_type is not the event's
- * type: x86_raise (core.c) would otherwise apply the double-fault rules at
- * the moment of the fault, before VMX could see the exception as it
- * occurred. With it, x86_raise records the raw exception and deliver()
- * below classifies it after offering it to VMX. The real type is kept in
- * c->vectoring_info.
- */
-#define DELIVER_TYPE_UNCLASSIFIED (-1)
-
 _Noreturn static void triple_fault(struct x86_core *c)
 {
 	x86_exit_prep(c, X86_EXIT_TRIPLE_FAULT, 0);
@@ -372,7 +362,6 @@ static void deliver(struct x86_core *c, bool check_intercept)
 	info = intr_info(vec, type, has_err);
 	c->iret_nmi = false;
 	c->delivering = vec;
-	c->deliver_type = DELIVER_TYPE_UNCLASSIFIED;
 	c->vectoring_info = info;
 	c->vectoring_error = has_err ? err : 0;
 	if (vec == X86_EXC_PF && type == X86_EVT_HW_EXC)
