@@ -363,7 +363,9 @@ uint32_t x86_run(struct x86_state *st, struct x86_core *core,
  * VM-entry instruction length for software events (RIP is advanced by it
  * before pushing). Returns 0 if delivered, else the exit it caused
  * (EPT violation with IDT-vectoring info, TRIPLE_FAULT, an intercepted
- * nested exception ...) in *exit and its reason.
+ * nested exception ...) in *exit and its reason. An intercepted exception
+ * exits with reason 0 (EXCEPTION_NMI) too: tell it from a delivery by
+ * exit->intr_info's valid bit.
  */
 struct x86_event {
 	uint8_t vector;

@@ -82,7 +82,8 @@ struct kvm_vcpu_arch {
 	struct kvm_cpuid_entry2 cpuid_entries[KVM_MAX_CPUID_ENTRIES];
 	int cpuid_nent;
 	struct kvm_fpu fpu; /* used only while the CPU cannot move FPU state */
-	/* guest x87/SSE: the CPU's struct x86_fpu (x86/fpu.c) */
+	/* guest x87/SSE as an FXSAVE64 image, moved in and out of the CPU
+	 * around each entry (x86/fpu.c, cpu_set_fxsave/cpu_get_fxsave) */
 	uint8_t fxsave[512] __attribute__((aligned(16)));
 
 	/* An external interrupt queued by KVM_INTERRUPT, -1 if none. */
