@@ -114,7 +114,6 @@ void jit_flush_now(struct jit *j)
 	j->data_cur = j->data;
 	memset(j->table, 0, TABLE_SIZE * sizeof(*j->table));
 	memset(j->jc, 0, sizeof(j->jc));
-	j->flush_count++;
 	j->stats.flushes++;
 }
 

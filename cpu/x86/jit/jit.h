@@ -12,9 +12,11 @@
  *
  * A block is valid while its page generation is unchanged (self-modifying
  * code), and is keyed by linear RIP, guest-physical address and user/
- * supervisor (the TLB set its probes use). Blocks on the same linear page
- * are chained by patching direct exits; each block's prologue checks the
- * instruction budget, its page generation and the kick before running.
+ * supervisor (the TLB set its probes use). Direct exits are patched to jump
+ * to the next block (across pages only through a check that this core's
+ * TLB still maps the page to the same guest-physical page); each block's
+ * prologue checks the instruction budget, its page generation and the kick
+ * before running.
  */
 #ifndef KVMINI_CPU_X86_JIT_H
 #define KVMINI_CPU_X86_JIT_H
@@ -59,7 +61,8 @@ struct jit_block {
 
 #define JIT_JC_SIZE 8192
 
-/* Jump cache for indirect exits (RET): what generated code looks up. */
+/* Jump cache for indirect exits (RET, JMP/CALL r/m): what generated code
+ * and the dispatcher look up first. */
 struct jit_jc {
 	uint64_t rip, gpa; /* block's RIP and guest-physical page */
 	uint8_t *code;
@@ -78,7 +81,6 @@ struct jit {
 	/* KVMINI_PERF_MAP=1: /tmp/perf-PID.map names each block by its guest
 	 * RIP, so `perf report` attributes time in translated code */
 	FILE *perf_map;
-	uint64_t flush_count;
 	struct tinsn *ti; /* translation scratch (JIT_MAX_INSNS) */
 	struct jit_jc jc[2][JIT_JC_SIZE]; /* [user] */
 	struct {
@@ -105,8 +107,8 @@ const struct jit_block *jit_lookup(struct x86_core *c);
  * instructions. */
 void jit_run(struct x86_core *c, const struct jit_block *b);
 
-/* Patch the direct exit `site` taken out of a block on from's page (0 if
- * none) to jump straight to b, when both are on one linear page. */
+/* Patch the direct exit `site` taken out of block `from` to jump to b:
+ * straight there on the same page, else through a TLB check. */
 void jit_chain(struct x86_core *c, uint8_t *site, const struct jit_block *from,
 	       const struct jit_block *b);
 
