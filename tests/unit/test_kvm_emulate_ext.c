@@ -16,13 +16,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include <cmocka.h>
 #include <kvmini/softkvm.h>
 #include <linux/kvm.h>
 
-#include "kvm/page_alloc.h"
+#include "softkvm_guest.h"
 
 #define RAM_SIZE 0x8000 /* GPA [0, 0x8000) is RAM, above is MMIO */
 #define CODE	 0x1000
@@ -42,73 +41,36 @@
 #define FL_OF	 0x800u
 #define FL_ARITH (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF)
 
-struct g {
-	int sys, vm, vcpu;
-	uint8_t *ram;
-	struct kvm_run *run;
-};
-
-static struct g *guest_on(const char *model)
+/* Real mode, all segments at 0 (unrestricted guest). */
+static struct skg *guest_on(const char *model)
 {
-	struct g *g = calloc(1, sizeof(*g));
-	struct kvm_userspace_memory_region mr = {0};
-	char err[128];
-	struct kvm_sregs s;
+	struct skg *g = skg_new(model, RAM_SIZE);
 
-	assert_int_equal(softkvm_load(model, err, sizeof(err)), 0);
-	g->sys = softkvm_open();
-	g->vm = softkvm_ioctl(g->sys, KVM_CREATE_VM, 0);
-	assert_true(g->vm >= 0);
-	g->ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	assert_true(g->ram != MAP_FAILED);
-	mr.memory_size = RAM_SIZE;
-	mr.userspace_addr = (uintptr_t)g->ram;
-	assert_int_equal(softkvm_ioctl(g->vm, KVM_SET_USER_MEMORY_REGION, &mr),
-			 0);
-	g->vcpu = softkvm_ioctl(g->vm, KVM_CREATE_VCPU, 0);
-	assert_true(g->vcpu >= 0);
-	g->run = softkvm_run_page(g->vcpu);
-	/* Real mode, all segments at 0 (unrestricted guest). */
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_GET_SREGS, &s), 0);
-	s.cs.selector = 0;
-	s.cs.base = 0;
-	s.cr0 = 0x10;
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_SET_SREGS, &s), 0);
+	skg_vcpu_new(g, 0);
+	skg_real_mode(g, 0, 0, 0x7000);
 	return g;
 }
 
-static void done(struct g *g)
+static int run(struct skg *g)
 {
-	softkvm_close(g->vcpu);
-	softkvm_close(g->vm);
-	softkvm_close(g->sys);
-	softkvm_unload();
-	munmap(g->ram, RAM_SIZE);
-	free(g);
-	assert_int_equal(kvm_pages_live(), 0);
+	return skg_run(g, 0);
 }
 
-static int run(struct g *g)
-{
-	return softkvm_ioctl(g->vcpu, KVM_RUN, NULL);
-}
-
-static struct kvm_regs regs(struct g *g)
+static struct kvm_regs regs(struct skg *g)
 {
 	struct kvm_regs r;
 
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_GET_REGS, &r), 0);
+	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_GET_REGS, &r), 0);
 	return r;
 }
 
-static void set_regs(struct g *g, const struct kvm_regs *r)
+static void set_regs(struct skg *g, const struct kvm_regs *r)
 {
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_SET_REGS, (void *)r), 0);
+	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_SET_REGS, (void *)r), 0);
 }
 
 /* Place @code (followed by HLT) at @at and point the vCPU at it. */
-static void load(struct g *g, uint64_t at, const uint8_t *code, size_t len,
+static void load(struct skg *g, uint64_t at, const uint8_t *code, size_t len,
 		 struct kvm_regs *r)
 {
 	memcpy(g->ram + at, code, len);
@@ -137,15 +99,15 @@ struct dev {
 
 /* Run until something other than an MMIO exit on the device; every
  * access is logged and served from (or stored into) dev->mem. */
-static void run_dev(struct g *g, struct dev *d)
+static void run_dev(struct skg *g, struct dev *d)
 {
 	d->n = 0;
 	for (;;) {
-		struct kvm_run *run = g->run;
+		struct kvm_run *run = g->run[0];
 		struct access *a;
 		uint64_t off;
 
-		assert_int_equal(softkvm_ioctl(g->vcpu, KVM_RUN, NULL), 0);
+		assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_RUN, NULL), 0);
 		if (run->exit_reason != KVM_EXIT_MMIO)
 			return;
 		assert_true(d->n < 64);
@@ -220,7 +182,7 @@ static const uint32_t str_b[] = {0x12345678, 0x00000002, 0x0000007f,
 /* Where the operands live for the MMIO run: A ([SI]) and/or B ([DI]). */
 enum { ON_A = 1, ON_B = 2 };
 
-static void check_string(struct g *g, const struct str_case *c, unsigned at,
+static void check_string(struct skg *g, const struct str_case *c, unsigned at,
 			 int where, bool df, uint64_t count, uint32_t acc)
 {
 	static struct dev d;
@@ -249,7 +211,7 @@ static void check_string(struct g *g, const struct str_case *c, unsigned at,
 	r.rflags = df ? FL_DF : 0;
 	load(g, at, c->code, c->len, &r);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	want = regs(g);
 
 	/* On MMIO (one or both sides). */
@@ -271,7 +233,7 @@ static void check_string(struct g *g, const struct str_case *c, unsigned at,
 	r.rflags = df ? FL_DF : 0;
 	load(g, at, c->code, c->len, &r);
 	run_dev(g, &d);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	got = regs(g);
 
 	/* Elements compared, from the reference's SI/DI movement. */
@@ -310,7 +272,7 @@ static void test_cmps_scas(void **state)
 {
 	static const uint32_t accs[] = {0x12345678, 0x0000007f, 0x00000000};
 	static const uint64_t counts[] = {1, 3, NSTR, 0};
-	struct g *g = guest_on("default");
+	struct skg *g = guest_on("default");
 	unsigned at = CODE;
 
 	for (size_t i = 0; i < sizeof(str_cases) / sizeof(str_cases[0]);
@@ -324,7 +286,7 @@ static void test_cmps_scas(void **state)
 						check_string(
 						    g, &str_cases[i], at, where,
 						    df, counts[n], accs[k]);
-	done(g);
+	skg_free(g);
 }
 
 /* Explicit sequences: the order of the reads, the address size, a
@@ -335,7 +297,7 @@ static void test_cmps_details(void **state)
 	static const uint8_t es_cmpsb[] = {0x26, 0xa6};
 	static const uint8_t a32_scasb[] = {0x67, 0xae};
 	static const uint8_t rep_cmpsb[] = {0xf3, 0xa6};
-	struct g *g = guest_on("default");
+	struct skg *g = guest_on("default");
 	struct kvm_regs r = {0};
 	struct kvm_sregs s;
 
@@ -344,53 +306,53 @@ static void test_cmps_details(void **state)
 	r.rdi = MMIO_B;
 	load(g, CODE, cmpsb, 1, &r);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
-	assert_false(g->run->mmio.is_write);
-	assert_int_equal(g->run->mmio.phys_addr, MMIO_A);
-	g->run->mmio.data[0] = 0x10;
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_MMIO);
+	assert_false(g->run[0]->mmio.is_write);
+	assert_int_equal(g->run[0]->mmio.phys_addr, MMIO_A);
+	g->run[0]->mmio.data[0] = 0x10;
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
-	assert_false(g->run->mmio.is_write);
-	assert_int_equal(g->run->mmio.phys_addr, MMIO_B);
-	g->run->mmio.data[0] = 0x20;
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_MMIO);
+	assert_false(g->run[0]->mmio.is_write);
+	assert_int_equal(g->run[0]->mmio.phys_addr, MMIO_B);
+	g->run[0]->mmio.data[0] = 0x20;
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	r = regs(g);
 	assert_int_equal(r.rflags & FL_ARITH, FL_CF | FL_SF | FL_PF);
 	assert_int_equal(r.rsi, MMIO_A + 1);
 	assert_int_equal(r.rdi, MMIO_B + 1);
 
 	/* DS base 0x1000, ES 0: ES: override makes [SI] 0x8000, not 0x9000. */
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_GET_SREGS, &s), 0);
+	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_GET_SREGS, &s), 0);
 	s.ds.selector = 0x100;
 	s.ds.base = 0x1000;
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_SET_SREGS, &s), 0);
+	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_SET_SREGS, &s), 0);
 	g->ram[RAM_B] = 0x55;
 	memset(&r, 0, sizeof(r));
 	r.rsi = 0x8000;
 	r.rdi = RAM_B;
 	load(g, CODE + 0x10, es_cmpsb, 2, &r);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
-	assert_int_equal(g->run->mmio.phys_addr, 0x8000);
-	g->run->mmio.data[0] = 0x55;
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_MMIO);
+	assert_int_equal(g->run[0]->mmio.phys_addr, 0x8000);
+	g->run[0]->mmio.data[0] = 0x55;
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	assert_true(regs(g).rflags & FL_ZF);
 	memset(&r, 0, sizeof(r));
 	r.rsi = 0x8000;
 	r.rdi = RAM_B;
 	load(g, CODE + 0x18, cmpsb, 1, &r);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
-	assert_int_equal(g->run->mmio.phys_addr, 0x9000);
-	g->run->mmio.data[0] = 0x54;
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_MMIO);
+	assert_int_equal(g->run[0]->mmio.phys_addr, 0x9000);
+	g->run[0]->mmio.data[0] = 0x54;
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	assert_false(regs(g).rflags & FL_ZF);
 	s.ds.selector = 0;
 	s.ds.base = 0;
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_SET_SREGS, &s), 0);
+	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_SET_SREGS, &s), 0);
 
 	/* Address size: 0x67 SCASB at EDI 0xffff moves EDI to 0x10000
 	 * (DI alone would wrap to 0). */
@@ -399,11 +361,11 @@ static void test_cmps_details(void **state)
 	r.rax = 0x33;
 	load(g, CODE + 0x20, a32_scasb, 2, &r);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
-	assert_int_equal(g->run->mmio.phys_addr, 0xffff);
-	g->run->mmio.data[0] = 0x33;
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_MMIO);
+	assert_int_equal(g->run[0]->mmio.phys_addr, 0xffff);
+	g->run[0]->mmio.data[0] = 0x33;
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	r = regs(g);
 	assert_int_equal(r.rdi, 0x10000);
 	assert_true(r.rflags & FL_ZF);
@@ -416,16 +378,16 @@ static void test_cmps_details(void **state)
 	r.rdi = MMIO_B;
 	load(g, CODE + 0x30, cmpsb, 1, &r);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->mmio.phys_addr, MMIO_A);
+	assert_int_equal(g->run[0]->mmio.phys_addr, MMIO_A);
 	r = regs(g);
 	r.rsi = RAM_A;
 	set_regs(g, &r);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
-	assert_int_equal(g->run->mmio.phys_addr, MMIO_B);
-	g->run->mmio.data[0] = 0x44;
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_MMIO);
+	assert_int_equal(g->run[0]->mmio.phys_addr, MMIO_B);
+	g->run[0]->mmio.data[0] = 0x44;
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	r = regs(g);
 	assert_true(r.rflags & FL_ZF);
 	assert_int_equal(r.rsi, RAM_A + 1);
@@ -440,22 +402,22 @@ static void test_cmps_details(void **state)
 	r.rcx = 4;
 	load(g, CODE + 0x40, rep_cmpsb, 2, &r);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
-	assert_int_equal(g->run->mmio.phys_addr, 0x8000);
-	g->run->mmio.data[0] = 'c';
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_MMIO);
+	assert_int_equal(g->run[0]->mmio.phys_addr, 0x8000);
+	g->run[0]->mmio.data[0] = 'c';
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
-	assert_int_equal(g->run->mmio.phys_addr, 0x8001);
-	g->run->mmio.data[0] = 'd';
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_MMIO);
+	assert_int_equal(g->run[0]->mmio.phys_addr, 0x8001);
+	g->run[0]->mmio.data[0] = 'd';
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	r = regs(g);
 	assert_int_equal(r.rcx, 0);
 	assert_int_equal(r.rsi, 0x8002);
 	assert_int_equal(r.rdi, RAM_B + 4);
 	assert_false(r.rflags & FL_ZF);
 	assert_int_equal(r.rip, CODE + 0x43);
-	done(g);
+	skg_free(g);
 }
 
 /* ---- XADD / CMPXCHG / CMPXCHG8B ----------------------------------------- */
@@ -500,7 +462,7 @@ static const struct xvals xvals[] = {
     {0x00000000, 0xffffffff, 0xffffffff, 0x0000000000000000ull, FL_SF},
 };
 
-static void check_xchg(struct g *g, const struct xchg_case *c, unsigned at,
+static void check_xchg(struct skg *g, const struct xchg_case *c, unsigned at,
 		       const struct xvals *v, uint64_t ramop, uint64_t mmio)
 {
 	static struct dev d;
@@ -517,7 +479,7 @@ static void check_xchg(struct g *g, const struct xchg_case *c, unsigned at,
 	r.rflags = v->fl;
 	load(g, at, c->code, c->len, &r);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	want = regs(g);
 	memcpy(&ram_res, g->ram + ramop, c->size);
 
@@ -534,7 +496,7 @@ static void check_xchg(struct g *g, const struct xchg_case *c, unsigned at,
 	r.rflags = v->fl;
 	load(g, at, c->code, c->len, &r);
 	run_dev(g, &d);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	got = regs(g);
 	if (d.n != 2)
 		fail_msg("%s: %d exits", c->name, d.n);
@@ -569,7 +531,7 @@ static void check_xchg(struct g *g, const struct xchg_case *c, unsigned at,
 
 static void test_xadd_cmpxchg(void **state)
 {
-	struct g *g = guest_on("default");
+	struct skg *g = guest_on("default");
 	unsigned at = CODE;
 
 	for (size_t i = 0; i < sizeof(xchg_cases) / sizeof(xchg_cases[0]);
@@ -577,7 +539,7 @@ static void test_xadd_cmpxchg(void **state)
 		for (size_t j = 0; j < sizeof(xvals) / sizeof(xvals[0]); j++)
 			check_xchg(g, &xchg_cases[i], at, &xvals[j], RAM_A,
 				   MMIO_A);
-	done(g);
+	skg_free(g);
 }
 
 /* An operand split by the page boundary into RAM and MMIO: the RAM half is
@@ -585,7 +547,7 @@ static void test_xadd_cmpxchg(void **state)
 static void test_xchg_crossing(void **state)
 {
 	static const uint8_t cmpxchg[] = {0x66, 0x0f, 0xb1, 0x0f};
-	struct g *g = guest_on("default");
+	struct skg *g = guest_on("default");
 	struct kvm_regs r = {0};
 
 	/* cmpxchg dword [bx],ecx at 0x7ffe: bytes 0x7ffe..f RAM, 0x8000..1
@@ -596,24 +558,24 @@ static void test_xchg_crossing(void **state)
 	r.rbx = 0x7ffe;
 	load(g, CODE, cmpxchg, 4, &r);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
-	assert_false(g->run->mmio.is_write);
-	assert_int_equal(g->run->mmio.phys_addr, 0x8000);
-	assert_int_equal(g->run->mmio.len, 2);
-	memcpy(g->run->mmio.data, "\x78\x56", 2);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_MMIO);
+	assert_false(g->run[0]->mmio.is_write);
+	assert_int_equal(g->run[0]->mmio.phys_addr, 0x8000);
+	assert_int_equal(g->run[0]->mmio.len, 2);
+	memcpy(g->run[0]->mmio.data, "\x78\x56", 2);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
-	assert_true(g->run->mmio.is_write);
-	assert_int_equal(g->run->mmio.phys_addr, 0x8000);
-	assert_int_equal(g->run->mmio.len, 2);
-	assert_memory_equal(g->run->mmio.data, "\xbb\xaa", 2);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_MMIO);
+	assert_true(g->run[0]->mmio.is_write);
+	assert_int_equal(g->run[0]->mmio.phys_addr, 0x8000);
+	assert_int_equal(g->run[0]->mmio.len, 2);
+	assert_memory_equal(g->run[0]->mmio.data, "\xbb\xaa", 2);
 	assert_memory_equal(g->ram + 0x7ffe, "\xdd\xcc", 2);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	r = regs(g);
 	assert_true(r.rflags & FL_ZF);
 	assert_int_equal(r.rax, 0x56781234);
-	done(g);
+	skg_free(g);
 }
 
 /* ---- 64-bit guest ------------------------------------------------------- */
@@ -621,7 +583,7 @@ static void test_xchg_crossing(void **state)
 #define MMIO64 0xd0000000ull
 
 /* 4-level paging: GPA 0..2M identity, a 2 MiB page at 0xd0000000 (MMIO). */
-static void long_mode(struct g *g)
+static void long_mode(struct skg *g)
 {
 	uint64_t *pml4 = (uint64_t *)(g->ram + 0x2000);
 	uint64_t *pdpt = (uint64_t *)(g->ram + 0x3000);
@@ -648,14 +610,14 @@ static void long_mode(struct g *g)
 	pdpt[3] = 0x7000 | 3;
 	pd0[0] = 0x83;
 	pd3[0x80] = MMIO64 | 0x83;
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_GET_SREGS, &s), 0);
+	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_GET_SREGS, &s), 0);
 	s.cs = cs;
 	s.ds = s.es = s.ss = ds;
 	s.cr3 = 0x2000;
 	s.cr4 = 0x20;
 	s.efer = 0x500;
 	s.cr0 = 0x80000031;
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_SET_SREGS, &s), 0);
+	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_SET_SREGS, &s), 0);
 }
 
 static const struct xchg_case xchg64_cases[] = {
@@ -680,7 +642,7 @@ static void check_long_mode(const char *model)
 	static const uint8_t repne_scasq[] = {0xf2, 0x48, 0xaf};
 	static const uint8_t cmpxchg16b[] = {0x48, 0x0f, 0xc7, 0x0b};
 	static const uint8_t cmpsq[] = {0x48, 0xa7};
-	struct g *g = guest_on(model);
+	struct skg *g = guest_on(model);
 	struct kvm_regs r = {0};
 	unsigned at = CODE;
 	static struct dev d;
@@ -704,7 +666,7 @@ static void check_long_mode(const char *model)
 	r.rcx = 5;
 	load(g, at, rep_cmpsq, 3, &r);
 	run_dev(g, &d);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	assert_int_equal(d.n, 2);
 	expect_access(&d, 0, false, MMIO64, 8);
 	expect_access(&d, 1, false, MMIO64 + 8, 8);
@@ -727,7 +689,7 @@ static void check_long_mode(const char *model)
 	r.rflags = FL_DF;
 	load(g, at, repne_scasq, 3, &r);
 	run_dev(g, &d);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 	assert_int_equal(d.n, 2);
 	expect_access(&d, 0, false, MMIO64 + 0x108, 8);
 	expect_access(&d, 1, false, MMIO64 + 0x100, 8);
@@ -745,20 +707,20 @@ static void check_long_mode(const char *model)
 	r.rdi = MMIO64 + 0x100;
 	load(g, at, cmpsq, 2, &r);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
-	assert_int_equal(g->run->mmio.phys_addr, MMIO64);
-	memcpy(g->run->mmio.data, "\x05\0\0\0\0\0\0\0", 8);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_MMIO);
+	assert_int_equal(g->run[0]->mmio.phys_addr, MMIO64);
+	memcpy(g->run[0]->mmio.data, "\x05\0\0\0\0\0\0\0", 8);
 	assert_int_equal(run(g), 0);
-	if (g->run->exit_reason == KVM_EXIT_INTERNAL_ERROR) {
-		done(g);
+	if (g->run[0]->exit_reason == KVM_EXIT_INTERNAL_ERROR) {
+		skg_free(g);
 		g = guest_on(model);
 		long_mode(g);
 	} else {
-		assert_int_equal(g->run->exit_reason, KVM_EXIT_MMIO);
-		assert_int_equal(g->run->mmio.phys_addr, MMIO64 + 0x100);
-		memcpy(g->run->mmio.data, "\x05\0\0\0\0\0\0\0", 8);
+		assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_MMIO);
+		assert_int_equal(g->run[0]->mmio.phys_addr, MMIO64 + 0x100);
+		memcpy(g->run[0]->mmio.data, "\x05\0\0\0\0\0\0\0", 8);
 		assert_int_equal(run(g), 0);
-		assert_int_equal(g->run->exit_reason, KVM_EXIT_HLT);
+		assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_HLT);
 		assert_true(regs(g).rflags & FL_ZF);
 	}
 	at += 16;
@@ -769,8 +731,8 @@ static void check_long_mode(const char *model)
 	r.rbx = MMIO64 + 8;
 	load(g, at, cmpxchg16b, 4, &r);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_SHUTDOWN);
-	done(g);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_SHUTDOWN);
+	skg_free(g);
 
 	g = guest_on(model);
 	long_mode(g);
@@ -778,10 +740,10 @@ static void check_long_mode(const char *model)
 	r.rbx = MMIO64;
 	load(g, CODE, cmpxchg16b, 4, &r);
 	assert_int_equal(run(g), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_INTERNAL_ERROR);
-	assert_int_equal(g->run->emulation_failure.suberror,
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_INTERNAL_ERROR);
+	assert_int_equal(g->run[0]->emulation_failure.suberror,
 			 KVM_INTERNAL_ERROR_EMULATION);
-	done(g);
+	skg_free(g);
 }
 
 static void test_long_mode(void **state)

@@ -15,13 +15,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include <cmocka.h>
 #include <kvmini/softkvm.h>
 #include <linux/kvm.h>
 
-#include "kvm/page_alloc.h"
+#include "softkvm_guest.h"
 
 #define RAM_SIZE 0x8000
 #define GDT	 0x800
@@ -44,12 +43,6 @@
 
 #define FL_NT 0x4000u
 
-struct g {
-	int sys, vm, vcpu;
-	uint8_t *ram;
-	struct kvm_run *run;
-};
-
 static uint64_t desc(uint32_t base, uint32_t limit, unsigned type, bool s,
 		     bool db, bool gran)
 {
@@ -59,17 +52,17 @@ static uint64_t desc(uint32_t base, uint32_t limit, unsigned type, bool s,
 	       (uint64_t)gran << 55 | (uint64_t)(base >> 24) << 56;
 }
 
-static uint64_t *gdt(struct g *g)
+static uint64_t *gdt(struct skg *g)
 {
 	return (uint64_t *)(g->ram + GDT);
 }
 
-static unsigned gdt_type(struct g *g, uint16_t sel)
+static unsigned gdt_type(struct skg *g, uint16_t sel)
 {
 	return (unsigned)(gdt(g)[sel >> 3] >> 40) & 0xf;
 }
 
-static uint16_t rd16(struct g *g, unsigned at)
+static uint16_t rd16(struct skg *g, unsigned at)
 {
 	uint16_t v;
 
@@ -77,7 +70,7 @@ static uint16_t rd16(struct g *g, unsigned at)
 	return v;
 }
 
-static uint32_t rd32(struct g *g, unsigned at)
+static uint32_t rd32(struct skg *g, unsigned at)
 {
 	uint32_t v;
 
@@ -85,18 +78,18 @@ static uint32_t rd32(struct g *g, unsigned at)
 	return v;
 }
 
-static void wr16(struct g *g, unsigned at, uint16_t v)
+static void wr16(struct skg *g, unsigned at, uint16_t v)
 {
 	memcpy(g->ram + at, &v, 2);
 }
 
-static void wr32(struct g *g, unsigned at, uint32_t v)
+static void wr32(struct skg *g, unsigned at, uint32_t v)
 {
 	memcpy(g->ram + at, &v, 4);
 }
 
 /* A fresh 16-bit TSS B: IP @ip, SP 0x6000, 16-bit code and data. */
-static void tss16_init(struct g *g, uint16_t ip)
+static void tss16_init(struct skg *g, uint16_t ip)
 {
 	static const uint16_t gprs[8] = {0x1111, 0x2222, 0x3333, 0x4444,
 					 0x6000, 0x5555, 0x6666, 0x7777};
@@ -114,10 +107,9 @@ static void tss16_init(struct g *g, uint16_t ip)
 	wr16(g, TSS_B + 0x2a, 0);	   /* LDT */
 }
 
-static struct g *guest(void)
+static struct skg *guest(void)
 {
-	struct g *g = calloc(1, sizeof(*g));
-	struct kvm_userspace_memory_region mr = {0};
+	struct skg *g;
 	struct kvm_segment cs = {.limit = 0xffffffff,
 				 .selector = SEL_CODE32,
 				 .type = 11,
@@ -138,23 +130,10 @@ static struct g *guest(void)
 				 .type = 11,
 				 .present = 1};
 	struct kvm_regs r = {0};
-	char err[128];
 	struct kvm_sregs s;
 
-	assert_int_equal(softkvm_load("default", err, sizeof(err)), 0);
-	g->sys = softkvm_open();
-	g->vm = softkvm_ioctl(g->sys, KVM_CREATE_VM, 0);
-	assert_true(g->vm >= 0);
-	g->ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE,
-		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	assert_true(g->ram != MAP_FAILED);
-	mr.memory_size = RAM_SIZE;
-	mr.userspace_addr = (uintptr_t)g->ram;
-	assert_int_equal(softkvm_ioctl(g->vm, KVM_SET_USER_MEMORY_REGION, &mr),
-			 0);
-	g->vcpu = softkvm_ioctl(g->vm, KVM_CREATE_VCPU, 0);
-	assert_true(g->vcpu >= 0);
-	g->run = softkvm_run_page(g->vcpu);
+	g = skg_new("default", RAM_SIZE);
+	skg_vcpu_new(g, 0);
 
 	gdt(g)[SEL_CODE32 >> 3] = desc(0, 0xfffff, 0xb, true, true, true);
 	gdt(g)[SEL_DATA32 >> 3] = desc(0, 0xfffff, 0x3, true, true, true);
@@ -176,7 +155,7 @@ static struct g *guest(void)
 	for (int i = 0; i < 6; i++)
 		wr32(g, TSS_C + 0x48 + 4 * i, i == 1 ? SEL_CODE32 : SEL_DATA32);
 
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_GET_SREGS, &s), 0);
+	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_GET_SREGS, &s), 0);
 	s.cs = cs;
 	s.ds = s.es = s.ss = s.fs = s.gs = ds;
 	s.tr = tr;
@@ -186,52 +165,41 @@ static struct g *guest(void)
 	s.idt.base = IDT;
 	s.idt.limit = 0x7f;
 	s.cr0 = 0x11; /* PE, ET; paging off */
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_SET_SREGS, &s), 0);
+	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_SET_SREGS, &s), 0);
 	r.rax = 0xaaaa0001;
 	r.rcx = 0xaaaa0002;
 	r.rsi = 0xaaaa0007;
 	r.rsp = 0x7000;
 	r.rip = CODE32;
 	r.rflags = 2;
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_SET_REGS, &r), 0);
+	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_SET_REGS, &r), 0);
 	return g;
 }
 
-static void done(struct g *g)
-{
-	softkvm_close(g->vcpu);
-	softkvm_close(g->vm);
-	softkvm_close(g->sys);
-	softkvm_unload();
-	munmap(g->ram, RAM_SIZE);
-	free(g);
-	assert_int_equal(kvm_pages_live(), 0);
-}
-
-static void run_to_hlt(struct g *g, uint64_t rip_after)
+static void run_to_hlt(struct skg *g, uint64_t rip_after)
 {
 	struct kvm_regs r;
 
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_RUN, NULL), 0);
-	if (g->run->exit_reason != KVM_EXIT_HLT)
-		fail_msg("exit %u, expected HLT", g->run->exit_reason);
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_GET_REGS, &r), 0);
+	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_RUN, NULL), 0);
+	if (g->run[0]->exit_reason != KVM_EXIT_HLT)
+		fail_msg("exit %u, expected HLT", g->run[0]->exit_reason);
+	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_GET_REGS, &r), 0);
 	assert_int_equal(r.rip, rip_after);
 }
 
-static struct kvm_regs regs(struct g *g)
+static struct kvm_regs regs(struct skg *g)
 {
 	struct kvm_regs r;
 
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_GET_REGS, &r), 0);
+	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_GET_REGS, &r), 0);
 	return r;
 }
 
-static struct kvm_sregs sregs(struct g *g)
+static struct kvm_sregs sregs(struct skg *g)
 {
 	struct kvm_sregs s;
 
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_GET_SREGS, &s), 0);
+	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_GET_SREGS, &s), 0);
 	return s;
 }
 
@@ -243,7 +211,7 @@ static void test_call_iret_16(void **state)
 	    0xf4,			    /* hlt */
 	};
 	static const uint8_t b[] = {0xf4, 0xcf}; /* hlt; iret */
-	struct g *g = guest();
+	struct skg *g = guest();
 	struct kvm_regs r;
 	struct kvm_sregs s;
 
@@ -278,7 +246,7 @@ static void test_call_iret_16(void **state)
 
 	/* IRET (NT): back to the 32-bit task, the 16-bit one saved. */
 	r.rax = 0xbeef9999;
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_SET_REGS, &r), 0);
+	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_SET_REGS, &r), 0);
 	run_to_hlt(g, CODE32 + 8);
 	r = regs(g);
 	assert_int_equal(r.rax, 0xaaaa0001);
@@ -295,7 +263,7 @@ static void test_call_iret_16(void **state)
 	assert_int_equal(rd16(g, TSS_B + 0x10) & FL_NT, 0);  /* FLAG */
 	assert_int_equal(rd16(g, TSS_B + 0x12), 0x9999);     /* AX */
 	assert_int_equal(rd16(g, TSS_B + 0x24), SEL_CODE16);
-	done(g);
+	skg_free(g);
 }
 
 /* JMP 32 -> 16 -> 32, then #GP(error code) through a task gate into the
@@ -314,7 +282,7 @@ static void test_jmp_and_gate_16(void **state)
 	    0x66, 0xb8, 0x48, 0x00, /* mov ax,0x48 (beyond the GDT) */
 	    0x8e, 0xd8,		    /* mov ds,ax: #GP(0x48) */
 	};
-	struct g *g = guest();
+	struct skg *g = guest();
 	struct kvm_regs r;
 	struct kvm_sregs s;
 
@@ -334,7 +302,7 @@ static void test_jmp_and_gate_16(void **state)
 	/* 16 -> 32: the 16-bit task saved in its format (low halves). */
 	r.rax = 0xffff1234;
 	r.rbx = 0x00054321;
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_SET_REGS, &r), 0);
+	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_SET_REGS, &r), 0);
 	run_to_hlt(g, CODE32C + 1);
 	assert_int_equal(rd16(g, TSS_B + 0x0e), CODE16 + 6);
 	assert_int_equal(rd16(g, TSS_B + 0x12), 0x1234);
@@ -363,7 +331,7 @@ static void test_jmp_and_gate_16(void **state)
 	assert_int_equal(rd32(g, TSS_C + 0x20), CODE32C + 5);
 	s = sregs(g);
 	assert_int_equal(s.tr.selector, SEL_TSS_B);
-	done(g);
+	skg_free(g);
 }
 
 /* The 32-bit path still works: CALL 32 -> 32 and IRET back. */
@@ -374,7 +342,7 @@ static void test_call_iret_32(void **state)
 	    0xf4,			    /* hlt */
 	};
 	static const uint8_t c[] = {0xf4, 0xcf}; /* hlt; iretd */
-	struct g *g = guest();
+	struct skg *g = guest();
 	struct kvm_regs r;
 
 	memcpy(g->ram + CODE32, a, sizeof(a));
@@ -387,7 +355,7 @@ static void test_call_iret_32(void **state)
 	assert_int_equal(rd32(g, TSS_C), SEL_TSS_A);
 	assert_int_equal(sregs(g).tr.selector, SEL_TSS_C);
 	r.rax = 0x12345678;
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_SET_REGS, &r), 0);
+	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_SET_REGS, &r), 0);
 	run_to_hlt(g, CODE32 + 8);
 	r = regs(g);
 	assert_int_equal(r.rax, 0xaaaa0001);
@@ -396,7 +364,7 @@ static void test_call_iret_32(void **state)
 	assert_int_equal(rd32(g, TSS_C + 0x28), 0x12345678);
 	assert_int_equal(gdt_type(g, SEL_TSS_C), 9);
 	assert_int_equal(gdt_type(g, SEL_TSS_A), 11);
-	done(g);
+	skg_free(g);
 }
 
 /* A 16-bit TSS below its minimum limit (0x2b): #TS, not a switch. With
@@ -406,16 +374,16 @@ static void test_tss16_limit(void **state)
 	static const uint8_t a[] = {
 	    0x9a, 0, 0, 0, 0, SEL_TSS_B, 0, /* call far 0x20:0 */
 	};
-	struct g *g = guest();
+	struct skg *g = guest();
 
 	memcpy(g->ram + CODE32, a, sizeof(a));
 	tss16_init(g, CODE16);
 	gdt(g)[SEL_TSS_B >> 3] = desc(TSS_B, 0x2a, 0x1, false, false, false);
-	assert_int_equal(softkvm_ioctl(g->vcpu, KVM_RUN, NULL), 0);
-	assert_int_equal(g->run->exit_reason, KVM_EXIT_SHUTDOWN);
+	assert_int_equal(softkvm_ioctl(g->vcpu[0], KVM_RUN, NULL), 0);
+	assert_int_equal(g->run[0]->exit_reason, KVM_EXIT_SHUTDOWN);
 	assert_int_equal(gdt_type(g, SEL_TSS_B), 1);
 	assert_int_equal(rd16(g, TSS_B), 0xdead);
-	done(g);
+	skg_free(g);
 }
 
 int main(void)
