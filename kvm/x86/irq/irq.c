@@ -717,19 +717,30 @@ bool kvm_irq_mmio(struct kvm_vcpu *vcpu, uint64_t gpa, bool write, void *data,
 	return handled;
 }
 
-int kvm_irq_get_msr(struct kvm_vcpu *vcpu, uint32_t msr, uint64_t *data)
+/* The VM's irqchip, locked, when @msr is one of the in-kernel LAPIC's
+ * (APIC base, TSC deadline, x2APIC); NULL otherwise. */
+static struct kvm_irqchip_vm *lapic_msr_chip(struct kvm_vcpu *vcpu,
+					     uint32_t msr)
 {
 	struct kvm_irqchip_vm *chip;
-	struct kvm_lapic *apic;
-	int r = 1;
 
 	if (msr != MSR_IA32_APICBASE && msr != MSR_IA32_TSC_DEADLINE &&
 	    (msr < APIC_BASE_MSR || msr > APIC_BASE_MSR + 0xff))
-		return 1;
+		return NULL;
 	chip = kvm_irqchip(vcpu->kvm);
+	if (chip)
+		pthread_mutex_lock(&chip->lock);
+	return chip;
+}
+
+int kvm_irq_get_msr(struct kvm_vcpu *vcpu, uint32_t msr, uint64_t *data)
+{
+	struct kvm_irqchip_vm *chip = lapic_msr_chip(vcpu, msr);
+	struct kvm_lapic *apic;
+	int r = 1;
+
 	if (!chip)
 		return 1;
-	pthread_mutex_lock(&chip->lock);
 	apic = vcpu_lapic(chip, vcpu);
 	if (!apic) {
 		r = -1;
@@ -749,17 +760,12 @@ int kvm_irq_get_msr(struct kvm_vcpu *vcpu, uint32_t msr, uint64_t *data)
 int kvm_irq_set_msr(struct kvm_vcpu *vcpu, uint32_t msr, uint64_t data,
 		    bool host_initiated)
 {
-	struct kvm_irqchip_vm *chip;
+	struct kvm_irqchip_vm *chip = lapic_msr_chip(vcpu, msr);
 	struct kvm_lapic *apic;
 	int r = 1;
 
-	if (msr != MSR_IA32_APICBASE && msr != MSR_IA32_TSC_DEADLINE &&
-	    (msr < APIC_BASE_MSR || msr > APIC_BASE_MSR + 0xff))
-		return 1;
-	chip = kvm_irqchip(vcpu->kvm);
 	if (!chip)
 		return 1;
-	pthread_mutex_lock(&chip->lock);
 	apic = vcpu_lapic(chip, vcpu);
 	if (!apic) {
 		r = -1;
